@@ -1,0 +1,3 @@
+from trackbench.cli import main
+
+main()

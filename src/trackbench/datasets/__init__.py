@@ -1,0 +1,1 @@
+"""Datasets: sets of synchronized cameras, each with detections per frame and ground truth."""

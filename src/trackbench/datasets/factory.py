@@ -1,0 +1,74 @@
+"""One place that turns a DatasetConfig into a Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from trackbench.config import DatasetConfig
+from trackbench.datasets.base import Dataset
+from trackbench.errors import TrackbenchError
+from trackbench.types import CameraBatch, CameraInfo
+
+
+class _Subset:
+    """A dataset restricted to some of its cameras, in the order given."""
+
+    def __init__(self, dataset: Dataset, camera_ids: tuple[str, ...]) -> None:
+        known = {c.camera_id: c for c in dataset.cameras()}
+        for camera_id in camera_ids:
+            if camera_id not in known:
+                raise TrackbenchError(f"dataset.cameras: unknown camera {camera_id!r}; available: {', '.join(known)}")
+        self.name = dataset.name
+        self._dataset = dataset
+        self._cameras = tuple(known[c] for c in camera_ids)
+
+    def cameras(self) -> tuple[CameraInfo, ...]:
+        return self._cameras
+
+    def iter_batches(self, camera_id: str, batch_size: int) -> Iterator[CameraBatch]:
+        return self._dataset.iter_batches(camera_id, batch_size)
+
+    def ground_truth(self, camera_id: str):
+        return self._dataset.ground_truth(camera_id)
+
+
+def _frame_range(cfg: DatasetConfig, default_last: int | None) -> tuple[int, int] | None:
+    if cfg.first_frame is None and cfg.last_frame is None:
+        return None
+    last = cfg.last_frame if cfg.last_frame is not None else default_last
+    if last is None:
+        last = 10**9  # clipped to each sequence's length by the dataset
+    return (cfg.first_frame or 1, last)
+
+
+def open_dataset(cfg: DatasetConfig) -> Dataset:
+    """Build the configured dataset (cheap: data is read lazily, per camera)."""
+    f = cfg.files
+    file_args = dict(
+        target_classes=f.target_classes,
+        distractor_classes=f.distractor_classes,
+        zero_conf=f.zero_conf,
+        min_score=f.min_score,
+        score_map=f.score_map,
+    )
+    if cfg.name == "synthetic":
+        from trackbench.datasets.synthetic import SyntheticDataset
+
+        if cfg.first_frame is not None or cfg.last_frame is not None:
+            raise TrackbenchError("dataset.first_frame/last_frame: use dataset.synthetic.n_frames for synthetic data")
+        dataset = SyntheticDataset(cfg.synthetic)
+        return dataset if cfg.cameras is None else _Subset(dataset, cfg.cameras)
+    if cfg.name == "mot":
+        from trackbench.datasets.mot import MotDataset
+
+        return MotDataset(
+            cfg.root or "",
+            cfg.cameras,
+            _frame_range(cfg, None),
+            det_file=f.det_file,
+            gt_file=f.gt_file,
+            **file_args,
+        )
+    from trackbench.datasets.tud import TudDataset
+
+    return TudDataset(cfg.cameras, _frame_range(cfg, None), **file_args)

@@ -1,0 +1,166 @@
+"""Orchestration only: every camera tracked batch by batch and scored, in worker processes.
+
+A camera is the unit of parallelism: its batches must run in order (the carry goes from one
+to the next), cameras are independent. Each worker opens its own camera from the (cheaply
+pickled) dataset, so detections stream from disk batch by batch inside the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from trackbench.config import AppConfig, EvalConfig
+from trackbench.datasets.base import Dataset
+from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
+from trackbench.tracking.config import TrackingConfig
+from trackbench.tracking.stage import TrackingStage, stitch
+from trackbench.types import CameraInfo, CarryForward, TrackingContext, Tracklet2D
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CameraJob:
+    dataset: Dataset
+    camera: CameraInfo
+    tracking: TrackingConfig
+    batch_size: int
+    eval: EvalConfig
+
+
+@dataclass(frozen=True)
+class CameraOutcome:
+    camera_id: str
+    tracklets: tuple[Tracklet2D, ...]
+    scores: CameraScores
+    n_frames: int
+    tracking_seconds: float
+    scoring_seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    cameras: tuple[CameraOutcome, ...]
+    scores: Scores
+    wall_seconds: float
+    workers: int
+
+
+_progress_queue = None  # set in worker processes by _init_worker
+
+
+def _init_worker(queue) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:
+    """All batches of one camera through one TrackingStage, carry passed along; stitched."""
+    stage = TrackingStage(job.tracking)
+    carry = CarryForward()
+    pieces: list[Tracklet2D] = []
+    for batch in job.dataset.iter_batches(job.camera.camera_id, job.batch_size):
+        context, carry = stage.run(TrackingContext((batch,)), carry)
+        pieces.extend(context.tracklets)
+        if on_frames is not None:
+            on_frames(job.camera.camera_id, len(batch.frames))
+    return stitch(pieces)
+
+
+def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
+    """Track and score one camera (in a worker process, or in-process with ``on_frames``)."""
+    queue = _progress_queue
+    if on_frames is None and queue is not None:
+
+        def on_frames(camera_id: str, n: int) -> None:
+            queue.put((camera_id, n))
+
+    start = time.perf_counter()
+    tracklets = track_camera(job, on_frames)
+    tracked = time.perf_counter()
+    hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
+    scores = score_camera(job.dataset.ground_truth(job.camera.camera_id), hyp, job.eval.iou_threshold)
+    done = time.perf_counter()
+    return CameraOutcome(
+        camera_id=job.camera.camera_id,
+        tracklets=tracklets,
+        scores=scores,
+        n_frames=job.camera.last_frame - job.camera.first_frame + 1,
+        tracking_seconds=tracked - start,
+        scoring_seconds=done - tracked,
+    )
+
+
+def resolve_workers(requested: int | None, n_cameras: int) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(requested or available, n_cameras))
+
+
+def run(dataset: Dataset, cfg: AppConfig) -> RunResult:
+    """Track and score every camera of ``dataset``; results in camera order."""
+    cameras = dataset.cameras()
+    jobs = [CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval) for c in cameras]
+    workers = resolve_workers(cfg.runner.workers, len(jobs))
+    total = sum(c.last_frame - c.first_frame + 1 for c in cameras)
+    show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
+    start = time.perf_counter()
+    with _Progress(total, [c.camera_id for c in cameras], show) as progress:
+        if workers == 1:
+            outcomes = [run_camera(job, progress.update) for job in jobs]
+        else:
+            ctx = mp.get_context("spawn")
+            queue = ctx.Manager().Queue() if show else None
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+                listener = progress.listen(queue)
+                outcomes = list(pool.map(run_camera, jobs))
+                if listener is not None:
+                    queue.put(None)
+                    listener.join()
+    for o in outcomes:
+        log.info(
+            "camera %s: %d frames, %d tracklets, tracking %.2fs, scoring %.2fs",
+            *(o.camera_id, o.n_frames, len(o.tracklets), o.tracking_seconds, o.scoring_seconds),
+        )
+    scores = summarize({o.camera_id: o.scores for o in outcomes})
+    return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
+
+
+class _Progress:
+    """Frames tracked per camera: a tqdm bar on a terminal, nothing otherwise."""
+
+    def __init__(self, total: int, camera_ids: list[str], show: bool) -> None:
+        self.show = show
+        self.done = dict.fromkeys(camera_ids, 0)
+        self.bar = tqdm(total=total, unit="frame", desc="tracking", disable=not show, file=sys.stderr)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+    def update(self, camera_id: str, n: int) -> None:
+        self.done[camera_id] += n
+        self.bar.update(n)
+        self.bar.set_postfix_str(" ".join(f"{c}:{d}" for c, d in self.done.items()), refresh=False)
+
+    def listen(self, queue) -> threading.Thread | None:
+        if queue is None:
+            return None
+
+        def pump() -> None:
+            for item in iter(queue.get, None):
+                self.update(*item)
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        return thread

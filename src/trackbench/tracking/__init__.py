@@ -1,0 +1,1 @@
+"""Per-camera tracking: the boxmot adapter and the batch-wise TrackingStage."""

@@ -1,0 +1,154 @@
+"""TrackingStage: every camera through its own tracker, one frame batch at a time.
+
+Per camera we keep, besides the boxmot tracker, the entries of tracks still on probation
+(emitted with the track once it is confirmed, even from an earlier batch), the set of ids
+already confirmed (OC-SORT resets ``hit_streak`` on any gap and would hide a re-found track for
+``min_hits - 1`` frames; a confirmed id stays confirmed here) and our own small track ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+
+import numpy as np
+
+from trackbench.errors import TrackbenchError
+from trackbench.tracking.adapter import TrackerAdapter, dumps_state, loads_state
+from trackbench.tracking.config import TrackingConfig, validate_tracking
+from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.types import (
+    CameraBatch,
+    CarryForward,
+    Detection,
+    FrameStatus,
+    TrackingContext,
+    Tracklet2D,
+)
+
+# (frame, x, y, w, h, status)
+Entry = tuple[int, float, float, float, float, FrameStatus]
+
+
+@dataclass
+class _CameraState:
+    """Everything one camera's tracking needs between frames; lives in the carry as bytes."""
+
+    tracker: TrackerAdapter
+    next_frame: int | None = None
+    next_id: int = 1
+    ids: dict[int, int] = field(default_factory=dict)  # boxmot id -> our id, once confirmed
+    pending: dict[int, list[Entry]] = field(default_factory=dict)  # boxmot id -> probation entries
+
+
+def detections_array(detections: tuple[Detection, ...]) -> np.ndarray:
+    """boxmot's input layout: ``N x 6`` rows ``x1, y1, x2, y2, conf, cls``."""
+    if not detections:
+        return np.empty((0, 6), dtype=np.float64)
+    rows = [(d.x, d.y, d.x + d.w, d.y + d.h, d.confidence, 0 if d.class_id is None else d.class_id) for d in detections]
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _entry(frame: int, box: tuple[float, float, float, float], status: FrameStatus) -> Entry:
+    x1, y1, x2, y2 = box
+    return (frame, x1, y1, x2 - x1, y2 - y1, status)
+
+
+class TrackingStage:
+    """Runs one batch per camera from a carry and returns the confirmed tracklet pieces."""
+
+    def __init__(self, config: TrackingConfig) -> None:
+        validate_tracking(config, SUPPORTED_KINDS)
+        self.config = config
+
+    def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
+        """Track every camera's batch. The carry is a snapshot: it is never mutated, and the
+        same batch from the same carry gives the same result."""
+        states = dict(carry.states)
+        tracklets: list[Tracklet2D] = []
+        for batch in context.batches:
+            blob = states.get(batch.camera_id)
+            state = loads_state(blob) if blob is not None else _CameraState(TrackerAdapter(self.config))
+            tracklets.extend(self._track_batch(state, batch))
+            state.tracker.compact()
+            states[batch.camera_id] = dumps_state(state)
+        new_carry = CarryForward(tuple(sorted(states.items())))
+        return replace(context, tracklets=tuple(tracklets)), new_carry
+
+    def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
+        _check_frames(state, batch)
+        emitted: dict[int, list[Entry]] = {}
+        for frame, dets in zip(batch.frames, batch.detections, strict=True):
+            reported, views = state.tracker.step(detections_array(dets))
+            newly_confirmed = sorted(
+                v.boxmot_id for v in views if v.boxmot_id not in state.ids and (v.confirmed or v.boxmot_id in reported)
+            )
+            for boxmot_id in newly_confirmed:
+                state.ids[boxmot_id] = state.next_id
+                state.next_id += 1
+            alive = set()
+            for v in views:
+                alive.add(v.boxmot_id)
+                if v.boxmot_id in reported:
+                    entry = _entry(frame, reported[v.boxmot_id], "detected")
+                else:
+                    entry = _entry(frame, v.box, "detected" if v.matched else "coasted")
+                track_id = state.ids.get(v.boxmot_id)
+                if track_id is None:
+                    state.pending.setdefault(v.boxmot_id, []).append(entry)
+                    continue
+                out = emitted.setdefault(track_id, [])
+                out.extend(state.pending.pop(v.boxmot_id, ()))
+                out.append(entry)
+            # Tracks that died on probation are never output; forget their entries.
+            for dead in [k for k in state.pending if k not in alive]:
+                del state.pending[dead]
+        return [_tracklet(batch.camera_id, tid, entries) for tid, entries in sorted(emitted.items())]
+
+
+def _check_frames(state: _CameraState, batch: CameraBatch) -> None:
+    frames = batch.frames
+    if not frames:
+        return
+    camera = batch.camera_id
+    if len(frames) != len(batch.detections):
+        raise TrackbenchError(f"camera {camera}: {len(frames)} frames but {len(batch.detections)} detection lists")
+    if any(b != a + 1 for a, b in pairwise(frames)):
+        raise TrackbenchError(f"camera {camera}: batch frames must be consecutive, got {frames[0]}..{frames[-1]}")
+    if state.next_frame is not None and frames[0] != state.next_frame:
+        raise TrackbenchError(
+            f"camera {camera}: batch starts at frame {frames[0]} but the carry continues at {state.next_frame}"
+        )
+    state.next_frame = frames[-1] + 1
+
+
+def _tracklet(camera_id: str, track_id: int, entries: list[Entry]) -> Tracklet2D:
+    return Tracklet2D(
+        camera_id=camera_id,
+        track_id=track_id,
+        frames=tuple(e[0] for e in entries),
+        centroids=tuple((e[1] + e[3] / 2.0, e[2] + e[4] / 2.0) for e in entries),
+        bboxes=tuple((e[1], e[2], e[3], e[4]) for e in entries),
+        frame_status=tuple(e[5] for e in entries),
+    )
+
+
+def stitch(pieces: list[Tracklet2D] | tuple[Tracklet2D, ...]) -> tuple[Tracklet2D, ...]:
+    """Join per-batch tracklet pieces of the same (camera_id, track_id) in frame order."""
+    grouped: dict[tuple[str, int], list[Tracklet2D]] = {}
+    for piece in pieces:
+        grouped.setdefault((piece.camera_id, piece.track_id), []).append(piece)
+    result = []
+    for (camera_id, track_id), parts in sorted(grouped.items()):
+        parts.sort(key=lambda p: p.frames[0])
+        result.append(
+            Tracklet2D(
+                camera_id=camera_id,
+                track_id=track_id,
+                frames=tuple(f for p in parts for f in p.frames),
+                centroids=tuple(c for p in parts for c in p.centroids),
+                bboxes=tuple(b for p in parts for b in p.bboxes),
+                frame_status=tuple(s for p in parts for s in p.frame_status),
+            )
+        )
+    return tuple(result)

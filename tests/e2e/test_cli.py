@@ -1,0 +1,67 @@
+"""The console script end to end: default synthetic run, TUD, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from trackbench.artifacts import read_tracklets
+
+pytestmark = pytest.mark.slow
+
+
+def only_run(tmp_path):
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (experiment,) = [e for e in client.search_experiments() if e.name == "trackbench"]
+    return client, client.search_runs([experiment.experiment_id])
+
+
+def test_default_run_on_synthetic(cli, tmp_path):
+    proc = cli("hydra.run.dir=out")
+    out = tmp_path / "out"
+    assert "overall" in proc.stdout and "results:" in proc.stdout
+    assert proc.stderr.strip() == "", proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["per_camera"]) == {"cam0", "cam1", "cam2", "cam3"}
+    assert 0.5 < metrics["overall"]["mota"] <= 1.0
+    tracklets = read_tracklets(out / "tracklets.jsonl")
+    assert {t.camera_id for t in tracklets} == {"cam0", "cam1", "cam2", "cam3"}
+    for name in ("config.yaml", "mot/cam0.txt", "plots/metrics.png", "plots/timeline.png"):
+        assert (out / name).stat().st_size > 0, name
+
+    client, (run,) = only_run(tmp_path)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["tracker_kind"] == "ocsort"
+    assert run.data.params["tracker.ocsort.inertia"] == "0.2"
+    assert "tracker.bytetrack.min_conf" not in run.data.params
+    assert run.data.metrics["mota"] == pytest.approx(metrics["overall"]["mota"])
+    assert run.data.metrics["cam/cam2/idf1"] == pytest.approx(metrics["per_camera"]["cam2"]["idf1"])
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"metrics.json", "tracklets.jsonl", "config.yaml", "mot", "plots"} <= artifacts
+
+
+def test_tud_run(cli, tmp_path):
+    cli("dataset=tud", "tracker=bytetrack", "hydra.run.dir=out", "runner.workers=1")
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics["per_camera"]) == {"TUD-Campus", "TUD-Stadtmitte"}
+    assert metrics["overall"]["num_unique_objects"] > 0
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("tracker.tracker_kind=nope", "tracker.tracker_kind='nope' is not supported"),
+        ("tracker.n_init=three", "tracker.n_init: expected int"),
+        ("runner.batch_size=0", "runner.batch_size must be >= 1"),
+        ("dataset=mot", "dataset.root"),
+    ],
+)
+def test_bad_config_is_one_line_and_starts_no_run(cli, tmp_path, override, message):
+    proc = cli(override, "hydra.run.dir=out", check=False)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "mlflow.db").exists()
