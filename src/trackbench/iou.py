@@ -38,8 +38,7 @@ def _iou(a: Corners, b: Corners) -> np.ndarray:
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise IoU of broadcastable ``(..., 4)`` ``x, y, w, h`` boxes."""
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    return _iou(_corners(a), _corners(b))
+    return _iou(_corners(np.asarray(a, np.float64)), _corners(np.asarray(b, np.float64)))
 
 
 def frame_ious(

@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from trackbench.config import MlflowConfig
+from trackbench.errors import TrackbenchError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,3 +128,21 @@ def _is_number(value: Any) -> bool:
 
 def mlflow_version() -> str:
     return mlflow.__version__
+
+
+def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = None) -> list[dict[str, Any]]:
+    """Finished job runs of an experiment (sweep parents left out) as flat dicts of
+    ``run`` (short id), tags, params and metrics; optionally only one sweep's jobs."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
+    filters = ["attributes.status = 'FINISHED'"]
+    if sweep_dir:
+        filters.append(f"tags.`{SWEEP_TAG}` = '{sweep_dir}'")
+    out = []
+    for run in client.search_runs([found.experiment_id], " and ".join(filters), max_results=5000):
+        if run.data.tags.get("trackbench.role") == "sweep" or not run.data.metrics:
+            continue
+        out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})
+    return out

@@ -100,6 +100,14 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
     )
 
 
+def _spawn_context() -> mp.context.SpawnContext:
+    # Inside a joblib/loky worker (Hydra's joblib launcher) the process-wide start method is
+    # "loky", which a spawned child cannot restore; reset it for this job process.
+    if mp.get_start_method(allow_none=True) not in (None, "fork", "spawn", "forkserver"):
+        mp.set_start_method("spawn", force=True)
+    return mp.get_context("spawn")
+
+
 def resolve_workers(requested: int | None, n_cameras: int) -> int:
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(requested or available, n_cameras))
@@ -117,7 +125,7 @@ def run(dataset: Dataset, cfg: AppConfig) -> RunResult:
         if workers == 1:
             outcomes = [run_camera(job, progress.update) for job in jobs]
         else:
-            ctx = mp.get_context("spawn")
+            ctx = _spawn_context()
             queue = ctx.Manager().Queue() if show else None
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
                 listener = progress.listen(queue)

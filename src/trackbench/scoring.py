@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import motmetrics as mm
 import numpy as np
@@ -21,7 +22,8 @@ from trackbench.errors import TrackbenchError
 from trackbench.iou import frame_ious
 from trackbench.types import Tracklet2D
 
-FRAME_MODES = ("detected", "interior", "all")
+FrameMode = Literal["detected", "interior", "all"]
+FRAME_MODES: tuple[str, ...] = get_args(FrameMode)
 COUNT_METRICS = (
     "num_switches",
     "num_fragmentations",
@@ -62,7 +64,7 @@ class Scores:
     per_camera: dict[str, dict[str, float]]
 
 
-def hypotheses_from_tracklets(tracklets: Iterable[Tracklet2D], frames: str = "detected") -> BoxTable:
+def hypotheses_from_tracklets(tracklets: Iterable[Tracklet2D], frames: FrameMode = "detected") -> BoxTable:
     """Hypothesis rows (confidence 1.0) of one camera's tracklets.
 
     ``frames`` picks the entries scored: "detected" only, "interior" (detected plus coasted
@@ -146,13 +148,16 @@ def accumulate_camera(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5) -
 
     Per frame, hypotheses matched to distractor gt rows are dropped first (see
     :func:`_distractor_matched`); distractor rows are not scored. Distance is 1 - IoU, NaN
-    (do not pair) where it exceeds ``1 - iou_threshold``: motmetrics' ``iou_matrix(max_iou=...)``.
+    (do not pair) where it exceeds ``1 - iou_threshold``, as motmetrics' ``iou_matrix`` with
+    ``max_iou=1 - iou_threshold`` (the boundary pairs: IoU == 0.5 matches at the default).
     """
     if not 0.0 <= iou_threshold <= 1.0:
         raise TrackbenchError(f"iou_threshold must lie in [0, 1]; got {iou_threshold}")
     max_dist = 1.0 - iou_threshold
     gt, hyp = _by_frame(gt, "ground truth"), _by_frame(hyp, "hypotheses")
     acc = mm.MOTAccumulator()
+    # motmetrics' documented solver hook; it swaps a module global for the loop (workers are
+    # processes, not threads).
     with mm.lap.set_default_solver(_ForcedFirst(mm.lap.default_solver)):
         for frame, g, h, iou in frame_ious(gt.frames, gt.boxes, hyp.frames, hyp.boxes):
             oids, hids, distractor = gt.ids[g], hyp.ids[h], gt.distractor[g]

@@ -29,9 +29,8 @@ class MlflowSweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.config import load_config
 
-        tree = OmegaConf.to_container(config, resolve=True)
-        tree.pop("hydra", None)
-        cfg = load_config(tree)
+        app_keys = [k for k in config if k != "hydra"]
+        cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
         if not cfg.mlflow.enabled:
             return
         from trackbench.mlflow_log import RunLogger
