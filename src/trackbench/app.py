@@ -17,6 +17,7 @@ from typing import Any
 from trackbench.config import AppConfig, load_config
 from trackbench.errors import TrackbenchError
 from trackbench.settings import to_flat_dict
+from trackbench.tracking.kinds import SUPPORTED_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
     """The resolved config, flattened; option blocks of other tracker kinds/sources left out."""
     flat = to_flat_dict(cfg)
     kind = cfg.tracker.tracker_kind
-    other_kinds = {k for k in ("ocsort", "bytetrack") if k != kind}
+    other_kinds = {k for k in SUPPORTED_KINDS if k != kind}
     sources = {"synthetic": "dataset.synthetic.", "files": "dataset.files."}
     used_source = "dataset.synthetic." if cfg.dataset.name == "synthetic" else "dataset.files."
     params = {

@@ -65,7 +65,9 @@ def _init_worker(queue) -> None:
 
 def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:
     """All batches of one camera through one TrackingStage, carry passed along; stitched."""
-    stage = TrackingStage(job.tracking)
+    camera = job.camera
+    sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
+    stage = TrackingStage(job.tracking, frame_sizes=sizes)
     carry = CarryForward()
     pieces: list[Tracklet2D] = []
     for batch in job.dataset.iter_batches(job.camera.camera_id, job.batch_size):

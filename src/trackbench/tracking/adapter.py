@@ -1,8 +1,8 @@
-"""The one door to boxmot: builds trackers from our config, steps them, reads their tracks.
+"""The one door to boxmot: builds trackers from our config, steps them, snapshots them.
 
 boxmot's ``update()`` returns only tracks that are confirmed *and* matched in the current
-frame. To report probationary and coasted frames we read each kind's internal track lists
-here (see the table in docs/tracklets.md); nothing outside this module sees boxmot types.
+frame; :mod:`trackbench.tracking.views` reads the rest of each kind's tracks. Nothing outside
+this module imports boxmot.
 """
 
 from __future__ import annotations
@@ -12,16 +12,26 @@ import io
 import logging
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from boxmot.trackers.box.boosttrack.tracker import BoostTrack
+from boxmot.trackers.box.botsort.tracker import BotSort
 from boxmot.trackers.box.bytetrack.tracker import ByteTrack
+from boxmot.trackers.box.occluboost.tracker import OccluBoost
+from boxmot.trackers.box.ocsort.track import KalmanBoxTracker
 from boxmot.trackers.box.ocsort.tracker import OcSort
+from boxmot.trackers.box.sfsort.tracker import SFSORT
+from boxmot.trackers.common.association.velocity import associate
 from boxmot.trackers.common.motion import MotionModelAdapter, create_motion_model
 
+from trackbench.tracking import views as v
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.tracking.views import TrackView
+
+__all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state"]
 
 # Importing boxmot's tracker modules attaches an INFO handler to the "boxmot" logger; keep it
 # quiet unless our own logger asks for debug output.
@@ -35,26 +45,64 @@ def _silence_boxmot() -> None:
 
 _silence_boxmot()
 
-
-@dataclass(frozen=True, slots=True)
-class TrackView:
-    """One live boxmot track after an update: its id, whether a detection was matched in this
-    frame, whether the kind considers it confirmed, and its box ``(x1, y1, x2, y2)``."""
-
-    boxmot_id: int
-    matched: bool
-    confirmed: bool
-    box: tuple[float, float, float, float]
+# Switches no kind below may take from boxmot's defaults: no appearance model (its weights
+# would be downloaded), no camera-motion compensation (it needs the images).
+_OFFLINE = {"use_embeddings": False, "use_cmc": False}
 
 
-def _xyxy(values: Any) -> tuple[float, float, float, float]:
-    return (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+# --- SORT ----------------------------------------------------------------------------------
 
 
-# --- OC-SORT -------------------------------------------------------------------------------
+class Sort(OcSort):
+    """Classic SORT (Bewley et al. 2016) from boxmot's OC-SORT parts: the same Kalman box track
+    (constant-velocity x, y, s, r filter with SORT's noise), IoU cost solved by linear
+    assignment and gated at ``iou_threshold``. Unlike ``OcSort`` there is no velocity-direction
+    term, no BYTE pass, no recovery against last observations (OCR) and no re-update along a
+    virtual trajectory after a gap (ORU: unmatched tracks are simply not updated). Output boxes
+    are the filter state, as in SORT."""
+
+    def _track_detections(self, dets: np.ndarray, img: Any, embs: Any = None, masks: Any = None) -> np.ndarray:
+        self.frame_count += 1
+        high, _ = self._make_detection_batch(dets, embs=embs, masks=masks).split_by_confidence(self.det_thresh)
+        dets = high.as_box_conf_detections(dtype=dets.dtype)
+        trks = np.zeros((len(self.active_tracks), 5))
+        for row, trk in zip(trks, self.active_tracks, strict=True):
+            row[:4] = trk.predict(dt=self._prediction_dt)[0][:4]
+        keep = ~np.isnan(trks).any(axis=1)
+        self.active_tracks = [t for t, k in zip(self.active_tracks, keep, strict=True) if k]
+        trks = trks[keep]
+        # OC-SORT's association with a zero direction weight and no previous observations is
+        # SORT's: IoU matrix, one-to-one shortcut, else linear assignment, then the IoU gate.
+        n = len(trks)
+        result = associate(dets, trks, self.asso_func, self.iou_threshold, np.zeros((n, 2)), -np.ones((n, 5)), 0.0)
+        for trk_idx, det_idx in result.matches:
+            self.active_tracks[trk_idx].update(dets[det_idx], high.clss[det_idx], high.det_inds[det_idx])
+        for i in result.unmatched_dets:
+            self.active_tracks.append(
+                KalmanBoxTracker(
+                    dets[i],
+                    high.clss[i],
+                    high.det_inds[i],
+                    delta_t=self.delta_t,
+                    max_obs=self.max_obs,
+                    id_allocator=self.id_allocator,
+                    noise_config=self.kalman_noise_config,
+                )
+            )
+        rows = []
+        for trk in self.active_tracks:
+            if trk.time_since_update < 1 and (trk.hit_streak >= self.min_hits or self.frame_count <= self.min_hits):
+                rows.append(self.format_output_row(trk.get_state()[0], trk.id, trk.conf, trk.cls, trk.det_ind))
+        self.active_tracks = [t for t in self.active_tracks if t.time_since_update <= self.max_age]
+        return self.format_output_rows(rows, dtype=np.float32)
 
 
-def _build_ocsort(cfg: TrackingConfig) -> Any:
+# --- builders: every option that changes behaviour comes from our config -------------------
+
+FrameSize = tuple[int, int]  # (width, height) in pixels
+
+
+def _build_ocsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     o = cfg.ocsort
     return OcSort(
         det_thresh=cfg.det_thresh,
@@ -71,26 +119,23 @@ def _build_ocsort(cfg: TrackingConfig) -> Any:
     )
 
 
-def _ocsort_views(tracker: Any) -> list[TrackView]:
-    # Mirrors OcSort's own output rule: emitted when matched and (hit_streak >= min_hits or
-    # still within the first min_hits frames); a new track's box is its filter state, a
-    # matched one's its last observation, a coasting one's the filter's prediction.
-    views = []
-    early = tracker.frame_count <= tracker.min_hits
-    for t in tracker.active_tracks:
-        matched = t.time_since_update == 0
-        observed = matched and t.last_observation[-1] >= 0
-        box = _xyxy(t.last_observation) if observed else _xyxy(t.get_state()[0])
-        confirmed = matched and (t.hit_streak >= tracker.min_hits or early)
-        views.append(TrackView(int(t.id), matched, confirmed, box))
-    return views
+def _build_sort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    return Sort(
+        det_thresh=cfg.det_thresh,
+        max_age=cfg.max_coast_frames,
+        min_hits=cfg.n_init,
+        iou_threshold=cfg.iou_threshold,
+        asso_func="iou",
+        min_conf=cfg.det_thresh,  # no second pass
+        delta_t=3,  # only feeds OC-SORT's direction estimate, which SORT does not use
+        inertia=0.0,
+        use_byte=False,
+        max_obs=cfg.max_coast_frames + 5,  # history SORT never reads; boxmot's floor is max_age + 5
+        per_class=False,
+    )
 
 
-# --- ByteTrack -----------------------------------------------------------------------------
-
-
-def _build_bytetrack(cfg: TrackingConfig) -> Any:
-    o = cfg.bytetrack
+def _build_bytetrack(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     # A lost ByteTrack track stays matchable for track_buffer frames and, through a quirk of
     # its list bookkeeping, one more: track_buffer = max_coast_frames - 1 coasts exactly
     # max_coast_frames frames. ByteTrack matches on a score-fused distance: 1 - iou_threshold.
@@ -99,28 +144,93 @@ def _build_bytetrack(cfg: TrackingConfig) -> Any:
         match_thresh=1.0 - cfg.iou_threshold,
         track_buffer=cfg.max_coast_frames - 1,
         frame_rate=30,  # boxmot scales track_buffer by frame_rate / 30; keep the scale at 1
-        min_conf=o.min_conf,
+        min_conf=cfg.bytetrack.min_conf,
         min_hits=cfg.n_init,
         iou_threshold=cfg.iou_threshold,
         per_class=False,
     )
 
 
-def _bytetrack_views(tracker: Any) -> list[TrackView]:
-    views = []
-    for t in tracker.active_tracks:
-        matched = t.frame_id == tracker.frame_count
-        views.append(TrackView(int(t.id), matched, bool(t.is_activated), _xyxy(t.xyxy)))
-    for t in tracker.lost_stracks:
-        views.append(TrackView(int(t.id), False, bool(t.is_activated), _xyxy(t.xyxy)))
-    return views
+def _build_botsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    o = cfg.botsort
+    # Lost-track bookkeeping as ByteTrack's (one extra frame), hence track_buffer - 1. The
+    # appearance thresholds (proximity, appearance, emb scale) act only with embeddings.
+    return BotSort(
+        track_high_thresh=cfg.det_thresh,
+        track_low_thresh=o.min_conf,
+        new_track_thresh=o.new_track_thresh,
+        track_buffer=cfg.max_coast_frames - 1,
+        frame_rate=30,
+        match_thresh=1.0 - cfg.iou_threshold,
+        second_match_thresh=o.second_match_thresh,
+        unconfirmed_match_thresh=o.unconfirmed_match_thresh,
+        fuse_first_associate=o.fuse_first_associate,
+        removed_stracks_buffer=100,  # bookkeeping of removed ids; boxmot's default, kept explicit
+        min_hits=cfg.n_init,  # ignored by BoT-SORT (see docs/tracklets.md)
+        iou_threshold=cfg.iou_threshold,
+        asso_func=o.asso_func,
+        per_class=False,
+        **_OFFLINE,
+    )
 
 
-def _bytetrack_compact(tracker: Any) -> None:
-    # removed_stracks is never pruned by boxmot; only entries whose id is still held by a live
-    # track can influence later frames (via sub_stracks), so dropping the rest is exact.
-    live = {t.id for t in tracker.active_tracks} | {t.id for t in tracker.lost_stracks}
-    tracker.removed_stracks = [t for t in tracker.removed_stracks if t.id in live]
+def _build_sfsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    o = cfg.sfsort
+    width, height = frame_size if frame_size is not None else (o.frame_width, o.frame_height)
+    marginal = o.marginal_coast_frames if o.marginal_coast_frames is not None else cfg.max_coast_frames
+    # A lost SFSORT track is purged once frame - last_frame > timeout: it coasts `timeout`
+    # frames (timeout 0 would still coast one, hence max_coast_frames >= 1).
+    return SFSORT(
+        high_th=cfg.det_thresh,
+        low_th=o.min_conf,
+        new_track_th=o.new_track_thresh,
+        match_th_first=o.match_th_first,
+        match_th_second=1.0 - cfg.iou_threshold,  # the low-score pass is on IoU alone
+        dynamic_tuning=False,  # thresholds stay as configured (the *_m coefficients are unused)
+        central_timeout=cfg.max_coast_frames,
+        marginal_timeout=marginal,
+        horizontal_margin=o.horizontal_margin,
+        vertical_margin=o.vertical_margin,
+        frame_width=int(width),
+        frame_height=int(height),
+        asso_func=o.asso_func,
+        per_class=False,
+    )
+
+
+def _named_options(options: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    # Option blocks whose field names are boxmot's keyword names; boxmot raises TypeError on an
+    # unknown keyword, so a renamed option cannot be dropped silently.
+    return {f.name: getattr(options, f.name) for f in fields(options) if f.name not in skip}
+
+
+def _boost_common(cfg: TrackingConfig) -> dict[str, Any]:
+    return {
+        "det_thresh": cfg.det_thresh,
+        "max_age": cfg.max_coast_frames,
+        "min_hits": cfg.n_init,
+        "iou_threshold": cfg.iou_threshold,
+        "max_obs": 50,  # display history only (boxmot raises it to max_age + 5 where lower)
+        "per_class": False,
+        **_OFFLINE,
+    }
+
+
+def _build_boosttrack(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    return BoostTrack(**_boost_common(cfg), **_named_options(cfg.boosttrack))
+
+
+def _build_occluboost(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    o = cfg.occluboost
+    # Without embeddings the ReID recovery pass and GTA are off (recovery_*, feat_alpha,
+    # second_appearance_thresh, gta_* and lambda_emb_multiplier have no effect); obb_* apply
+    # only to oriented boxes.
+    return OccluBoost(
+        track_low_thresh=o.min_conf,
+        gta_enabled=False,
+        **_boost_common(cfg),
+        **_named_options(o, skip=("min_conf",)),
+    )
 
 
 # --- registry ------------------------------------------------------------------------------
@@ -128,31 +238,37 @@ def _bytetrack_compact(tracker: Any) -> None:
 
 @dataclass(frozen=True)
 class _Kind:
-    build: Callable[[TrackingConfig], Any]
+    build: Callable[[TrackingConfig, FrameSize | None], Any]
     views: Callable[[Any], list[TrackView]]
     compact: Callable[[Any], None] | None = None
 
 
 _KINDS: dict[str, _Kind] = {
-    "ocsort": _Kind(_build_ocsort, _ocsort_views),
-    "bytetrack": _Kind(_build_bytetrack, _bytetrack_views, _bytetrack_compact),
+    "ocsort": _Kind(_build_ocsort, v.ocsort_views),
+    "bytetrack": _Kind(_build_bytetrack, v.bytetrack_views, v.compact_removed),
+    "sort": _Kind(_build_sort, v.sort_views),
+    "botsort": _Kind(_build_botsort, v.bytetrack_views),
+    "sfsort": _Kind(_build_sfsort, v.sfsort_views),
+    "boosttrack": _Kind(_build_boosttrack, v.boosttrack_views),
+    "occluboost": _Kind(_build_occluboost, v.boosttrack_views),
 }
 assert tuple(_KINDS) == SUPPORTED_KINDS, "kinds.py and the adapter registry disagree"
 
 
 class TrackerAdapter:
-    """A live boxmot tracker for one camera plus the knowledge of how to read its tracks."""
+    """A live boxmot tracker for one camera plus the knowledge of how to read its tracks.
+    ``frame_size`` (width, height) is the camera's image size where known (SFSORT uses it)."""
 
-    def __init__(self, cfg: TrackingConfig) -> None:
+    def __init__(self, cfg: TrackingConfig, frame_size: FrameSize | None = None) -> None:
         self.kind = cfg.tracker_kind
-        self._tracker = _KINDS[self.kind].build(cfg)
+        self._tracker = _KINDS[self.kind].build(cfg, frame_size)
         _silence_boxmot()
 
     def step(self, dets: np.ndarray) -> tuple[dict[int, tuple[float, float, float, float]], list[TrackView]]:
         """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns the boxes boxmot
         reported by id, and every live track afterwards."""
         out = self._tracker.update(dets, None)
-        reported = {int(row[4]): _xyxy(row) for row in out}
+        reported = {int(row[4]): v.xyxy(row) for row in out}
         return reported, _KINDS[self.kind].views(self._tracker)
 
     def compact(self) -> None:

@@ -1,3 +1,11 @@
-"""Names of the supported tracker kinds (kept free of boxmot so validation stays cheap)."""
+"""Names of the tracker kinds (kept free of boxmot so validation stays cheap)."""
 
-SUPPORTED_KINDS: tuple[str, ...] = ("ocsort", "bytetrack")
+# Motion-only kinds: run offline, no appearance model, no camera-motion compensation.
+SUPPORTED_KINDS: tuple[str, ...] = ("ocsort", "bytetrack", "sort", "botsort", "sfsort", "boosttrack", "occluboost")
+
+# boxmot kinds built around appearance (ReID) embeddings: their weights are downloaded on first
+# use, which an offline benchmark must not do. Refused with an explanation, never attempted.
+APPEARANCE_KINDS: tuple[str, ...] = ("deepocsort", "strongsort", "hybridsort")
+
+# Association geometries usable without an image (boxmot's ``centroid`` reads the frame size).
+ASSO_FUNCS: tuple[str, ...] = ("iou", "giou", "diou", "ciou", "hmiou")

@@ -8,6 +8,7 @@ already confirmed (OC-SORT resets ``hit_streak`` on any gap and would hide a re-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -55,11 +56,15 @@ def _entry(frame: int, box: tuple[float, float, float, float], status: FrameStat
 
 
 class TrackingStage:
-    """Runs one batch per camera from a carry and returns the confirmed tracklet pieces."""
+    """Runs one batch per camera from a carry and returns the confirmed tracklet pieces.
 
-    def __init__(self, config: TrackingConfig) -> None:
+    ``frame_sizes`` maps a camera id to its image ``(width, height)`` where the dataset knows
+    it (``CameraInfo.width/height``); SFSORT uses it, other cameras fall back to the config's."""
+
+    def __init__(self, config: TrackingConfig, frame_sizes: Mapping[str, tuple[int, int]] | None = None) -> None:
         validate_tracking(config, SUPPORTED_KINDS)
         self.config = config
+        self.frame_sizes = dict(frame_sizes or {})
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
         """Track every camera's batch. The carry is a snapshot: it is never mutated, and the
@@ -68,7 +73,10 @@ class TrackingStage:
         tracklets: list[Tracklet2D] = []
         for batch in context.batches:
             blob = states.get(batch.camera_id)
-            state = loads_state(blob) if blob is not None else _CameraState(TrackerAdapter(self.config))
+            if blob is not None:
+                state = loads_state(blob)
+            else:
+                state = _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(batch.camera_id)))
             tracklets.extend(self._track_batch(state, batch))
             state.tracker.compact()
             states[batch.camera_id] = dumps_state(state)

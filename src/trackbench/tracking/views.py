@@ -1,0 +1,110 @@
+"""Reading boxmot's internal track lists, one rule per tracker kind (see docs/tracklets.md).
+
+boxmot's ``update()`` returns only tracks that are confirmed *and* matched in the current
+frame. To report probationary and coasted frames we read each kind's track objects here. The
+functions only read attributes (no boxmot import: :mod:`trackbench.tracking.adapter` stays the
+one door); each mirrors the output rule of the kind's own ``update()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class TrackView:
+    """One live boxmot track after an update: its id, whether a detection was matched in this
+    frame, whether the kind considers it confirmed, and its box ``(x1, y1, x2, y2)``."""
+
+    boxmot_id: int
+    matched: bool
+    confirmed: bool
+    box: tuple[float, float, float, float]
+
+
+def xyxy(values: Any) -> tuple[float, float, float, float]:
+    return (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+
+
+def _hit_streak_rule(tracker: Any, t: Any) -> bool:
+    # SORT family: emitted when matched and (hit_streak >= min_hits or still within the first
+    # min_hits frames of the sequence).
+    return t.time_since_update == 0 and (t.hit_streak >= tracker.min_hits or tracker.frame_count <= tracker.min_hits)
+
+
+def ocsort_views(tracker: Any) -> list[TrackView]:
+    # A new track's box is its filter state, a matched one's its last observation, a coasting
+    # one's the filter's prediction.
+    views = []
+    for t in tracker.active_tracks:
+        matched = t.time_since_update == 0
+        observed = matched and t.last_observation[-1] >= 0
+        box = xyxy(t.last_observation) if observed else xyxy(t.get_state()[0])
+        views.append(TrackView(int(t.id), matched, _hit_streak_rule(tracker, t), box))
+    return views
+
+
+def sort_views(tracker: Any) -> list[TrackView]:
+    # Like SORT itself, the box is always the Kalman filter's state (posterior when matched).
+    return [
+        TrackView(int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xyxy(t.get_state()[0]))
+        for t in tracker.active_tracks
+    ]
+
+
+def bytetrack_views(tracker: Any) -> list[TrackView]:
+    """ByteTrack and BoT-SORT: confirmed means ``is_activated``; the box is the filtered one."""
+    views = []
+    for t in tracker.active_tracks:
+        matched = t.frame_id == tracker.frame_count
+        views.append(TrackView(int(t.id), matched, bool(t.is_activated), xyxy(t.xyxy)))
+    for t in tracker.lost_stracks:
+        views.append(TrackView(int(t.id), False, bool(t.is_activated), xyxy(t.xyxy)))
+    return views
+
+
+def sfsort_views(tracker: Any) -> list[TrackView]:
+    # SFSORT has no motion model and no probation: a track's box is its last detection, frozen
+    # while the track is lost.
+    views = [
+        TrackView(int(t.id), t.last_frame == tracker.frame_count, True, xyxy(t.bbox)) for t in tracker.active_tracks
+    ]
+    views.extend(TrackView(int(t.id), False, True, xyxy(t.bbox)) for t in tracker.lost_tracks)
+    return views
+
+
+def _passes_output_filter(tracker: Any, box: np.ndarray) -> bool:
+    # BoostTrack's filter_outputs_by_geometry, on the same float32 row it would see.
+    x1, y1, x2, y2 = np.asarray(box[:4], dtype=np.float32)
+    width, height = x2 - x1, y2 - y1
+    keep = True
+    if tracker.aspect_ratio_thresh is not None:
+        keep &= bool(width / np.maximum(height, np.float32(1e-6)) <= tracker.aspect_ratio_thresh)
+    if tracker.min_box_area is not None:
+        keep &= bool(width * height > tracker.min_box_area)
+    return keep
+
+
+def boosttrack_views(tracker: Any) -> list[TrackView]:
+    """BoostTrack and OccluBoost: the hit-streak rule, OccluBoost's activation on top, and the
+    output box filter (a box boxmot would drop does not confirm its track in that frame)."""
+    views = []
+    for t in tracker.trackers:
+        box = t.get_state()[0]
+        confirmed = (
+            _hit_streak_rule(tracker, t) and getattr(t, "is_activated", True) and _passes_output_filter(tracker, box)
+        )
+        views.append(TrackView(int(t.id), t.time_since_update == 0, confirmed, xyxy(box)))
+    return views
+
+
+def compact_removed(tracker: Any) -> None:
+    """ByteTrack: ``removed_stracks`` is never pruned by boxmot; only entries whose id is still
+    held by a live track can influence later frames (via ``sub_stracks``), so dropping the rest is
+    exact. Not for BoT-SORT: its ``removed_stracks`` is a bounded deque, where dropping dead
+    entries would delay the eviction of live ones and so change behaviour."""
+    live = {t.id for t in tracker.active_tracks} | {t.id for t in tracker.lost_stracks}
+    tracker.removed_stracks = [t for t in tracker.removed_stracks if t.id in live]
