@@ -100,13 +100,15 @@ def run_experiment(
             tags["git_commit"] = commit
         if sweep_dir:
             tags["trackbench.sweep_dir"] = sweep_dir
+        if sweep_dir and parent_run_id is None:
+            parent_run_id = logger.sweep_parent(sweep_dir)
         logger.start(cfg.mlflow.run_name, tags, parent_run_id)
     try:
         if logger is not None:
             logger.log_batch(params=logged_params(cfg, workers))
         result = _track_score_write(cfg, dataset, output_dir, config_yaml)
         if logger is not None:
-            logger.log_batch(metrics=_mlflow_metrics(result))
+            logger.log_batch(metrics=mlflow_metrics(result))
             logger.log_artifacts(output_dir)
             logger.end("FINISHED")
     except KeyboardInterrupt:
@@ -160,7 +162,7 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     return metrics
 
 
-def _mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
+def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
     """Overall metrics under plain names, per camera as ``cam/<camera_id>/<metric>``."""
     out = dict(result["overall"])
     for camera_id, metrics in result["per_camera"].items():

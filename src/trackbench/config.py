@@ -45,6 +45,7 @@ class RunnerConfig:
     batch_size: int = 100  # frames per batch; results do not depend on it
     workers: int | None = None  # camera worker processes (None: number of cores)
     progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
+    start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,14 @@ class RunLogger:
 
         return _retry(get_or_create, "experiment")
 
+    def sweep_parent(self, sweep_dir: str) -> str | None:
+        """The parent run the sweep callback created for ``sweep_dir``, found by its tags
+        (for jobs on machines that do not share the sweep directory)."""
+        experiment_id = self.experiment_id()
+        query = f"tags.`{SWEEP_TAG}` = '{sweep_dir}' and tags.`trackbench.role` = 'sweep'"
+        found = _retry(lambda: self.client.search_runs([experiment_id], query, max_results=1), "search")
+        return found[0].info.run_id if found else None
+
     def start(self, run_name: str | None, tags: Mapping[str, str], parent_run_id: str | None = None) -> str:
         all_tags = dict(tags)
         if parent_run_id:

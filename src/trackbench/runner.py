@@ -102,12 +102,16 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
     )
 
 
-def _spawn_context() -> mp.context.SpawnContext:
+def _worker_context(method: str | None) -> mp.context.BaseContext:
+    """``fork`` where available: workers inherit the imported tracker code (torch, boxmot)
+    instead of importing it again, which costs seconds per job under ``spawn``."""
+    if method is None:
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     # Inside a joblib/loky worker (Hydra's joblib launcher) the process-wide start method is
     # "loky", which a spawned child cannot restore; reset it for this job process.
-    if mp.get_start_method(allow_none=True) not in (None, "fork", "spawn", "forkserver"):
-        mp.set_start_method("spawn", force=True)
-    return mp.get_context("spawn")
+    if method != "fork" and mp.get_start_method(allow_none=True) not in (None, "fork", "spawn", "forkserver"):
+        mp.set_start_method(method, force=True)
+    return mp.get_context(method)
 
 
 def resolve_workers(requested: int | None, n_cameras: int) -> int:
@@ -127,7 +131,7 @@ def run(dataset: Dataset, cfg: AppConfig) -> RunResult:
         if workers == 1:
             outcomes = [run_camera(job, progress.update) for job in jobs]
         else:
-            ctx = _spawn_context()
+            ctx = _worker_context(cfg.runner.start_method)
             queue = ctx.Manager().Queue() if show else None
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
                 listener = progress.listen(queue)

@@ -10,7 +10,7 @@ from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
 
 
-class _Subset:
+class CameraSubset:
     """A dataset restricted to some of its cameras, in the order given."""
 
     def __init__(self, dataset: Dataset, camera_ids: tuple[str, ...]) -> None:
@@ -57,7 +57,7 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
         if cfg.first_frame is not None or cfg.last_frame is not None:
             raise TrackbenchError("dataset.first_frame/last_frame: use dataset.synthetic.n_frames for synthetic data")
         dataset = SyntheticDataset(cfg.synthetic)
-        return dataset if cfg.cameras is None else _Subset(dataset, cfg.cameras)
+        return dataset if cfg.cameras is None else CameraSubset(dataset, cfg.cameras)
     if cfg.name == "mot":
         from trackbench.datasets.mot import MotDataset
 

@@ -1,0 +1,32 @@
+"""run_experiment without Hydra's CLI: params logged, sweep parent found by its tags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from mlflow.tracking import MlflowClient
+
+from trackbench.app import run_experiment
+from trackbench.config import AppConfig, DatasetConfig, MlflowConfig, RunnerConfig
+from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.mlflow_log import RunLogger
+
+
+def tiny(tmp_path) -> dict:
+    cfg = AppConfig(
+        dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=1, n_frames=30)),
+        runner=RunnerConfig(workers=1, progress="never"),
+        mlflow=MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}"),
+    )
+    return asdict(cfg)
+
+
+def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path):
+    tree = tiny(tmp_path)
+    parent = RunLogger(MlflowConfig(**tree["mlflow"]))
+    parent.start("sweep", {"trackbench.sweep_dir": "/shared/sweep/1", "trackbench.role": "sweep"})
+    result = run_experiment(tree, tmp_path / "job", sweep_dir="/shared/sweep/1")
+    run = MlflowClient(tracking_uri=tree["mlflow"]["tracking_uri"]).get_run(result.run_id)
+    assert run.data.tags["mlflow.parentRunId"] == parent.run_id
+    assert run.data.params["dataset.synthetic.n_frames"] == "30"
+    assert result.objective == result.overall["idf1"]
