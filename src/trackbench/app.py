@@ -102,9 +102,9 @@ def run_experiment(
             tags["trackbench.sweep_dir"] = sweep_dir
         if sweep_dir and parent_run_id is None:
             parent_run_id = logger.sweep_parent(sweep_dir)
-        logger.start(cfg.mlflow.run_name, tags, parent_run_id)
     try:
         if logger is not None:
+            logger.start(cfg.mlflow.run_name, tags, parent_run_id)
             logger.log_batch(params=logged_params(cfg, workers))
         result = _track_score_write(cfg, dataset, output_dir, config_yaml)
         if logger is not None:
@@ -134,15 +134,10 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     from trackbench import artifacts, plots
     from trackbench.runner import run
 
-    result = run(dataset, cfg)
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
-    all_tracklets = [t for o in result.cameras for t in o.tracklets]
-    artifacts.write_tracklets(output_dir / "tracklets.jsonl", all_tracklets)
-    (output_dir / "mot").mkdir(exist_ok=True)
-    for o in result.cameras:
-        artifacts.write_mot_results(output_dir / "mot" / f"{o.camera_id}.txt", o.tracklets, cfg.eval.frames)
+    result = run(dataset, cfg, output_dir)  # workers write tracklets/ and mot/ per camera
     timing = {
         "tracking_s": sum(o.tracking_seconds for o in result.cameras),
         "scoring_s": sum(o.scoring_seconds for o in result.cameras),
@@ -158,7 +153,7 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     artifacts.write_json(output_dir / "metrics.json", metrics)
     (output_dir / "plots").mkdir(exist_ok=True)
     plots.plot_camera_metrics(output_dir / "plots" / "metrics.png", result.scores.per_camera, result.scores.overall)
-    plots.plot_timelines(output_dir / "plots" / "timeline.png", {o.camera_id: o.tracklets for o in result.cameras})
+    plots.plot_timelines(output_dir / "plots" / "timeline.png", {o.camera_id: o.spans for o in result.cameras})
     return metrics
 
 

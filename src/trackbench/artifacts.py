@@ -1,7 +1,8 @@
 """What a run leaves in its output directory; every file is written atomically.
 
-- ``tracklets.jsonl``: one JSON object per Tracklet2D, every field, lossless (floats are
-  written with Python's shortest round-trip repr); read back with :func:`read_tracklets`.
+- ``tracklets/<camera_id>.jsonl``: one JSON object per Tracklet2D, every field, lossless
+  (floats are written with Python's shortest round-trip repr); read back with
+  :func:`read_tracklets` (one file or the whole folder).
 - ``mot/<camera_id>.txt``: MOTChallenge tracker files (``frame,id,x,y,w,h,conf,-1,-1,-1``) of
   exactly the frames that were scored, so TrackEval or the devkit score the same run.
 - ``metrics.json``: overall and per-camera metrics, what was scored, timings.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,38 @@ def write_tracklets(path: Path, tracklets: Iterable[Tracklet2D]) -> None:
 
 
 def read_tracklets(path: Path) -> tuple[Tracklet2D, ...]:
-    with open(path, encoding="utf-8") as handle:
-        return tuple(tracklet_from_json(line) for line in handle if line.strip())
+    """Tracklets from one ``.jsonl`` file, or from every ``*.jsonl`` file of a folder."""
+    path = Path(path)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    out: list[Tracklet2D] = []
+    for file in files:
+        with open(file, encoding="utf-8") as handle:
+            out.extend(tracklet_from_json(line) for line in handle if line.strip())
+    return tuple(out)
+
+
+def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tracklet2D], frames: str) -> None:
+    """A camera's tracklets and its MOTChallenge result file (written by its worker)."""
+    write_tracklets(output_dir / "tracklets" / f"{camera_id}.jsonl", tracklets)
+    (output_dir / "mot").mkdir(parents=True, exist_ok=True)
+    write_mot_results(output_dir / "mot" / f"{camera_id}.txt", tracklets, frames)
+
+
+# (track_id, first frame, number of frames, status): a run of consecutive same-status entries
+Span = tuple[int, int, int, str]
+
+
+def timeline_spans(tracklets: Sequence[Tracklet2D]) -> tuple[Span, ...]:
+    """Runs of consecutive frames with the same status, per tracklet: all a timeline plot needs."""
+    spans: list[Span] = []
+    for t in tracklets:
+        for frame, status in zip(t.frames, t.frame_status, strict=True):
+            last = spans[-1] if spans else None
+            if last and last[0] == t.track_id and last[3] == status and last[1] + last[2] == frame:
+                spans[-1] = (last[0], last[1], last[2] + 1, status)
+            else:
+                spans.append((t.track_id, frame, 1, status))
+    return tuple(spans)
 
 
 def write_mot_results(path: Path, tracklets: Iterable[Tracklet2D], frames: str) -> None:

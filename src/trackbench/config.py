@@ -90,6 +90,11 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(f"runner.workers must be >= 1 or null, got {cfg.runner.workers}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:
         raise TrackbenchError(f"eval.iou_threshold must lie in (0, 1], got {cfg.eval.iou_threshold}")
+    if cfg.tracker.backend == "cpp" and cfg.eval.frames != "detected":
+        raise TrackbenchError(
+            f"eval.frames={cfg.eval.frames} scores coasted frames, which tracker.backend=cpp does not give "
+            "(only the frames boxmot reports); use eval.frames=detected or tracker.backend=python"
+        )
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
     return cfg

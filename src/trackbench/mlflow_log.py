@@ -7,10 +7,13 @@ machine lose nothing. For many machines, use an ``mlflow server`` URI instead (R
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,6 +52,21 @@ def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
             time.sleep(delay)
             delay = min(delay * 1.5, 1.0)
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def metric_key(name: str) -> str:
@@ -91,8 +109,11 @@ class RunLogger:
         if parent_run_id:
             all_tags[PARENT_TAG] = parent_run_id
         experiment_id = self.experiment_id()
-        run = _retry(lambda: self.client.create_run(experiment_id, tags=all_tags, run_name=run_name), "create run")
-        self.run_id = run.info.run_id
+        # Ctrl-C between the store creating the run and us holding its id would leave it
+        # RUNNING forever; hold SIGINT back until the id is ours (then end() can mark it).
+        with _sigint_deferred():
+            run = _retry(lambda: self.client.create_run(experiment_id, tags=all_tags, run_name=run_name), "create run")
+            self.run_id = run.info.run_id
         return self.run_id
 
     def log_batch(

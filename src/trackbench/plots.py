@@ -12,7 +12,7 @@ import matplotlib.patches
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from trackbench.types import Tracklet2D
+from trackbench.artifacts import Span
 
 
 def plot_camera_metrics(
@@ -35,30 +35,19 @@ def plot_camera_metrics(
     plt.close(fig)
 
 
-def _runs(t: Tracklet2D, status: str) -> list[tuple[int, int]]:
-    """Contiguous (start, length) spans of the frames of ``t`` with this status."""
-    spans: list[tuple[int, int]] = []
-    for f, s in zip(t.frames, t.frame_status, strict=True):
-        if s != status:
-            continue
-        if spans and spans[-1][0] + spans[-1][1] == f:
-            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
-        else:
-            spans.append((f, 1))
-    return spans
-
-
 _COLORS = {"detected": "tab:blue", "coasted": "tab:orange"}
 
 
-def plot_timelines(path: Path, tracklets_by_camera: Mapping[str, Sequence[Tracklet2D]]) -> None:
+def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]]) -> None:
     """One row per tracklet: detected spans dark, coasted spans light."""
-    cameras = list(tracklets_by_camera)
+    cameras = list(spans_by_camera)
     fig, axes = plt.subplots(len(cameras), 1, figsize=(10, 1.2 + 1.8 * len(cameras)), squeeze=False)
     for ax, camera_id in zip(axes[:, 0], cameras, strict=True):
-        for t in tracklets_by_camera[camera_id]:
-            for status, color in _COLORS.items():
-                ax.broken_barh(_runs(t, status), (t.track_id - 0.4, 0.8), color=color)
+        grouped: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for track_id, first, length, status in spans_by_camera[camera_id]:
+            grouped.setdefault((track_id, status), []).append((first, length))
+        for (track_id, status), runs in grouped.items():
+            ax.broken_barh(runs, (track_id - 0.4, 0.8), color=_COLORS[status])
         ax.set_ylabel(f"{camera_id}\ntrack id")
     handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _COLORS.items()]
     axes[0, 0].legend(handles=handles, loc="upper right", fontsize="small")

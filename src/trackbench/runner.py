@@ -15,9 +15,11 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from tqdm import tqdm
 
+from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.config import AppConfig, EvalConfig
 from trackbench.datasets.base import Dataset
 from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
@@ -35,12 +37,19 @@ class CameraJob:
     tracking: TrackingConfig
     batch_size: int
     eval: EvalConfig
+    output_dir: Path | None = None  # where the worker writes this camera's files
 
 
 @dataclass(frozen=True)
 class CameraOutcome:
+    """One camera's result. With an output directory the tracklets stay in the worker's files
+    (``tracklets`` is None) and only their timeline spans come back: a long recording's
+    tracklets never pile up in the main process."""
+
     camera_id: str
-    tracklets: tuple[Tracklet2D, ...]
+    tracklets: tuple[Tracklet2D, ...] | None
+    n_tracklets: int
+    spans: tuple[Span, ...]
     scores: CameraScores
     n_frames: int
     tracking_seconds: float
@@ -92,9 +101,13 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
     hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
     scores = score_camera(job.dataset.ground_truth(job.camera.camera_id), hyp, job.eval.iou_threshold)
     done = time.perf_counter()
+    if job.output_dir is not None:
+        write_camera_files(job.output_dir, job.camera.camera_id, tracklets, job.eval.frames)
     return CameraOutcome(
         camera_id=job.camera.camera_id,
-        tracklets=tracklets,
+        tracklets=None if job.output_dir is not None else tracklets,
+        n_tracklets=len(tracklets),
+        spans=timeline_spans(tracklets),
         scores=scores,
         n_frames=job.camera.last_frame - job.camera.first_frame + 1,
         tracking_seconds=tracked - start,
@@ -119,10 +132,11 @@ def resolve_workers(requested: int | None, n_cameras: int) -> int:
     return max(1, min(requested or available, n_cameras))
 
 
-def run(dataset: Dataset, cfg: AppConfig) -> RunResult:
-    """Track and score every camera of ``dataset``; results in camera order."""
+def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> RunResult:
+    """Track and score every camera of ``dataset``; results in camera order. With
+    ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there."""
     cameras = dataset.cameras()
-    jobs = [CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval) for c in cameras]
+    jobs = [CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir) for c in cameras]
     workers = resolve_workers(cfg.runner.workers, len(jobs))
     total = sum(c.last_frame - c.first_frame + 1 for c in cameras)
     show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
@@ -142,7 +156,7 @@ def run(dataset: Dataset, cfg: AppConfig) -> RunResult:
     for o in outcomes:
         log.info(
             "camera %s: %d frames, %d tracklets, tracking %.2fs, scoring %.2fs",
-            *(o.camera_id, o.n_frames, len(o.tracklets), o.tracking_seconds, o.scoring_seconds),
+            *(o.camera_id, o.n_frames, o.n_tracklets, o.tracking_seconds, o.scoring_seconds),
         )
     scores = summarize({o.camera_id: o.scores for o in outcomes})
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)

@@ -57,8 +57,10 @@ class Tracklet2D:
 class CarryForward:
     """Per-camera tracker state between batches: opaque, immutable snapshots.
 
-    Each value is a self-contained serialized snapshot (bytes), so a carry can be reused,
-    compared, written to disk or sent to another process without touching live trackers.
+    With the Python backend each value is a self-contained serialized snapshot (bytes), so a
+    carry can be reused, compared, written to disk or sent to another process without touching
+    live trackers. boxmot's C++ trackers cannot be copied: with ``tracker.backend=cpp`` the
+    value is a one-use handle to a live tracker in the process that made it (misuse is an error).
     """
 
     states: tuple[tuple[str, bytes], ...] = ()

@@ -26,7 +26,7 @@ def test_default_run_on_synthetic(cli, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["per_camera"]) == {"cam0", "cam1", "cam2", "cam3"}
     assert 0.5 < metrics["overall"]["mota"] <= 1.0
-    tracklets = read_tracklets(out / "tracklets.jsonl")
+    tracklets = read_tracklets(out / "tracklets")
     assert {t.camera_id for t in tracklets} == {"cam0", "cam1", "cam2", "cam3"}
     for name in ("config.yaml", "mot/cam0.txt", "plots/metrics.png", "plots/timeline.png"):
         assert (out / name).stat().st_size > 0, name
@@ -39,7 +39,7 @@ def test_default_run_on_synthetic(cli, tmp_path):
     assert run.data.metrics["mota"] == pytest.approx(metrics["overall"]["mota"])
     assert run.data.metrics["cam/cam2/idf1"] == pytest.approx(metrics["per_camera"]["cam2"]["idf1"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"metrics.json", "tracklets.jsonl", "config.yaml", "mot", "plots"} <= artifacts
+    assert {"metrics.json", "tracklets", "config.yaml", "mot", "plots"} <= artifacts
 
 
 def test_tud_run(cli, tmp_path):

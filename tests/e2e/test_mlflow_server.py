@@ -74,5 +74,5 @@ def test_run_logged_to_live_server(cli, tmp_path, mlflow_server):
     assert {"mota", "idf1", "cam/cam0/mota"} <= set(run.data.metrics)
     assert run.data.params["tracker.tracker_kind"] == "ocsort"
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"metrics.json", "tracklets.jsonl", "mot"} <= names
+    assert {"metrics.json", "tracklets", "mot"} <= names
     assert not (tmp_path / "mlflow.db").exists(), "nothing went to the local default store"

@@ -1,4 +1,5 @@
-"""The one door to boxmot: builds trackers from our config, steps them, snapshots them.
+"""The one door to boxmot: builds trackers (Python or C++) from our config, steps them,
+snapshots them (Python only).
 
 boxmot's ``update()`` returns only tracks that are confirmed *and* matched in the current
 frame; :mod:`trackbench.tracking.views` reads the rest of each kind's tracks. Nothing outside
@@ -16,19 +17,28 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from boxmot.native._common import set_build_status_fn
 from boxmot.trackers.box.boosttrack.tracker import BoostTrack
+from boxmot.trackers.box.botsort.native import NativeBotSortTracker
 from boxmot.trackers.box.botsort.tracker import BotSort
+from boxmot.trackers.box.bytetrack.native import NativeByteTrackTracker
 from boxmot.trackers.box.bytetrack.tracker import ByteTrack
+from boxmot.trackers.box.occluboost.native import NativeOccluBoostTracker
 from boxmot.trackers.box.occluboost.tracker import OccluBoost
+from boxmot.trackers.box.ocsort.native import NativeOcSortTracker
 from boxmot.trackers.box.ocsort.track import KalmanBoxTracker
 from boxmot.trackers.box.ocsort.tracker import OcSort
+from boxmot.trackers.box.sfsort.native import NativeSFSORTTracker
 from boxmot.trackers.box.sfsort.tracker import SFSORT
 from boxmot.trackers.common.association.velocity import associate
 from boxmot.trackers.common.motion import MotionModelAdapter, create_motion_model
+from boxmot.trackers.config import load_tracker_defaults
 
+from trackbench.errors import TrackbenchError
 from trackbench.tracking import views as v
 from trackbench.tracking.config import TrackingConfig
-from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.tracking.kinds import NATIVE_KINDS, SUPPORTED_KINDS
+from trackbench.tracking.native_options import native_options
 from trackbench.tracking.views import TrackView
 
 __all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state"]
@@ -102,9 +112,9 @@ class Sort(OcSort):
 FrameSize = tuple[int, int]  # (width, height) in pixels
 
 
-def _build_ocsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+def _ocsort_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
     o = cfg.ocsort
-    return OcSort(
+    return dict(
         det_thresh=cfg.det_thresh,
         max_age=cfg.max_coast_frames,
         min_hits=cfg.n_init,
@@ -119,8 +129,8 @@ def _build_ocsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     )
 
 
-def _build_sort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
-    return Sort(
+def _sort_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
+    return dict(
         det_thresh=cfg.det_thresh,
         max_age=cfg.max_coast_frames,
         min_hits=cfg.n_init,
@@ -135,11 +145,11 @@ def _build_sort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     )
 
 
-def _build_bytetrack(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+def _bytetrack_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
     # A lost ByteTrack track stays matchable for track_buffer frames and, through a quirk of
     # its list bookkeeping, one more: track_buffer = max_coast_frames - 1 coasts exactly
     # max_coast_frames frames. ByteTrack matches on a score-fused distance: 1 - iou_threshold.
-    return ByteTrack(
+    return dict(
         track_thresh=cfg.det_thresh,
         match_thresh=1.0 - cfg.iou_threshold,
         track_buffer=cfg.max_coast_frames - 1,
@@ -151,11 +161,11 @@ def _build_bytetrack(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     )
 
 
-def _build_botsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+def _botsort_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
     o = cfg.botsort
     # Lost-track bookkeeping as ByteTrack's (one extra frame), hence track_buffer - 1. The
     # appearance thresholds (proximity, appearance, emb scale) act only with embeddings.
-    return BotSort(
+    return dict(
         track_high_thresh=cfg.det_thresh,
         track_low_thresh=o.min_conf,
         new_track_thresh=o.new_track_thresh,
@@ -174,13 +184,13 @@ def _build_botsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     )
 
 
-def _build_sfsort(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+def _sfsort_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
     o = cfg.sfsort
     width, height = frame_size if frame_size is not None else (o.frame_width, o.frame_height)
     marginal = o.marginal_coast_frames if o.marginal_coast_frames is not None else cfg.max_coast_frames
     # A lost SFSORT track is purged once frame - last_frame > timeout: it coasts `timeout`
     # frames (timeout 0 would still coast one, hence max_coast_frames >= 1).
-    return SFSORT(
+    return dict(
         high_th=cfg.det_thresh,
         low_th=o.min_conf,
         new_track_th=o.new_track_thresh,
@@ -216,16 +226,16 @@ def _boost_common(cfg: TrackingConfig) -> dict[str, Any]:
     }
 
 
-def _build_boosttrack(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
-    return BoostTrack(**_boost_common(cfg), **_named_options(cfg.boosttrack))
+def _boosttrack_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
+    return {**_boost_common(cfg), **_named_options(cfg.boosttrack)}
 
 
-def _build_occluboost(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+def _occluboost_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dict[str, Any]:
     o = cfg.occluboost
     # Without embeddings the ReID recovery pass and GTA are off (recovery_*, feat_alpha,
     # second_appearance_thresh, gta_* and lambda_emb_multiplier have no effect); obb_* apply
     # only to oriented boxes.
-    return OccluBoost(
+    return dict(
         track_low_thresh=o.min_conf,
         gta_enabled=False,
         **_boost_common(cfg),
@@ -238,43 +248,69 @@ def _build_occluboost(cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
 
 @dataclass(frozen=True)
 class _Kind:
-    build: Callable[[TrackingConfig, FrameSize | None], Any]
+    cls: type  # the Python tracker class
+    kwargs: Callable[[TrackingConfig, FrameSize | None], dict[str, Any]]
     views: Callable[[Any], list[TrackView]]
     compact: Callable[[Any], None] | None = None
+    native: type | None = None  # boxmot's C++ build of the kind (backend="cpp")
 
 
 _KINDS: dict[str, _Kind] = {
-    "ocsort": _Kind(_build_ocsort, v.ocsort_views),
-    "bytetrack": _Kind(_build_bytetrack, v.bytetrack_views, v.compact_removed),
-    "sort": _Kind(_build_sort, v.sort_views),
-    "botsort": _Kind(_build_botsort, v.bytetrack_views),
-    "sfsort": _Kind(_build_sfsort, v.sfsort_views),
-    "boosttrack": _Kind(_build_boosttrack, v.boosttrack_views),
-    "occluboost": _Kind(_build_occluboost, v.boosttrack_views),
+    "ocsort": _Kind(OcSort, _ocsort_kwargs, v.ocsort_views, native=NativeOcSortTracker),
+    "bytetrack": _Kind(ByteTrack, _bytetrack_kwargs, v.bytetrack_views, v.compact_removed, NativeByteTrackTracker),
+    "sort": _Kind(Sort, _sort_kwargs, v.sort_views),
+    "botsort": _Kind(BotSort, _botsort_kwargs, v.bytetrack_views, native=NativeBotSortTracker),
+    "sfsort": _Kind(SFSORT, _sfsort_kwargs, v.sfsort_views, native=NativeSFSORTTracker),
+    "boosttrack": _Kind(BoostTrack, _boosttrack_kwargs, v.boosttrack_views),
+    "occluboost": _Kind(OccluBoost, _occluboost_kwargs, v.boosttrack_views, native=NativeOccluBoostTracker),
 }
 assert tuple(_KINDS) == SUPPORTED_KINDS, "kinds.py and the adapter registry disagree"
+assert tuple(k for k, d in _KINDS.items() if d.native) == NATIVE_KINDS, "kinds.py and the native registry disagree"
+
+
+def _build_native(kind: str, cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
+    """boxmot's C++ tracker with the options the Python build of the same kind gets. The first
+    use per machine compiles it (CMake; its output is silenced)."""
+    k = _KINDS[kind]
+    options = native_options(kind, k.cls, k.kwargs(cfg, frame_size), load_tracker_defaults(kind))
+    set_build_status_fn(lambda _message: None)  # thread-local in boxmot: set where we build
+    try:
+        return k.native(options)
+    except (RuntimeError, OSError) as exc:
+        raise TrackbenchError(
+            f"tracker.backend=cpp: boxmot's C++ {kind} is unavailable ({exc}); it needs cmake, libopencv-dev "
+            "and libeigen3-dev (Debian), or use tracker.backend=python"
+        ) from exc
 
 
 class TrackerAdapter:
     """A live boxmot tracker for one camera plus the knowledge of how to read its tracks.
-    ``frame_size`` (width, height) is the camera's image size where known (SFSORT uses it)."""
+    ``frame_size`` (width, height) is the camera's image size where known (SFSORT uses it).
+    With ``backend="cpp"`` the tracker is boxmot's C++ build, which cannot be inspected: the
+    only tracks seen are the ones ``update()`` reports (matched and confirmed)."""
 
     def __init__(self, cfg: TrackingConfig, frame_size: FrameSize | None = None) -> None:
         self.kind = cfg.tracker_kind
-        self._tracker = _KINDS[self.kind].build(cfg, frame_size)
+        self.native = cfg.backend == "cpp"
+        if self.native:
+            self._tracker = _build_native(self.kind, cfg, frame_size)
+        else:
+            kind = _KINDS[self.kind]
+            self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
         _silence_boxmot()
 
     def step(self, dets: np.ndarray) -> tuple[dict[int, tuple[float, float, float, float]], list[TrackView]]:
         """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns the boxes boxmot
-        reported by id, and every live track afterwards."""
+        reported by id, and every live track afterwards (C++: only the reported ones)."""
         out = self._tracker.update(dets, None)
         reported = {int(row[4]): v.xyxy(row) for row in out}
-        return reported, _KINDS[self.kind].views(self._tracker)
+        views = v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker)
+        return reported, views
 
     def compact(self) -> None:
         """Drop state that can no longer influence the output (called before snapshots)."""
         compact = _KINDS[self.kind].compact
-        if compact is not None:
+        if compact is not None and not self.native:
             compact(self._tracker)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trackbench.errors import TrackbenchError
-from trackbench.tracking.kinds import APPEARANCE_KINDS, ASSO_FUNCS
+from trackbench.tracking.kinds import APPEARANCE_KINDS, ASSO_FUNCS, BACKENDS, NATIVE_KINDS
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class TrackingConfig:
     n_init: int = 3  # probation: matched frames before a track is confirmed (where the kind allows)
     iou_threshold: float = 0.3  # minimum IoU for a detection-track match
     det_thresh: float = 0.3  # detections above this start tracks / enter the first association
-    backend: str = "python"
+    backend: str = "python"  # "cpp": boxmot's C++ build (NATIVE_KINDS only; docs/tracklets.md)
     ocsort: OcSortOptions = field(default_factory=OcSortOptions)
     bytetrack: ByteTrackOptions = field(default_factory=ByteTrackOptions)
     botsort: BotSortOptions = field(default_factory=BotSortOptions)
@@ -117,8 +117,7 @@ def validate_tracking(cfg: TrackingConfig, supported_kinds: tuple[str, ...]) -> 
         )
     if kind not in supported_kinds:
         raise TrackbenchError(f"tracker.tracker_kind={kind!r} is not supported; choose one of {choices}")
-    if cfg.backend != "python":
-        raise TrackbenchError(f"tracker.backend={cfg.backend!r} is not supported; choose 'python'")
+    _validate_backend(cfg)
     if cfg.max_coast_frames < 1:
         raise TrackbenchError(f"tracker.max_coast_frames must be >= 1, got {cfg.max_coast_frames}")
     if cfg.n_init < 1:
@@ -135,6 +134,23 @@ def validate_tracking(cfg: TrackingConfig, supported_kinds: tuple[str, ...]) -> 
         )
     if kind == "sfsort":
         _validate_sfsort(cfg)
+
+
+def _validate_backend(cfg: TrackingConfig) -> None:
+    kind = cfg.tracker_kind
+    if cfg.backend not in BACKENDS:
+        raise TrackbenchError(f"tracker.backend={cfg.backend!r} is not supported; choose one of {', '.join(BACKENDS)}")
+    if cfg.backend != "cpp":
+        return
+    if kind not in NATIVE_KINDS:
+        raise TrackbenchError(
+            f"tracker.backend='cpp' is not available for {kind!r} (boxmot has no C++ build of it); "
+            f"use tracker.backend=python, or one of {', '.join(NATIVE_KINDS)}"
+        )
+    area = cfg.occluboost.min_box_area
+    if kind == "occluboost" and area != int(area):
+        # The C++ OccluBoost takes min_box_area as an integer; refuse rather than truncate.
+        raise TrackbenchError(f"tracker.occluboost.min_box_area must be a whole number with backend=cpp, got {area}")
 
 
 def _validate_sfsort(cfg: TrackingConfig) -> None:

@@ -9,3 +9,9 @@ APPEARANCE_KINDS: tuple[str, ...] = ("deepocsort", "strongsort", "hybridsort")
 
 # Association geometries usable without an image (boxmot's ``centroid`` reads the frame size).
 ASSO_FUNCS: tuple[str, ...] = ("iou", "giou", "diou", "ciou", "hmiou")
+
+# Backends: boxmot's Python trackers, or its C++ builds (CMake, OpenCV, Eigen; built on first use).
+BACKENDS: tuple[str, ...] = ("python", "cpp")
+
+# Kinds boxmot 25 ships a C++ build of (``backend="cpp"``); see docs/tracklets.md "Native backend".
+NATIVE_KINDS: tuple[str, ...] = ("ocsort", "bytetrack", "botsort", "sfsort", "occluboost")

@@ -4,6 +4,8 @@ Per camera we keep, besides the boxmot tracker, the entries of tracks still on p
 (emitted with the track once it is confirmed, even from an earlier batch), the set of ids
 already confirmed (OC-SORT resets ``hit_streak`` on any gap and would hide a re-found track for
 ``min_hits - 1`` frames; a confirmed id stays confirmed here) and our own small track ids.
+With ``tracker.backend=cpp`` only boxmot's reported rows exist (no probation, no coasting) and
+the carry holds a one-use, process-local handle instead of a snapshot (``native_carry``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from itertools import pairwise
 import numpy as np
 
 from trackbench.errors import TrackbenchError
+from trackbench.tracking import native_carry
 from trackbench.tracking.adapter import TrackerAdapter, dumps_state, loads_state
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.kinds import SUPPORTED_KINDS
@@ -33,7 +36,8 @@ Entry = tuple[int, float, float, float, float, FrameStatus]
 
 @dataclass
 class _CameraState:
-    """Everything one camera's tracking needs between frames; lives in the carry as bytes."""
+    """Everything one camera's tracking needs between frames; lives in the carry as bytes
+    (a snapshot; for the C++ backend a handle to this object, parked in the process)."""
 
     tracker: TrackerAdapter
     next_frame: int | None = None
@@ -67,21 +71,33 @@ class TrackingStage:
         self.frame_sizes = dict(frame_sizes or {})
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
-        """Track every camera's batch. The carry is a snapshot: it is never mutated, and the
-        same batch from the same carry gives the same result."""
+        """Track every camera's batch. Python backend: the carry is a snapshot, never mutated,
+        and the same batch from the same carry gives the same result. C++ backend: the carry is
+        a handle that works once, in this process (a second use raises TrackbenchError)."""
         states = dict(carry.states)
         tracklets: list[Tracklet2D] = []
         for batch in context.batches:
-            blob = states.get(batch.camera_id)
-            if blob is not None:
-                state = loads_state(blob)
-            else:
-                state = _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(batch.camera_id)))
+            state = self._restore(batch.camera_id, states.get(batch.camera_id))
             tracklets.extend(self._track_batch(state, batch))
-            state.tracker.compact()
-            states[batch.camera_id] = dumps_state(state)
+            if state.tracker.native:
+                states[batch.camera_id] = native_carry.park(state)
+            else:
+                state.tracker.compact()
+                states[batch.camera_id] = dumps_state(state)
         new_carry = CarryForward(tuple(sorted(states.items())))
         return replace(context, tracklets=tuple(tracklets)), new_carry
+
+    def _restore(self, camera_id: str, blob: bytes | None) -> _CameraState:
+        if blob is None:
+            return _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(camera_id)))
+        native = self.config.backend == "cpp"
+        if native_carry.is_handle(blob) != native:
+            made = "cpp" if native_carry.is_handle(blob) else "python"
+            raise TrackbenchError(
+                f"camera {camera_id}: the carry was made with tracker.backend={made}, "
+                f"this stage runs tracker.backend={self.config.backend}"
+            )
+        return native_carry.take(blob, camera_id) if native else loads_state(blob)
 
     def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
         _check_frames(state, batch)

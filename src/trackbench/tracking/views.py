@@ -108,3 +108,9 @@ def compact_removed(tracker: Any) -> None:
     entries would delay the eviction of live ones and so change behaviour."""
     live = {t.id for t in tracker.active_tracks} | {t.id for t in tracker.lost_stracks}
     tracker.removed_stracks = [t for t in tracker.removed_stracks if t.id in live]
+
+
+def reported_views(reported: dict[int, tuple[float, float, float, float]]) -> list[TrackView]:
+    """C++ trackers cannot be inspected: the tracks ``update()`` reported are all we see, each
+    matched and confirmed in this frame."""
+    return [TrackView(boxmot_id, True, True, box) for boxmot_id, box in sorted(reported.items())]
