@@ -69,6 +69,10 @@ class TrackingStage:
         validate_tracking(config, SUPPORTED_KINDS)
         self.config = config
         self.frame_sizes = dict(frame_sizes or {})
+        # The live state behind the snapshot this stage made last, per camera: the next batch
+        # from exactly that snapshot continues it without unpickling. Taken once, so a second
+        # run from the same carry still starts from the bytes.
+        self._live: dict[str, tuple[bytes, _CameraState]] = {}
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
         """Track every camera's batch. Python backend: the carry is a snapshot, never mutated,
@@ -83,7 +87,9 @@ class TrackingStage:
                 states[batch.camera_id] = native_carry.park(state)
             else:
                 state.tracker.compact()
-                states[batch.camera_id] = dumps_state(state)
+                blob = dumps_state(state)
+                states[batch.camera_id] = blob
+                self._live[batch.camera_id] = (blob, state)
         new_carry = CarryForward(tuple(sorted(states.items())))
         return replace(context, tracklets=tuple(tracklets)), new_carry
 
@@ -97,7 +103,10 @@ class TrackingStage:
                 f"camera {camera_id}: the carry was made with tracker.backend={made}, "
                 f"this stage runs tracker.backend={self.config.backend}"
             )
-        return native_carry.take(blob, camera_id) if native else loads_state(blob)
+        if native:
+            return native_carry.take(blob, camera_id)
+        live = self._live.pop(camera_id, None)
+        return live[1] if live is not None and live[0] is blob else loads_state(blob)
 
     def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
         _check_frames(state, batch)
