@@ -54,11 +54,6 @@ def detections_array(detections: tuple[Detection, ...]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
-def _entry(frame: int, box: tuple[float, float, float, float], status: FrameStatus) -> Entry:
-    x1, y1, x2, y2 = box
-    return (frame, x1, y1, x2 - x1, y2 - y1, status)
-
-
 class TrackingStage:
     """Runs one batch per camera from a carry and returns the confirmed tracklet pieces.
 
@@ -111,31 +106,32 @@ class TrackingStage:
     def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
         _check_frames(state, batch)
         emitted: dict[int, list[Entry]] = {}
+        ids, pending = state.ids, state.pending
         for frame, dets in zip(batch.frames, batch.detections, strict=True):
             reported, views = state.tracker.step(detections_array(dets))
             newly_confirmed = sorted(
-                v.boxmot_id for v in views if v.boxmot_id not in state.ids and (v.confirmed or v.boxmot_id in reported)
+                v.boxmot_id for v in views if v.boxmot_id not in ids and (v.confirmed or v.boxmot_id in reported)
             )
             for boxmot_id in newly_confirmed:
-                state.ids[boxmot_id] = state.next_id
+                ids[boxmot_id] = state.next_id
                 state.next_id += 1
-            alive = set()
-            for v in views:
-                alive.add(v.boxmot_id)
-                if v.boxmot_id in reported:
-                    entry = _entry(frame, reported[v.boxmot_id], "detected")
-                else:
-                    entry = _entry(frame, v.box, "detected" if v.matched else "coasted")
-                track_id = state.ids.get(v.boxmot_id)
+            for boxmot_id, matched, _, box in views:
+                x1, y1, x2, y2 = reported.get(boxmot_id, box)
+                status = "detected" if matched or boxmot_id in reported else "coasted"
+                entry = (frame, x1, y1, x2 - x1, y2 - y1, status)
+                track_id = ids.get(boxmot_id)
                 if track_id is None:
-                    state.pending.setdefault(v.boxmot_id, []).append(entry)
-                    continue
-                out = emitted.setdefault(track_id, [])
-                out.extend(state.pending.pop(v.boxmot_id, ()))
-                out.append(entry)
+                    pending.setdefault(boxmot_id, []).append(entry)
+                elif boxmot_id in pending:
+                    out = emitted.setdefault(track_id, [])
+                    out.extend(pending.pop(boxmot_id))
+                    out.append(entry)
+                else:
+                    emitted.setdefault(track_id, []).append(entry)
             # Tracks that died on probation are never output; forget their entries.
-            for dead in [k for k in state.pending if k not in alive]:
-                del state.pending[dead]
+            alive = {v[0] for v in views}
+            for dead in [k for k in pending if k not in alive]:
+                del pending[dead]
         return [_tracklet(batch.camera_id, tid, entries) for tid, entries in sorted(emitted.items())]
 
 
