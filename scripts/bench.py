@@ -18,7 +18,6 @@ import contextlib
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,6 @@ from trackbench.artifacts import write_mot_results
 from trackbench.config import AppConfig, DatasetConfig, FileOptions, MlflowConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
-from trackbench.runner import run
 from trackbench.scoring import hypotheses_from_tracklets, score_camera
 from trackbench.tracking.adapter import TrackerAdapter
 from trackbench.tracking.stage import TrackingStage, detections_array, stitch
@@ -40,17 +38,28 @@ from trackbench.types import CarryForward, TrackingContext
 SHARED = Path(os.environ.get("TRACKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-def workload(name: str, frames: int | None) -> DatasetConfig:
+REAL = ("MOT17-02-FRCNN", "MOT17-04-FRCNN", "MOT17-09-FRCNN", "MOT17-11-FRCNN")
+
+
+def workload(name: str, frames: int | None) -> tuple[DatasetConfig, list[str]]:
+    """The dataset, as a config for in-process measurements and as CLI overrides."""
     if name == "default":
-        return DatasetConfig()
+        return DatasetConfig(), []
     if name == "long":
-        return DatasetConfig(synthetic=SyntheticConfig(n_cameras=12, n_frames=frames or 18_000, n_fish=10))
+        n = frames or 18_000
+        synthetic = SyntheticConfig(n_cameras=12, n_frames=n, n_fish=10)
+        keys = ("dataset.synthetic.n_cameras=12", f"dataset.synthetic.n_frames={n}", "dataset.synthetic.n_fish=10")
+        return DatasetConfig(synthetic=synthetic), list(keys)
     if name == "real":
         root = SHARED / "mot17"
-        if not (root / "MOT17-02-FRCNN" / "gt" / "gt.txt").exists():
-            raise SystemExit(f"bench: real workload needs {root}/MOT17-02-FRCNN (set TRACKBENCH_SHARED_DATA)")
-        return DatasetConfig(name="mot", root=str(root), cameras=("MOT17-02-FRCNN", "MOT17-04-FRCNN",
-                             "MOT17-09-FRCNN", "MOT17-11-FRCNN"), files=FileOptions())  # fmt: skip
+        if not (root / REAL[0] / "gt" / "gt.txt").exists():
+            raise SystemExit(f"bench: real workload needs {root}/{REAL[0]} (set TRACKBENCH_SHARED_DATA)")
+        cameras = "[" + ",".join(REAL) + "]"
+        return DatasetConfig(name="mot", root=str(root), cameras=REAL, files=FileOptions()), [
+            "dataset=mot",
+            f"dataset.root={root}",
+            f"dataset.cameras={cameras}",
+        ]
     raise SystemExit(f"bench: unknown workload {name!r}")
 
 
@@ -122,9 +131,46 @@ def trackeval_time(dataset, camera, tracklets, repeat: int) -> float:
         return best(evaluate, repeat)[0]
 
 
-def end_to_end(cfg: AppConfig, workers: int) -> tuple[float, object]:
-    cfg = replace(cfg, runner=replace(cfg.runner, workers=workers))
-    return best(lambda: run(open_dataset(cfg.dataset), cfg), 1)
+def end_to_end(overrides: list[str], workers: int, tmp: Path) -> dict[str, float]:
+    """The real CLI in a subprocess: wall time and peak RSS of the main process and of the
+    largest worker (polled), into its own output directory."""
+    import psutil
+
+    out = tmp / f"out-{workers}-{len(list(tmp.iterdir()))}"
+    cmd = [*trackbench_command(), *overrides, f"runner.workers={workers}", "runner.progress=never",
+           f"hydra.run.dir={out}", f"mlflow.tracking_uri=sqlite:///{tmp}/mlflow.db"]  # fmt: skip
+    start = time.perf_counter()
+    proc = psutil.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_main = peak_worker = 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak_main = max(peak_main, proc.memory_info().rss)
+            for child in proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    peak_worker = max(peak_worker, child.memory_info().rss)
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: trackbench failed: {proc.stderr.read().decode()[-2000:]}")
+    tracklet_bytes = sum(f.stat().st_size for f in (out / "tracklets").glob("*.jsonl"))
+    return {"wall": wall, "main": peak_main / 2**20, "worker": peak_worker / 2**20, "out": out,
+            "tracklet_mib": tracklet_bytes / 2**20}  # fmt: skip
+
+
+def same_results(a: Path, b: Path) -> bool:
+    """Byte-identical tracklets and MOTChallenge files, equal metrics."""
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.suffix in {".jsonl", ".txt"})
+    if files != sorted(p.relative_to(b) for p in b.rglob("*") if p.suffix in {".jsonl", ".txt"}):
+        return False
+    if any((a / f).read_bytes() != (b / f).read_bytes() for f in files):
+        return False
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
+    return (ma["overall"], ma["per_camera"]) == (mb["overall"], mb["per_camera"])
+
+
+def trackbench_command() -> list[str]:
+    exe = Path(sys.executable).parent / "trackbench"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "trackbench"]
 
 
 def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float]:
@@ -171,8 +217,7 @@ def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
 
 
 def help_time() -> float:
-    exe = Path(sys.executable).parent / "trackbench"
-    cmd = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "trackbench", "--help"]
+    cmd = [*trackbench_command(), "--help"]
     return best(lambda: subprocess.run(cmd, capture_output=True, check=True), 3)[0]
 
 
@@ -184,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    base = AppConfig(dataset=workload(args.workload, args.frames), runner=RunnerConfig(progress="never"))
+    dataset, overrides = workload(args.workload, args.frames)
+    base = AppConfig(dataset=dataset, runner=RunnerConfig(progress="never"))
     base = replace(base, tracker=replace(base.tracker, tracker_kind=args.tracker))
+    overrides = [*overrides, f"tracker={args.tracker}"]
     print(f"workload {args.workload}, tracker {args.tracker}, {os.cpu_count()} cores")
     o = tracking_overhead(base, args.repeat)
     print(f"one camera, {o['frames']} frames, batch 100:")
@@ -196,18 +243,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  TrackEval, same files  {o['trackeval_s']:8.3f} s   ours/TrackEval {o['score_s'] / o['trackeval_s']:.2f}")
     overhead, mlflow_s = fixed_cost(base, args.repeat)
     print(f"fixed cost per job (warm) {overhead:7.3f} s  (target <= 0.3); MLflow logging part {mlflow_s:.3f} s")
-    t1, r1 = end_to_end(base, 1)
-    t2, r2 = end_to_end(base, 2)
-    same = [c.tracklets for c in r1.cameras] == [c.tracklets for c in r2.cameras] and r1.scores == r2.scores
-    print(f"end to end, {len(r1.cameras)} cameras: 1 worker {t1:.2f} s, 2 workers {t2:.2f} s, "
-          f"speed-up {t1 / t2:.2f}x (target >= 1.7), identical results: {same}")  # fmt: skip
-    print(
-        f"  scoring / tracking (summed over cameras): "
-        f"{sum(c.scoring_seconds for c in r2.cameras) / sum(c.tracking_seconds for c in r2.cameras):.3f}"
-    )
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: main process {own:.0f} MiB, largest worker {kids:.0f} MiB")
+    with tempfile.TemporaryDirectory() as tmp:
+        one = end_to_end(overrides, 1, Path(tmp))
+        two = end_to_end(overrides, 2, Path(tmp))
+        same = same_results(one["out"], two["out"])
+        metrics = json.loads((two["out"] / "metrics.json").read_text())
+        timing = metrics["timing"]
+        print(f"end to end (CLI), {len(metrics['per_camera'])} cameras: 1 worker {one['wall']:.2f} s, "
+              f"2 workers {two['wall']:.2f} s, speed-up {one['wall'] / two['wall']:.2f}x (target >= 1.7), "
+              f"byte-identical results: {same}")  # fmt: skip
+        print(f"  scoring / tracking, summed over cameras: {timing['scoring_s'] / timing['tracking_s']:.3f}")
+        for label, run_ in (("1 worker", one), ("2 workers", two)):
+            print(
+                f"  peak RSS ({label}): main {run_['main']:.0f} MiB, "
+                f"largest worker {run_['worker']:.0f} MiB; tracklet files {run_['tracklet_mib']:.1f} MiB"
+            )
+        if args.workload == "long":
+            short_overrides = [o.replace(f"n_frames={dataset.synthetic.n_frames}",
+                                         f"n_frames={dataset.synthetic.n_frames // 4}") for o in overrides]  # fmt: skip
+            short = end_to_end(short_overrides, 2, Path(tmp))
+            grow_rss = max(two["main"], two["worker"]) - max(short["main"], short["worker"])
+            grow_out = two["tracklet_mib"] - short["tracklet_mib"]
+            print(f"  memory growth, 1/4 length -> full (2 workers): peak RSS "
+                  f"{max(short['main'], short['worker']):.0f} -> {max(two['main'], two['worker']):.0f} MiB "
+                  f"(+{grow_rss:.0f}); tracklet files {short['tracklet_mib']:.1f} -> {two['tracklet_mib']:.1f} MiB "
+                  f"(+{grow_out:.0f})")  # fmt: skip
     print(f"`trackbench --help`: {help_time():.2f} s (target < 1.5)")
     return 0 if same else 1
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.patches
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -49,6 +50,7 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]]) ->
         for (track_id, status), runs in grouped.items():
             ax.broken_barh(runs, (track_id - 0.4, 0.8), color=_COLORS[status])
         ax.set_ylabel(f"{camera_id}\ntrack id")
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _COLORS.items()]
     axes[0, 0].legend(handles=handles, loc="upper right", fontsize="small")
     axes[-1, 0].set_xlabel("frame")

@@ -8,6 +8,7 @@ one door); each mirrors the output rule of the kind's own ``update()``.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,6 +32,16 @@ def xyxy(values: Any) -> tuple[float, float, float, float]:
     return (x1, y1, x2, y2)
 
 
+def xysr_box(state: Any) -> tuple[float, float, float, float]:
+    """``get_state()[0]`` of an OC-SORT/SORT track (boxmot's ``xysr_state_to_xyxy`` on ``kf.x``)
+    without its array round trips: the same IEEE operations on the same doubles give the same
+    box (pinned by a test), at a fraction of the cost for the many coasting tracks per frame."""
+    cx, cy, s, r = state.reshape(-1)[:4].tolist()
+    w = math.sqrt(max(s * r, 1e-12))
+    h = s / max(w, 1e-6)
+    return (cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0)
+
+
 def _hit_streak_rule(tracker: Any, t: Any) -> bool:
     # SORT family: emitted when matched and (hit_streak >= min_hits or still within the first
     # min_hits frames of the sequence).
@@ -46,7 +57,7 @@ def ocsort_views(tracker: Any) -> list[TrackView]:
     for t in tracker.active_tracks:
         matched = t.time_since_update == 0
         observed = matched and t.last_observation[-1] >= 0
-        box = xyxy(t.last_observation) if observed else xyxy(t.get_state()[0])
+        box = xyxy(t.last_observation) if observed else xysr_box(t.kf.x)
         views.append(TrackView(int(t.id), matched, matched and (early or t.hit_streak >= min_hits), box))
     return views
 
@@ -54,7 +65,7 @@ def ocsort_views(tracker: Any) -> list[TrackView]:
 def sort_views(tracker: Any) -> list[TrackView]:
     # Like SORT itself, the box is always the Kalman filter's state (posterior when matched).
     return [
-        TrackView(int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xyxy(t.get_state()[0]))
+        TrackView(int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xysr_box(t.kf.x))
         for t in tracker.active_tracks
     ]
 
