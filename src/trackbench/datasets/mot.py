@@ -149,7 +149,7 @@ class MotDataset:
     def _ground_truth(self, seq: str) -> BoxTable:
         path = self.root / seq / self.gt_file
         if not path.is_file():
-            raise TrackbenchError(f"{path}: ground-truth file not found")
+            raise TrackbenchError(f"{path}: ground-truth file not found (select scored sequences with dataset.cameras)")
         return self._cached(
             "gt",
             seq,

@@ -203,8 +203,8 @@ def read_detections(
         if outside.size:
             raise rows.error(
                 int(outside[0]),
-                f"score {raw[outside[0]]:g} is outside [0, 1]; set score_map to 'clip' or 'minmax' "
-                "(and min_score to drop weak boxes)",
+                f"score {raw[outside[0]]:g} is outside [0, 1]; set dataset.files.score_map to 'clip' or 'minmax' "
+                "(and dataset.files.min_score to drop weak boxes)",
             )
     if raw.size:
         log.info(
