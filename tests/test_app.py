@@ -30,3 +30,14 @@ def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path)
     assert run.data.tags["mlflow.parentRunId"] == parent.run_id
     assert run.data.params["dataset.synthetic.n_frames"] == "30"
     assert result.objective == result.overall["idf1"]
+
+
+def test_logged_params_describe_this_run_only():
+    from trackbench.app import logged_params
+
+    params = logged_params(AppConfig(), workers=2)
+    assert params["tracker.ocsort.inertia"] == 0.2 and params["runner.workers_resolved"] == 2
+    assert params["dataset.synthetic.n_fish"] == 8
+    assert not [k for k in params if k.startswith(("tracker.bytetrack.", "dataset.files.", "mlflow."))]
+    mot = logged_params(AppConfig(dataset=DatasetConfig(name="mot", root="x")), workers=1)
+    assert "dataset.files.score_map" in mot and not [k for k in mot if k.startswith("dataset.synthetic.")]

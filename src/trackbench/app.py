@@ -44,23 +44,18 @@ def _git_commit() -> str | None:
         out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
 
 
 def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
-    """The resolved config, flattened; option blocks of other tracker kinds/sources left out."""
-    flat = to_flat_dict(cfg)
-    kind = cfg.tracker.tracker_kind
-    other_kinds = {k for k in SUPPORTED_KINDS if k != kind}
-    sources = {"synthetic": "dataset.synthetic.", "files": "dataset.files."}
-    used_source = "dataset.synthetic." if cfg.dataset.name == "synthetic" else "dataset.files."
-    params = {
-        k: v
-        for k, v in flat.items()
-        if not any(k.startswith(f"tracker.{o}.") for o in other_kinds)
-        and not any(k.startswith(p) for p in sources.values() if p != used_source)
-        and not k.startswith("mlflow.")
-    }
+    """The resolved config, flattened, minus what does not describe this run: the option blocks
+    of other tracker kinds, the other dataset source's block, and where MLflow itself lives."""
+    unused = [f"tracker.{k}." for k in SUPPORTED_KINDS if k != cfg.tracker.tracker_kind]
+    unused.append("dataset.files." if cfg.dataset.name == "synthetic" else "dataset.synthetic.")
+    unused.append("mlflow.")
+    params = {k: v for k, v in to_flat_dict(cfg).items() if not k.startswith(tuple(unused))}
     params["runner.workers_resolved"] = workers
     return params
 
