@@ -81,7 +81,7 @@ def run_experiment(
     workers = resolve_workers(cfg.runner.workers, len(cameras))
     logger = None
     if cfg.mlflow.enabled:
-        from trackbench.mlflow_log import RunLogger
+        from trackbench.mlflow_log import SWEEP_TAG, RunLogger
 
         logger = RunLogger(cfg.mlflow)
         tags = {
@@ -94,7 +94,7 @@ def run_experiment(
         if (commit := _git_commit()) is not None:
             tags["git_commit"] = commit
         if sweep_dir:
-            tags["trackbench.sweep_dir"] = sweep_dir
+            tags[SWEEP_TAG] = sweep_dir
         if sweep_dir and parent_run_id is None:
             parent_run_id = logger.sweep_parent(sweep_dir)
     try:

@@ -24,7 +24,9 @@ def _app(cfg: DictConfig) -> float:
 
     hc = HydraConfig.get()
     output_dir = Path(hc.runtime.output_dir)
-    sweep_dir = str(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else None
+    # Spelled as the sweep callback spells it (str(Path(...))), so the tags of the jobs and of
+    # their parent run match whatever form hydra.sweep.dir was given in.
+    sweep_dir = str(Path(hc.sweep.dir)) if hc.mode == RunMode.MULTIRUN else None
     try:
         tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         result = run_experiment(

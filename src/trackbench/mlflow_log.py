@@ -35,7 +35,8 @@ for _name in ("mlflow", "alembic"):
 
 _BATCH = 100  # MLflow's limit on params / metrics per log_batch call
 PARENT_TAG = "mlflow.parentRunId"
-SWEEP_TAG = "trackbench.sweep_dir"
+SWEEP_TAG = "trackbench.sweep_dir"  # on the sweep's parent run and on every job of it
+ROLE_TAG = "trackbench.role"  # "sweep" on a sweep's parent run
 
 
 def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
@@ -100,7 +101,7 @@ class RunLogger:
         """The parent run the sweep callback created for ``sweep_dir``, found by its tags
         (for jobs on machines that do not share the sweep directory)."""
         experiment_id = self.experiment_id()
-        query = f"tags.`{SWEEP_TAG}` = '{sweep_dir}' and tags.`trackbench.role` = 'sweep'"
+        query = f"tags.`{SWEEP_TAG}` = '{sweep_dir}' and tags.`{ROLE_TAG}` = 'sweep'"
         found = _retry(lambda: self.client.search_runs([experiment_id], query, max_results=1), "search")
         return found[0].info.run_id if found else None
 
@@ -168,10 +169,10 @@ def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = No
         raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
     filters = ["attributes.status = 'FINISHED'"]
     if sweep_dir:
-        filters.append(f"tags.`{SWEEP_TAG}` = '{sweep_dir}'")
+        filters.append(f"tags.`{SWEEP_TAG}` = '{Path(sweep_dir)}'")  # spelled as the jobs tag it
     out = []
     for run in client.search_runs([found.experiment_id], " and ".join(filters), max_results=5000):
-        if run.data.tags.get("trackbench.role") == "sweep" or not run.data.metrics:
+        if run.data.tags.get(ROLE_TAG) == "sweep" or not run.data.metrics:
             continue
         out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})
     return out

@@ -7,6 +7,7 @@ pickled) dataset, so detections stream from disk batch by batch inside the worke
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -109,7 +110,7 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
         n_tracklets=len(tracklets),
         spans=timeline_spans(tracklets),
         scores=scores,
-        n_frames=job.camera.last_frame - job.camera.first_frame + 1,
+        n_frames=_n_frames(job.camera),
         tracking_seconds=tracked - start,
         scoring_seconds=done - tracked,
     )
@@ -127,6 +128,10 @@ def _worker_context(method: str | None) -> mp.context.BaseContext:
     return mp.get_context(method)
 
 
+def _n_frames(camera: CameraInfo) -> int:
+    return camera.last_frame - camera.first_frame + 1
+
+
 def resolve_workers(requested: int | None, n_cameras: int) -> int:
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(requested or available, n_cameras))
@@ -138,7 +143,7 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
     cameras = dataset.cameras()
     jobs = [CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir) for c in cameras]
     workers = resolve_workers(cfg.runner.workers, len(jobs))
-    total = sum(c.last_frame - c.first_frame + 1 for c in cameras)
+    total = sum(_n_frames(c) for c in cameras)
     show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
@@ -146,8 +151,12 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
             outcomes = [run_camera(job, progress.update) for job in jobs]
         else:
             ctx = _worker_context(cfg.runner.start_method)
-            queue = ctx.Manager().Queue() if show else None
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+            with contextlib.ExitStack() as stack:
+                # Progress from workers travels through a manager's queue, shut down with the pool.
+                queue = stack.enter_context(ctx.Manager()).Queue() if show else None
+                pool = stack.enter_context(
+                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,))
+                )
                 listener = progress.listen(queue)
                 outcomes = list(pool.map(run_camera, jobs))
                 if listener is not None:
@@ -166,7 +175,6 @@ class _Progress:
     """Frames tracked per camera: a tqdm bar on a terminal, nothing otherwise."""
 
     def __init__(self, total: int, camera_ids: list[str], show: bool) -> None:
-        self.show = show
         self.done = dict.fromkeys(camera_ids, 0)
         self.bar = tqdm(total=total, unit="frame", desc="tracking", disable=not show, file=sys.stderr)
 

@@ -33,7 +33,7 @@ class MlflowSweepCallback(Callback):
         cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
         if not cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import RunLogger
+        from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -41,7 +41,7 @@ class MlflowSweepCallback(Callback):
         overrides = " ".join(config.hydra.overrides.task)
         self._logger.start(
             f"sweep {sweep_dir.name}",
-            {"trackbench.sweep_dir": str(sweep_dir), "trackbench.role": "sweep", "overrides": overrides},
+            {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": overrides},
         )
         (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
         atexit.register(self._abandon)
