@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient
 from trackbench.app import run_experiment
 from trackbench.config import AppConfig, DatasetConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.synthetic import SyntheticConfig
-from trackbench.mlflow_log import RunLogger
+from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
 
 def tiny(tmp_path) -> dict:
@@ -24,7 +24,7 @@ def tiny(tmp_path) -> dict:
 def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path):
     tree = tiny(tmp_path)
     parent = RunLogger(MlflowConfig(**tree["mlflow"]))
-    parent.start("sweep", {"trackbench.sweep_dir": "/shared/sweep/1", "trackbench.role": "sweep"})
+    parent.start("sweep", {SWEEP_TAG: "/shared/sweep/1", ROLE_TAG: "sweep"})
     result = run_experiment(tree, tmp_path / "job", sweep_dir="/shared/sweep/1")
     run = MlflowClient(tracking_uri=tree["mlflow"]["tracking_uri"]).get_run(result.run_id)
     assert run.data.tags["mlflow.parentRunId"] == parent.run_id

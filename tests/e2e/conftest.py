@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
+
+from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG
 
 
 def trackbench_command() -> list[str]:
@@ -26,3 +29,20 @@ def cli(tmp_path):
         return proc
 
     return run
+
+
+def local_client(tmp_path) -> MlflowClient:
+    """A client on the default store the CLI creates in its working directory."""
+    return MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def local_runs(tmp_path, experiment: str = "trackbench") -> list:
+    client = local_client(tmp_path)
+    return client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+
+
+def sweep_family(all_runs) -> tuple:
+    """The sweep's parent run and the job runs under it."""
+    (parent,) = [r for r in all_runs if r.data.tags.get(ROLE_TAG) == "sweep"]
+    children = [r for r in all_runs if r.data.tags.get(PARENT_TAG) == parent.info.run_id]
+    return parent, children

@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from mlflow.tracking import MlflowClient
 
 from trackbench.artifacts import read_tracklets
 
+from .conftest import local_client, local_runs
+
 pytestmark = pytest.mark.slow
-
-
-def only_run(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    (experiment,) = [e for e in client.search_experiments() if e.name == "trackbench"]
-    return client, client.search_runs([experiment.experiment_id])
 
 
 def test_default_run_on_synthetic(cli, tmp_path):
@@ -31,7 +26,7 @@ def test_default_run_on_synthetic(cli, tmp_path):
     for name in ("config.yaml", "mot/cam0.txt", "plots/metrics.png", "plots/timeline.png"):
         assert (out / name).stat().st_size > 0, name
 
-    client, (run,) = only_run(tmp_path)
+    client, (run,) = local_client(tmp_path), local_runs(tmp_path)
     assert run.info.status == "FINISHED"
     assert run.data.tags["tracker_kind"] == "ocsort"
     assert run.data.params["tracker.ocsort.inertia"] == "0.2"

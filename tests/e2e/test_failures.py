@@ -8,24 +8,17 @@ import subprocess
 import time
 
 import pytest
-from mlflow.tracking import MlflowClient
 
 from trackbench.datasets.export import export_mot
 from trackbench.datasets.synthetic import SyntheticConfig, SyntheticDataset
 
-from .conftest import trackbench_command
+from .conftest import local_runs, trackbench_command
 
 pytestmark = pytest.mark.slow
 
 
-def client_for(tmp_path):
-    return MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-
-
 def the_run(tmp_path):
-    client = client_for(tmp_path)
-    experiment = client.get_experiment_by_name("trackbench")
-    (run,) = client.search_runs([experiment.experiment_id])
+    (run,) = local_runs(tmp_path)
     return run
 
 

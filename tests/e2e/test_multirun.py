@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from mlflow.tracking import MlflowClient
+
+from .conftest import local_runs, sweep_family
 
 pytestmark = pytest.mark.slow
 
 SMALL = ("dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=60", "runner.workers=1")
 
 
-def runs(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("trackbench")
-    return client.search_runs([experiment.experiment_id])
-
-
-def split(all_runs):
-    (parent,) = [r for r in all_runs if r.data.tags.get("trackbench.role") == "sweep"]
-    children = [r for r in all_runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-    return parent, children
-
-
 def test_two_tracker_kinds_two_children_under_one_parent(cli, tmp_path):
     cli("-m", "tracker=ocsort,bytetrack", *SMALL, "hydra.sweep.dir=sweep")
-    all_runs = runs(tmp_path)
-    parent, children = split(all_runs)
+    all_runs = local_runs(tmp_path)
+    parent, children = sweep_family(all_runs)
     assert len(all_runs) == 3
     assert parent.info.status == "FINISHED"
     assert sorted(r.data.tags["tracker_kind"] for r in children) == ["bytetrack", "ocsort"]
@@ -37,7 +26,7 @@ def test_parallel_jobs_on_sqlite_lose_nothing(cli, tmp_path):
     cli(
         "-m", "tracker.n_init=1,2,3,4", *SMALL, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=sw"
     )
-    parent, children = split(runs(tmp_path))
+    parent, children = sweep_family(local_runs(tmp_path))
     assert sorted(r.data.params["tracker.n_init"] for r in children) == ["1", "2", "3", "4"]
     n_metrics = {len(r.data.metrics) for r in children}
     n_params = {len(r.data.params) for r in children}
@@ -48,7 +37,7 @@ def test_parallel_jobs_on_sqlite_lose_nothing(cli, tmp_path):
 def test_optuna_sweep_optimises_the_returned_objective(cli, tmp_path):
     cli("hparams_search=ocsort_optuna", "hydra.sweeper.n_trials=3", *SMALL, "hydra.sweep.dir=opt")
     best = yaml.safe_load((tmp_path / "opt" / "optimization_results.yaml").read_text())
-    _, children = split(runs(tmp_path))
+    _, children = sweep_family(local_runs(tmp_path))
     assert len(children) == 3
     assert best["best_value"] == pytest.approx(max(r.data.metrics["idf1"] for r in children))
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from mlflow.tracking import MlflowClient
+
+from .conftest import local_runs, sweep_family
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,10 +29,6 @@ def test_multirun_on_local_ray(cli, tmp_path):
         "+hydra.launcher.ray.init.num_cpus=2",
         "hydra.sweep.dir=sweep",
     )
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("trackbench")
-    all_runs = client.search_runs([experiment.experiment_id])
-    (parent,) = [r for r in all_runs if r.data.tags.get("trackbench.role") == "sweep"]
-    children = [r for r in all_runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    parent, children = sweep_family(local_runs(tmp_path))
     assert sorted(r.data.tags["tracker_kind"] for r in children) == ["bytetrack", "ocsort"]
     assert all(r.info.status == "FINISHED" for r in [parent, *children])
