@@ -39,7 +39,7 @@ from trackbench.tracking import views as v
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.kinds import NATIVE_KINDS, SUPPORTED_KINDS
 from trackbench.tracking.native_options import native_options
-from trackbench.tracking.views import TrackView
+from trackbench.tracking.views import Box, TrackView
 
 __all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state"]
 
@@ -299,11 +299,11 @@ class TrackerAdapter:
             self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
         _silence_boxmot()
 
-    def step(self, dets: np.ndarray) -> tuple[dict[int, tuple[float, float, float, float]], list[TrackView]]:
+    def step(self, dets: np.ndarray) -> tuple[dict[int, Box], list[TrackView]]:
         """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns the boxes boxmot
         reported by id, and every live track afterwards (C++: only the reported ones)."""
         out = self._tracker.update(dets, None)
-        reported = {int(row[4]): v.xyxy(row) for row in out}
+        reported = {int(row[4]): (row[0], row[1], row[2], row[3]) for row in out.tolist()}
         views = v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker)
         return reported, views
 
@@ -331,8 +331,23 @@ def _reduce_motion_model(model: MotionModelAdapter) -> tuple[Any, ...]:
     return (_rebuild_motion_model, (model.kind.value, model.is_obb, kwargs))
 
 
+def _rebuild_array(data: bytes, dtype: np.dtype, shape: tuple[int, ...], order: str) -> np.ndarray:
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order=order)
+
+
+def _reduce_array(array: np.ndarray) -> tuple[Any, ...]:
+    # A tracker holds a few thousand small arrays (filter matrices, observation histories);
+    # numpy's own reduce costs about twice this per array. Same values, dtype and memory order
+    # (C, or F where the array is F-contiguous) as numpy's pickle; object arrays keep numpy's.
+    if array.dtype.hasobject:
+        return array.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    return (_rebuild_array, (array.tobytes(order), array.dtype, array.shape, order))
+
+
 _DISPATCH = dict(copyreg.dispatch_table)
 _DISPATCH[MotionModelAdapter] = _reduce_motion_model
+_DISPATCH[np.ndarray] = _reduce_array
 
 
 def dumps_state(state: Any) -> bytes:

@@ -10,6 +10,7 @@ the carry holds a one-use, process-local handle instead of a snapshot (``native_
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -21,6 +22,7 @@ from trackbench.tracking import native_carry
 from trackbench.tracking.adapter import TrackerAdapter, dumps_state, loads_state
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.tracking.views import Box
 from trackbench.types import (
     CameraBatch,
     CarryForward,
@@ -30,8 +32,8 @@ from trackbench.types import (
     Tracklet2D,
 )
 
-# (frame, x, y, w, h, status)
-Entry = tuple[int, float, float, float, float, FrameStatus]
+# (frame, (x1, y1, x2, y2), status)
+Entry = tuple[int, Box, FrameStatus]
 
 
 @dataclass
@@ -104,34 +106,40 @@ class TrackingStage:
         return live[1] if live is not None and live[0] is blob else loads_state(blob)
 
     def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
+        # The hot path: one pass over boxmot's live tracks per frame, no per-track objects
+        # beyond the entry itself (widths and centroids are derived once, in _tracklet).
         _check_frames(state, batch)
-        emitted: dict[int, list[Entry]] = {}
+        emitted: defaultdict[int, list[Entry]] = defaultdict(list)
         ids, pending = state.ids, state.pending
         for frame, dets in zip(batch.frames, batch.detections, strict=True):
             reported, views = state.tracker.step(detections_array(dets))
-            newly_confirmed = sorted(
-                v.boxmot_id for v in views if v.boxmot_id not in ids and (v.confirmed or v.boxmot_id in reported)
-            )
+            newly_confirmed = sorted(v[0] for v in views if v[0] not in ids and (v[2] or v[0] in reported))
             for boxmot_id in newly_confirmed:
                 ids[boxmot_id] = state.next_id
                 state.next_id += 1
+            on_probation = 0
             for boxmot_id, matched, _, box in views:
-                x1, y1, x2, y2 = reported.get(boxmot_id, box)
-                status = "detected" if matched or boxmot_id in reported else "coasted"
-                entry = (frame, x1, y1, x2 - x1, y2 - y1, status)
+                seen = reported.get(boxmot_id)
+                if seen is not None:
+                    entry = (frame, seen, "detected")
+                else:
+                    entry = (frame, box, "detected" if matched else "coasted")
                 track_id = ids.get(boxmot_id)
                 if track_id is None:
                     pending.setdefault(boxmot_id, []).append(entry)
+                    on_probation += 1
                 elif boxmot_id in pending:
-                    out = emitted.setdefault(track_id, [])
+                    out = emitted[track_id]
                     out.extend(pending.pop(boxmot_id))
                     out.append(entry)
                 else:
-                    emitted.setdefault(track_id, []).append(entry)
-            # Tracks that died on probation are never output; forget their entries.
-            alive = {v[0] for v in views}
-            for dead in [k for k in pending if k not in alive]:
-                del pending[dead]
+                    emitted[track_id].append(entry)
+            # Tracks that died on probation are never output; forget their entries. Every live
+            # probation track got one entry above, so a count mismatch means some died.
+            if on_probation != len(pending):
+                alive = {v[0] for v in views}
+                for dead in [k for k in pending if k not in alive]:
+                    del pending[dead]
         return [_tracklet(batch.camera_id, tid, entries) for tid, entries in sorted(emitted.items())]
 
 
@@ -152,13 +160,14 @@ def _check_frames(state: _CameraState, batch: CameraBatch) -> None:
 
 
 def _tracklet(camera_id: str, track_id: int, entries: list[Entry]) -> Tracklet2D:
+    bboxes = tuple((x1, y1, x2 - x1, y2 - y1) for _, (x1, y1, x2, y2), _ in entries)
     return Tracklet2D(
         camera_id=camera_id,
         track_id=track_id,
         frames=tuple(e[0] for e in entries),
-        centroids=tuple((e[1] + e[3] / 2.0, e[2] + e[4] / 2.0) for e in entries),
-        bboxes=tuple((e[1], e[2], e[3], e[4]) for e in entries),
-        frame_status=tuple(e[5] for e in entries),
+        centroids=tuple((x + w / 2.0, y + h / 2.0) for x, y, w, h in bboxes),
+        bboxes=bboxes,
+        frame_status=tuple(e[2] for e in entries),
     )
 
 

@@ -9,34 +9,29 @@ one door); each mirrors the output rule of the kind's own ``update()``.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2
 
-class TrackView(NamedTuple):
-    """One live boxmot track after an update: its id, whether a detection was matched in this
-    frame, whether the kind considers it confirmed, and its box ``(x1, y1, x2, y2)``.
-
-    A named tuple rather than a frozen dataclass: a few dozen are made per frame on the hot
-    path, and tuple construction is several times cheaper."""
-
-    boxmot_id: int
-    matched: bool
-    confirmed: bool
-    box: tuple[float, float, float, float]
+# One live boxmot track after an update: ``(boxmot_id, matched, confirmed, box)`` -- its id,
+# whether a detection was matched in this frame, whether the kind considers it confirmed, and
+# its box. A plain tuple: a few dozen are made per frame on the hot path, and a tuple display
+# costs a fraction of a NamedTuple's or dataclass's constructor.
+TrackView = tuple[int, bool, bool, Box]
 
 
-def xyxy(values: Any) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = values[:4].tolist()
+def xyxy(values: Any) -> Box:
+    x1, y1, x2, y2 = values.tolist()[:4]
     return (x1, y1, x2, y2)
 
 
-def xysr_box(state: Any) -> tuple[float, float, float, float]:
+def xysr_box(state: Any) -> Box:
     """``get_state()[0]`` of an OC-SORT/SORT track (boxmot's ``xysr_state_to_xyxy`` on ``kf.x``)
     without its array round trips: the same IEEE operations on the same doubles give the same
     box (pinned by a test), at a fraction of the cost for the many coasting tracks per frame."""
-    cx, cy, s, r = state.reshape(-1)[:4].tolist()
+    cx, cy, s, r = state.ravel().tolist()[:4]
     w = math.sqrt(max(s * r, 1e-12))
     h = s / max(w, 1e-6)
     return (cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0)
@@ -58,14 +53,14 @@ def ocsort_views(tracker: Any) -> list[TrackView]:
         matched = t.time_since_update == 0
         observed = matched and t.last_observation[-1] >= 0
         box = xyxy(t.last_observation) if observed else xysr_box(t.kf.x)
-        views.append(TrackView(int(t.id), matched, matched and (early or t.hit_streak >= min_hits), box))
+        views.append((int(t.id), matched, matched and (early or t.hit_streak >= min_hits), box))
     return views
 
 
 def sort_views(tracker: Any) -> list[TrackView]:
     # Like SORT itself, the box is always the Kalman filter's state (posterior when matched).
     return [
-        TrackView(int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xysr_box(t.kf.x))
+        (int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xysr_box(t.kf.x))
         for t in tracker.active_tracks
     ]
 
@@ -75,19 +70,17 @@ def bytetrack_views(tracker: Any) -> list[TrackView]:
     views = []
     for t in tracker.active_tracks:
         matched = t.frame_id == tracker.frame_count
-        views.append(TrackView(int(t.id), matched, bool(t.is_activated), xyxy(t.xyxy)))
+        views.append((int(t.id), matched, bool(t.is_activated), xyxy(t.xyxy)))
     for t in tracker.lost_stracks:
-        views.append(TrackView(int(t.id), False, bool(t.is_activated), xyxy(t.xyxy)))
+        views.append((int(t.id), False, bool(t.is_activated), xyxy(t.xyxy)))
     return views
 
 
 def sfsort_views(tracker: Any) -> list[TrackView]:
     # SFSORT has no motion model and no probation: a track's box is its last detection, frozen
     # while the track is lost.
-    views = [
-        TrackView(int(t.id), t.last_frame == tracker.frame_count, True, xyxy(t.bbox)) for t in tracker.active_tracks
-    ]
-    views.extend(TrackView(int(t.id), False, True, xyxy(t.bbox)) for t in tracker.lost_tracks)
+    views = [(int(t.id), t.last_frame == tracker.frame_count, True, xyxy(t.bbox)) for t in tracker.active_tracks]
+    views.extend((int(t.id), False, True, xyxy(t.bbox)) for t in tracker.lost_tracks)
     return views
 
 
@@ -112,7 +105,7 @@ def boosttrack_views(tracker: Any) -> list[TrackView]:
         confirmed = (
             _hit_streak_rule(tracker, t) and getattr(t, "is_activated", True) and _passes_output_filter(tracker, box)
         )
-        views.append(TrackView(int(t.id), t.time_since_update == 0, confirmed, xyxy(box)))
+        views.append((int(t.id), t.time_since_update == 0, confirmed, xyxy(box)))
     return views
 
 
@@ -125,7 +118,7 @@ def compact_removed(tracker: Any) -> None:
     tracker.removed_stracks = [t for t in tracker.removed_stracks if t.id in live]
 
 
-def reported_views(reported: dict[int, tuple[float, float, float, float]]) -> list[TrackView]:
+def reported_views(reported: dict[int, Box]) -> list[TrackView]:
     """C++ trackers cannot be inspected: the tracks ``update()`` reported are all we see, each
     matched and confirmed in this frame."""
-    return [TrackView(boxmot_id, True, True, box) for boxmot_id, box in sorted(reported.items())]
+    return [(boxmot_id, True, True, box) for boxmot_id, box in sorted(reported.items())]
