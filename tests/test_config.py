@@ -30,6 +30,7 @@ def test_defaults_load():
     [
         ({"tracker__ocsort__inertai": 0.1}, "unknown config key 'tracker.ocsort.inertai'"),
         ({"runner__batch_size": "100"}, "runner.batch_size: expected int"),
+        ({"runner__checkpoint_frames": -1}, "runner.checkpoint_frames must be >= 0"),
         ({"eval__frames": "coasted"}, "eval.frames='coasted' is not allowed"),
         ({"eval__iou_threshold": 0.0}, "eval.iou_threshold must lie in (0, 1]"),
         ({"tracker__tracker_kind": "strongsort"}, "ReID"),

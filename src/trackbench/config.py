@@ -43,6 +43,7 @@ class DatasetConfig:
 @dataclass(frozen=True)
 class RunnerConfig:
     batch_size: int = 100  # frames per batch; results do not depend on it
+    checkpoint_frames: int = 1000  # full tracker snapshot in the carry at least this often (0: every batch)
     workers: int | None = None  # camera worker processes (None: number of cores)
     progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
@@ -86,6 +87,8 @@ def load_config(tree: Any) -> AppConfig:
     validate_tracking(cfg.tracker, SUPPORTED_KINDS)
     if cfg.runner.batch_size < 1:
         raise TrackbenchError(f"runner.batch_size must be >= 1, got {cfg.runner.batch_size}")
+    if cfg.runner.checkpoint_frames < 0:
+        raise TrackbenchError(f"runner.checkpoint_frames must be >= 0, got {cfg.runner.checkpoint_frames}")
     if cfg.runner.workers is not None and cfg.runner.workers < 1:
         raise TrackbenchError(f"runner.workers must be >= 1 or null, got {cfg.runner.workers}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:

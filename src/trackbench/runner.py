@@ -25,7 +25,7 @@ from trackbench.config import AppConfig, EvalConfig
 from trackbench.datasets.base import Dataset
 from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
 from trackbench.tracking.config import TrackingConfig
-from trackbench.tracking.stage import TrackingStage, stitch
+from trackbench.tracking.stage import DEFAULT_CHECKPOINT_FRAMES, TrackingStage, stitch
 from trackbench.types import CameraInfo, CarryForward, TrackingContext, Tracklet2D
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class CameraJob:
     batch_size: int
     eval: EvalConfig
     output_dir: Path | None = None  # where the worker writes this camera's files
+    checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:
     """All batches of one camera through one TrackingStage, carry passed along; stitched."""
     camera = job.camera
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
-    stage = TrackingStage(job.tracking, frame_sizes=sizes)
+    stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     carry = CarryForward()
     pieces: list[Tracklet2D] = []
     for batch in job.dataset.iter_batches(job.camera.camera_id, job.batch_size):
@@ -141,7 +142,10 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
     """Track and score every camera of ``dataset``; results in camera order. With
     ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there."""
     cameras = dataset.cameras()
-    jobs = [CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir) for c in cameras]
+    jobs = [
+        CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames)
+        for c in cameras
+    ]
     workers = resolve_workers(cfg.runner.workers, len(jobs))
     total = sum(_n_frames(c) for c in cameras)
     show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())

@@ -55,12 +55,13 @@ class Tracklet2D:
 
 @dataclass(frozen=True, slots=True)
 class CarryForward:
-    """Per-camera tracker state between batches: opaque, immutable snapshots.
+    """Per-camera tracker state between batches: opaque, immutable values.
 
-    With the Python backend each value is a self-contained serialized snapshot (bytes), so a
-    carry can be reused, compared, written to disk or sent to another process without touching
-    live trackers. boxmot's C++ trackers cannot be copied: with ``tracker.backend=cpp`` the
-    value is a one-use handle to a live tracker in the process that made it (misuse is an error).
+    With the Python backend each value is self-contained bytes (a tracker checkpoint plus a
+    journal of the detections fed since; ``trackbench.tracking.journal``), so a carry can be
+    reused, written to disk or sent to another process without touching live trackers.
+    boxmot's C++ trackers cannot be copied: with ``tracker.backend=cpp`` the value is a
+    one-use handle to a live tracker in the process that made it (misuse is an error).
     """
 
     states: tuple[tuple[str, bytes], ...] = ()

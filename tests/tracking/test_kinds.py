@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.tracking.adapter import TrackerAdapter, loads_state
+from trackbench.tracking.adapter import TrackerAdapter
 from trackbench.tracking.config import BoostTrackOptions, OccluBoostOptions, SfSortOptions, TrackingConfig
 from trackbench.tracking.kinds import APPEARANCE_KINDS, SUPPORTED_KINDS
 from trackbench.tracking.stage import TrackingStage, detections_array
@@ -67,7 +67,8 @@ def test_output_box_filter_keeps_fish_by_default_and_is_honoured_when_set(kind):
 
 def _sfsort_tracker(stage: TrackingStage, camera: str, dets) -> object:
     _, carry = stage.run(TrackingContext((CameraBatch(camera, (1,), (dets,)),)), CarryForward())
-    return loads_state(dict(carry.states)[camera]).tracker._tracker
+    state, _ = stage._restore(camera, carry.get(camera))  # continues the live tracker
+    return state.tracker._tracker
 
 
 def test_sfsort_takes_the_camera_frame_size():

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trackbench.errors import TrackbenchError
+from trackbench.tracking import journal
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tracking.stage import TrackingStage, stitch
@@ -158,3 +159,38 @@ def test_deterministic_across_processes(kind):
         )
         outputs.append(pickle.loads(proc.stdout))
     assert outputs[0] == outputs[1] == whole(kind, {"a": scene(5), "b": scene(6)})
+
+
+@pytest.mark.parametrize("kind", SUPPORTED_KINDS)
+@pytest.mark.parametrize("checkpoint_frames", [0, 7, 1000])
+def test_any_carry_resumed_by_a_new_stage_continues_like_the_live_one(kind, checkpoint_frames):
+    # A new stage has no live tracker: it restores the checkpoint and replays the journal.
+    cfg = TrackingConfig(tracker_kind=kind)
+    parts = batches("c", scene(5, n_frames=40), 5)
+    live = TrackingStage(cfg, checkpoint_frames=checkpoint_frames)
+    carry, carries, outputs = CarryForward(), [], []
+    for part in parts:
+        ctx, carry = live.run(TrackingContext((part,)), carry)
+        carries.append(carry)
+        outputs.append(ctx.tracklets)
+        checkpoint, records = journal.decode(carry.get("c"), "c")
+        replayed = sum(r.n_frames for r in records)
+        assert replayed < max(checkpoint_frames, 1), "a resume replays fewer than checkpoint_frames frames"
+        assert (checkpoint is None) == (replayed == part.frames[-1])
+    for i, resumed_from in enumerate(carries[:-1]):
+        stage, carry, rest = TrackingStage(cfg, checkpoint_frames=checkpoint_frames), resumed_from, []
+        for part in parts[i + 1 :]:
+            ctx, carry = stage.run(TrackingContext((part,)), carry)
+            rest.append(ctx.tracklets)
+        assert rest == outputs[i + 1 :], f"resumed after batch {i + 1}"
+        # The same journal as the live run (checkpoint bytes may differ in pickle layout only).
+        assert journal.decode(carry.get("c"), "c")[1] == journal.decode(carries[-1].get("c"), "c")[1]
+
+
+def test_a_carry_that_is_not_ours_is_refused_in_one_line():
+    stage = TrackingStage(TrackingConfig())
+    (part,) = batches("c", steady(5), 5)
+    with pytest.raises(TrackbenchError, match="camera c: the carry is not a trackbench tracker state"):
+        stage.run(TrackingContext((part,)), CarryForward((("c", b"not a carry"),)))
+    with pytest.raises(TrackbenchError, match="checkpoint_frames must be >= 0"):
+        TrackingStage(TrackingConfig(), checkpoint_frames=-1)

@@ -250,7 +250,7 @@ def _occluboost_kwargs(cfg: TrackingConfig, frame_size: FrameSize | None) -> dic
 class _Kind:
     cls: type  # the Python tracker class
     kwargs: Callable[[TrackingConfig, FrameSize | None], dict[str, Any]]
-    views: Callable[[Any], list[TrackView]]
+    views: Callable[[Any, dict[int, Box]], list[TrackView]]
     compact: Callable[[Any], None] | None = None
     native: type | None = None  # boxmot's C++ build of the kind (backend="cpp")
 
@@ -299,16 +299,16 @@ class TrackerAdapter:
             self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
         _silence_boxmot()
 
-    def step(self, dets: np.ndarray) -> tuple[dict[int, Box], list[TrackView]]:
-        """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns the boxes boxmot
-        reported by id, and every live track afterwards (C++: only the reported ones)."""
+    def step(self, dets: np.ndarray) -> list[TrackView]:
+        """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns every live track
+        afterwards (C++: only the reported ones); a track boxmot reported in this frame is
+        matched and confirmed and carries the box boxmot reported."""
         out = self._tracker.update(dets, None)
         reported = {int(row[4]): (row[0], row[1], row[2], row[3]) for row in out.tolist()}
-        views = v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker)
-        return reported, views
+        return v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker, reported)
 
     def compact(self) -> None:
-        """Drop state that can no longer influence the output (called before snapshots)."""
+        """Drop state that can no longer influence the output (called after every batch)."""
         compact = _KINDS[self.kind].compact
         if compact is not None and not self.native:
             compact(self._tracker)

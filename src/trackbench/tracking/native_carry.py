@@ -35,7 +35,7 @@ class _Handle(bytes):
 
 
 def is_handle(blob: bytes) -> bool:
-    """Whether a carry value is a C++ handle (a Python-backend value is a pickle snapshot)."""
+    """Whether a carry value is a C++ handle (a Python-backend value is a pickle)."""
     return blob.startswith(_PREFIX)
 
 

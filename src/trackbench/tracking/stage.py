@@ -5,7 +5,8 @@ Per camera we keep, besides the boxmot tracker, the entries of tracks still on p
 already confirmed (OC-SORT resets ``hit_streak`` on any gap and would hide a re-found track for
 ``min_hits - 1`` frames; a confirmed id stays confirmed here) and our own small track ids.
 With ``tracker.backend=cpp`` only boxmot's reported rows exist (no probation, no coasting) and
-the carry holds a one-use, process-local handle instead of a snapshot (``native_carry``).
+the carry holds a one-use, process-local handle instead of a checkpoint and journal
+(``native_carry``).
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from itertools import pairwise
 import numpy as np
 
 from trackbench.errors import TrackbenchError
+from trackbench.tracking import journal as journal_
 from trackbench.tracking import native_carry
 from trackbench.tracking.adapter import TrackerAdapter, dumps_state, loads_state
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tracking.views import Box
 from trackbench.types import (
-    CameraBatch,
     CarryForward,
     Detection,
     FrameStatus,
     TrackingContext,
     Tracklet2D,
 )
+
+DEFAULT_CHECKPOINT_FRAMES = 1000
 
 # (frame, (x1, y1, x2, y2), status)
 Entry = tuple[int, Box, FrameStatus]
@@ -39,7 +42,7 @@ Entry = tuple[int, Box, FrameStatus]
 @dataclass
 class _CameraState:
     """Everything one camera's tracking needs between frames; lives in the carry as bytes
-    (a snapshot; for the C++ backend a handle to this object, parked in the process)."""
+    (checkpointed; for the C++ backend a handle to this object, parked in the process)."""
 
     tracker: TrackerAdapter
     next_frame: int | None = None
@@ -60,70 +63,100 @@ class TrackingStage:
     """Runs one batch per camera from a carry and returns the confirmed tracklet pieces.
 
     ``frame_sizes`` maps a camera id to its image ``(width, height)`` where the dataset knows
-    it (``CameraInfo.width/height``); SFSORT uses it, other cameras fall back to the config's."""
+    it (``CameraInfo.width/height``); SFSORT uses it, other cameras fall back to the config's.
+    ``checkpoint_frames``: the carry holds a full tracker snapshot at least every this many
+    frames and a journal of the detections since (``journal``); resuming from a carry replays
+    at most this many frames. 0 snapshots after every batch."""
 
-    def __init__(self, config: TrackingConfig, frame_sizes: Mapping[str, tuple[int, int]] | None = None) -> None:
+    def __init__(
+        self,
+        config: TrackingConfig,
+        frame_sizes: Mapping[str, tuple[int, int]] | None = None,
+        checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES,
+    ) -> None:
         validate_tracking(config, SUPPORTED_KINDS)
+        if checkpoint_frames < 0:
+            raise TrackbenchError(f"checkpoint_frames must be >= 0, got {checkpoint_frames}")
         self.config = config
         self.frame_sizes = dict(frame_sizes or {})
-        # The live state behind the snapshot this stage made last, per camera: the next batch
-        # from exactly that snapshot continues it without unpickling. Taken once, so a second
-        # run from the same carry still starts from the bytes.
-        self._live: dict[str, tuple[bytes, _CameraState]] = {}
+        self.checkpoint_frames = checkpoint_frames
+        # The live state behind the carry value this stage made last, per camera: the next
+        # batch from exactly that value continues it without restoring. Taken once, so a
+        # second run from the same carry restores from the value.
+        self._live: dict[str, tuple[bytes, _CameraState, _Journal]] = {}
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
-        """Track every camera's batch. Python backend: the carry is a snapshot, never mutated,
+        """Track every camera's batch. Python backend: the carry is a value, never mutated,
         and the same batch from the same carry gives the same result. C++ backend: the carry is
         a handle that works once, in this process (a second use raises TrackbenchError)."""
         states = dict(carry.states)
         tracklets: list[Tracklet2D] = []
         for batch in context.batches:
-            state = self._restore(batch.camera_id, states.get(batch.camera_id))
-            tracklets.extend(self._track_batch(state, batch))
+            camera = batch.camera_id
+            state, journal = self._restore(camera, states.get(camera))
+            _check_frames(state, camera, batch.frames, len(batch.detections))
+            arrays = [detections_array(d) for d in batch.detections]
+            emitted = self._track_frames(state, batch.frames, arrays)
+            tracklets.extend(_tracklet(camera, tid, entries) for tid, entries in sorted(emitted.items()))
             if state.tracker.native:
-                states[batch.camera_id] = native_carry.park(state)
-            else:
-                state.tracker.compact()
-                blob = dumps_state(state)
-                states[batch.camera_id] = blob
-                self._live[batch.camera_id] = (blob, state)
+                states[camera] = native_carry.park(state)
+                continue
+            state.tracker.compact()
+            if batch.frames:
+                journal = journal.add(journal_.record(batch.frames[0], arrays))
+            if journal.n_frames >= self.checkpoint_frames:
+                journal = _Journal(dumps_state(state))
+            value = journal_.encode(journal.checkpoint, journal.records)
+            states[camera] = value
+            self._live[camera] = (value, state, journal)
         new_carry = CarryForward(tuple(sorted(states.items())))
         return replace(context, tracklets=tuple(tracklets)), new_carry
 
-    def _restore(self, camera_id: str, blob: bytes | None) -> _CameraState:
-        if blob is None:
-            return _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(camera_id)))
+    def _restore(self, camera_id: str, value: bytes | None) -> tuple[_CameraState, _Journal]:
+        if value is None:
+            return self._fresh(camera_id), _Journal(None)
         native = self.config.backend == "cpp"
-        if native_carry.is_handle(blob) != native:
-            made = "cpp" if native_carry.is_handle(blob) else "python"
+        if native_carry.is_handle(value) != native:
+            made = "cpp" if native_carry.is_handle(value) else "python"
             raise TrackbenchError(
                 f"camera {camera_id}: the carry was made with tracker.backend={made}, "
                 f"this stage runs tracker.backend={self.config.backend}"
             )
         if native:
-            return native_carry.take(blob, camera_id)
+            return native_carry.take(value, camera_id), _Journal(None)
         live = self._live.pop(camera_id, None)
-        return live[1] if live is not None and live[0] is blob else loads_state(blob)
+        if live is not None and live[0] is value:
+            return live[1], live[2]
+        checkpoint, records = journal_.decode(value, camera_id)
+        state = self._fresh(camera_id) if checkpoint is None else loads_state(checkpoint)
+        for rec in records:  # replay the journal through the same path the live run took
+            frames, arrays = journal_.frames_and_arrays(rec)
+            _check_frames(state, camera_id, frames, len(arrays))
+            self._track_frames(state, frames, arrays)
+            state.tracker.compact()
+        return state, _Journal(checkpoint, records)
 
-    def _track_batch(self, state: _CameraState, batch: CameraBatch) -> list[Tracklet2D]:
-        # The hot path: one pass over boxmot's live tracks per frame, no per-track objects
-        # beyond the entry itself (widths and centroids are derived once, in _tracklet).
-        _check_frames(state, batch)
+    def _fresh(self, camera_id: str) -> _CameraState:
+        return _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(camera_id)))
+
+    @staticmethod
+    def _track_frames(
+        state: _CameraState, frames: tuple[int, ...], arrays: list[np.ndarray]
+    ) -> defaultdict[int, list[Entry]]:
+        """Feed consecutive frames; returns the entries of confirmed tracks by our track id.
+        The hot path: one pass over boxmot's live tracks per frame, no per-track objects
+        beyond the entry itself (widths and centroids are derived once, in _tracklet)."""
         emitted: defaultdict[int, list[Entry]] = defaultdict(list)
         ids, pending = state.ids, state.pending
-        for frame, dets in zip(batch.frames, batch.detections, strict=True):
-            reported, views = state.tracker.step(detections_array(dets))
-            newly_confirmed = sorted(v[0] for v in views if v[0] not in ids and (v[2] or v[0] in reported))
+        for frame, dets in zip(frames, arrays, strict=True):
+            views = state.tracker.step(dets)
+            newly_confirmed = sorted(v[0] for v in views if v[2] and v[0] not in ids)
             for boxmot_id in newly_confirmed:
                 ids[boxmot_id] = state.next_id
                 state.next_id += 1
             on_probation = 0
             for boxmot_id, matched, _, box in views:
-                seen = reported.get(boxmot_id)
-                if seen is not None:
-                    entry = (frame, seen, "detected")
-                else:
-                    entry = (frame, box, "detected" if matched else "coasted")
+                entry = (frame, box, "detected" if matched else "coasted")
                 track_id = ids.get(boxmot_id)
                 if track_id is None:
                     pending.setdefault(boxmot_id, []).append(entry)
@@ -140,16 +173,29 @@ class TrackingStage:
                 alive = {v[0] for v in views}
                 for dead in [k for k in pending if k not in alive]:
                     del pending[dead]
-        return [_tracklet(batch.camera_id, tid, entries) for tid, entries in sorted(emitted.items())]
+        return emitted
 
 
-def _check_frames(state: _CameraState, batch: CameraBatch) -> None:
-    frames = batch.frames
+@dataclass(frozen=True)
+class _Journal:
+    """A camera's carry value before encoding: the last checkpoint and the batches since."""
+
+    checkpoint: bytes | None
+    records: tuple[journal_.Record, ...] = ()
+
+    @property
+    def n_frames(self) -> int:
+        return sum(r.n_frames for r in self.records)
+
+    def add(self, rec: journal_.Record) -> _Journal:
+        return _Journal(self.checkpoint, (*self.records, rec))
+
+
+def _check_frames(state: _CameraState, camera: str, frames: tuple[int, ...], n_detection_lists: int) -> None:
     if not frames:
         return
-    camera = batch.camera_id
-    if len(frames) != len(batch.detections):
-        raise TrackbenchError(f"camera {camera}: {len(frames)} frames but {len(batch.detections)} detection lists")
+    if len(frames) != n_detection_lists:
+        raise TrackbenchError(f"camera {camera}: {len(frames)} frames but {n_detection_lists} detection lists")
     if any(b != a + 1 for a, b in pairwise(frames)):
         raise TrackbenchError(f"camera {camera}: batch frames must be consecutive, got {frames[0]}..{frames[-1]}")
     if state.next_frame is not None and frames[0] != state.next_frame:

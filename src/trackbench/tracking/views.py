@@ -17,8 +17,9 @@ Box = tuple[float, float, float, float]  # x1, y1, x2, y2
 
 # One live boxmot track after an update: ``(boxmot_id, matched, confirmed, box)`` -- its id,
 # whether a detection was matched in this frame, whether the kind considers it confirmed, and
-# its box. A plain tuple: a few dozen are made per frame on the hot path, and a tuple display
-# costs a fraction of a NamedTuple's or dataclass's constructor.
+# its box. A track ``update()`` reported is matched and confirmed, with the reported box.
+# A plain tuple: a few dozen are made per frame on the hot path, and a tuple display costs a
+# fraction of a NamedTuple's or dataclass's constructor.
 TrackView = tuple[int, bool, bool, Box]
 
 
@@ -43,29 +44,47 @@ def _hit_streak_rule(tracker: Any, t: Any) -> bool:
     return t.time_since_update == 0 and (t.hit_streak >= tracker.min_hits or tracker.frame_count <= tracker.min_hits)
 
 
-def ocsort_views(tracker: Any) -> list[TrackView]:
+def _override(views: list[TrackView], reported: dict[int, Box]) -> list[TrackView]:
+    # A track boxmot reported this frame is matched and confirmed, with the box boxmot gave.
+    if not reported:
+        return views
+    return [(v[0], True, True, reported[v[0]]) if v[0] in reported else v for v in views]
+
+
+def ocsort_views(tracker: Any, reported: dict[int, Box]) -> list[TrackView]:
     # A new track's box is its filter state, a matched one's its last observation, a coasting
-    # one's the filter's prediction.
+    # one's the filter's prediction. Reported tracks are skipped first: most live tracks are.
     views = []
     early = tracker.frame_count <= tracker.min_hits
     min_hits = tracker.min_hits
     for t in tracker.active_tracks:
-        matched = t.time_since_update == 0
-        observed = matched and t.last_observation[-1] >= 0
-        box = xyxy(t.last_observation) if observed else xysr_box(t.kf.x)
-        views.append((int(t.id), matched, matched and (early or t.hit_streak >= min_hits), box))
+        track_id = int(t.id)
+        box = reported.get(track_id)
+        if box is not None:
+            views.append((track_id, True, True, box))
+        elif t.time_since_update == 0:
+            obs = t.last_observation.tolist()
+            box = (obs[0], obs[1], obs[2], obs[3]) if obs[-1] >= 0 else xysr_box(t.kf.x)
+            views.append((track_id, True, early or t.hit_streak >= min_hits, box))
+        else:
+            views.append((track_id, False, False, xysr_box(t.kf.x)))
     return views
 
 
-def sort_views(tracker: Any) -> list[TrackView]:
+def sort_views(tracker: Any, reported: dict[int, Box]) -> list[TrackView]:
     # Like SORT itself, the box is always the Kalman filter's state (posterior when matched).
-    return [
-        (int(t.id), t.time_since_update == 0, _hit_streak_rule(tracker, t), xysr_box(t.kf.x))
-        for t in tracker.active_tracks
-    ]
+    views = []
+    for t in tracker.active_tracks:
+        track_id = int(t.id)
+        box = reported.get(track_id)
+        if box is not None:
+            views.append((track_id, True, True, box))
+        else:
+            views.append((track_id, t.time_since_update == 0, _hit_streak_rule(tracker, t), xysr_box(t.kf.x)))
+    return views
 
 
-def bytetrack_views(tracker: Any) -> list[TrackView]:
+def bytetrack_views(tracker: Any, reported: dict[int, Box]) -> list[TrackView]:
     """ByteTrack and BoT-SORT: confirmed means ``is_activated``; the box is the filtered one."""
     views = []
     for t in tracker.active_tracks:
@@ -73,15 +92,15 @@ def bytetrack_views(tracker: Any) -> list[TrackView]:
         views.append((int(t.id), matched, bool(t.is_activated), xyxy(t.xyxy)))
     for t in tracker.lost_stracks:
         views.append((int(t.id), False, bool(t.is_activated), xyxy(t.xyxy)))
-    return views
+    return _override(views, reported)
 
 
-def sfsort_views(tracker: Any) -> list[TrackView]:
+def sfsort_views(tracker: Any, reported: dict[int, Box]) -> list[TrackView]:
     # SFSORT has no motion model and no probation: a track's box is its last detection, frozen
     # while the track is lost.
     views = [(int(t.id), t.last_frame == tracker.frame_count, True, xyxy(t.bbox)) for t in tracker.active_tracks]
     views.extend((int(t.id), False, True, xyxy(t.bbox)) for t in tracker.lost_tracks)
-    return views
+    return _override(views, reported)
 
 
 def _passes_output_filter(tracker: Any, box: np.ndarray) -> bool:
@@ -96,7 +115,7 @@ def _passes_output_filter(tracker: Any, box: np.ndarray) -> bool:
     return keep
 
 
-def boosttrack_views(tracker: Any) -> list[TrackView]:
+def boosttrack_views(tracker: Any, reported: dict[int, Box]) -> list[TrackView]:
     """BoostTrack and OccluBoost: the hit-streak rule, OccluBoost's activation on top, and the
     output box filter (a box boxmot would drop does not confirm its track in that frame)."""
     views = []
@@ -106,7 +125,7 @@ def boosttrack_views(tracker: Any) -> list[TrackView]:
             _hit_streak_rule(tracker, t) and getattr(t, "is_activated", True) and _passes_output_filter(tracker, box)
         )
         views.append((int(t.id), t.time_since_update == 0, confirmed, xyxy(box)))
-    return views
+    return _override(views, reported)
 
 
 def compact_removed(tracker: Any) -> None:
