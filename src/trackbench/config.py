@@ -13,6 +13,7 @@ from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
 from trackbench.settings import from_mapping
 from trackbench.tracking.config import TrackingConfig, validate_tracking
+from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 
 
@@ -43,7 +44,7 @@ class DatasetConfig:
 @dataclass(frozen=True)
 class RunnerConfig:
     batch_size: int = 100  # frames per batch; results do not depend on it
-    checkpoint_frames: int = 1000  # full tracker snapshot in the carry at least this often (0: every batch)
+    checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # carry: tracker snapshot this often (0: every batch)
     workers: int | None = None  # camera worker processes (None: number of cores)
     progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available

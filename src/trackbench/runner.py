@@ -25,7 +25,8 @@ from trackbench.config import AppConfig, EvalConfig
 from trackbench.datasets.base import Dataset
 from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
 from trackbench.tracking.config import TrackingConfig
-from trackbench.tracking.stage import DEFAULT_CHECKPOINT_FRAMES, TrackingStage, stitch
+from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
+from trackbench.tracking.stage import TrackingStage, stitch
 from trackbench.types import CameraInfo, CarryForward, TrackingContext, Tracklet2D
 
 log = logging.getLogger(__name__)

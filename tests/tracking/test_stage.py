@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trackbench.errors import TrackbenchError
-from trackbench.tracking import journal
 from trackbench.tracking.config import TrackingConfig
+from trackbench.tracking.journal import Journal
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tracking.stage import TrackingStage, stitch
 from trackbench.types import CameraBatch, CarryForward, Detection, TrackingContext, Tracklet2D
@@ -173,8 +173,8 @@ def test_any_carry_resumed_by_a_new_stage_continues_like_the_live_one(kind, chec
         ctx, carry = live.run(TrackingContext((part,)), carry)
         carries.append(carry)
         outputs.append(ctx.tracklets)
-        checkpoint, records = journal.decode(carry.get("c"), "c")
-        replayed = sum(r.n_frames for r in records)
+        value = Journal.decode(carry.get("c"), "c")
+        checkpoint, replayed = value.checkpoint, value.n_frames
         assert replayed < max(checkpoint_frames, 1), "a resume replays fewer than checkpoint_frames frames"
         assert (checkpoint is None) == (replayed == part.frames[-1])
     for i, resumed_from in enumerate(carries[:-1]):
@@ -184,7 +184,8 @@ def test_any_carry_resumed_by_a_new_stage_continues_like_the_live_one(kind, chec
             rest.append(ctx.tracklets)
         assert rest == outputs[i + 1 :], f"resumed after batch {i + 1}"
         # The same journal as the live run (checkpoint bytes may differ in pickle layout only).
-        assert journal.decode(carry.get("c"), "c")[1] == journal.decode(carries[-1].get("c"), "c")[1]
+        resumed, live_value = (Journal.decode(c.get("c"), "c") for c in (carry, carries[-1]))
+        assert resumed.records == live_value.records
 
 
 def test_a_carry_that_is_not_ours_is_refused_in_one_line():

@@ -5,18 +5,22 @@ Resuming from a value restores the checkpoint (or starts a fresh tracker when th
 and replays the journaled frames through the same code path; boxmot is deterministic for the
 same inputs, so this gives exactly the state the live tracker had (pinned by the stage tests,
 including across processes). The value is one self-contained ``bytes`` object: immutable,
-comparable, picklable, writable to disk.
+picklable, writable to disk. (Two values for the same tracker state need not be equal bytes:
+a restored checkpoint may pickle with a different layout.)
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from trackbench.errors import TrackbenchError
+
+DEFAULT_CHECKPOINT_FRAMES = 1000  # runner.checkpoint_frames
 
 _TAG = "trackbench-carry-v2"
 _COLUMNS = 6  # boxmot's input rows: x1, y1, x2, y2, conf, cls
@@ -52,15 +56,31 @@ def frames_and_arrays(rec: Record) -> tuple[tuple[int, ...], list[np.ndarray]]:
     return tuple(range(rec.first_frame, rec.first_frame + len(arrays))), arrays
 
 
-def encode(checkpoint: bytes | None, records: tuple[Record, ...]) -> bytes:
-    return pickle.dumps((_TAG, checkpoint, tuple(tuple(r) for r in records)), protocol=pickle.HIGHEST_PROTOCOL)
+@dataclass(frozen=True)
+class Journal:
+    """A camera's carry value, decoded: the last checkpoint (None: a fresh tracker) and the
+    batches fed since."""
 
+    checkpoint: bytes | None
+    records: tuple[Record, ...] = ()
 
-def decode(value: bytes, camera_id: str) -> tuple[bytes | None, tuple[Record, ...]]:
-    try:
-        tag, checkpoint, records = pickle.loads(value)
-        if tag != _TAG:
-            raise ValueError(tag)
-        return checkpoint, tuple(Record(*r) for r in records)
-    except Exception as exc:
-        raise TrackbenchError(f"camera {camera_id}: the carry is not a trackbench tracker state ({exc})") from None
+    @property
+    def n_frames(self) -> int:
+        return sum(r.n_frames for r in self.records)
+
+    def add(self, rec: Record) -> Journal:
+        return Journal(self.checkpoint, (*self.records, rec))
+
+    def encode(self) -> bytes:
+        payload = (_TAG, self.checkpoint, tuple(tuple(r) for r in self.records))
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def decode(cls, value: bytes, camera_id: str) -> Journal:
+        try:
+            tag, checkpoint, records = pickle.loads(value)
+            if tag != _TAG:
+                raise ValueError(tag)
+            return cls(checkpoint, tuple(Record(*r) for r in records))
+        except Exception as exc:
+            raise TrackbenchError(f"camera {camera_id}: the carry is not a trackbench tracker state ({exc})") from None

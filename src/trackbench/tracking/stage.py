@@ -19,10 +19,10 @@ from itertools import pairwise
 import numpy as np
 
 from trackbench.errors import TrackbenchError
-from trackbench.tracking import journal as journal_
 from trackbench.tracking import native_carry
 from trackbench.tracking.adapter import TrackerAdapter, dumps_state, loads_state
 from trackbench.tracking.config import TrackingConfig, validate_tracking
+from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES, Journal, frames_and_arrays, record
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tracking.views import Box
 from trackbench.types import (
@@ -32,8 +32,6 @@ from trackbench.types import (
     TrackingContext,
     Tracklet2D,
 )
-
-DEFAULT_CHECKPOINT_FRAMES = 1000
 
 # (frame, (x1, y1, x2, y2), status)
 Entry = tuple[int, Box, FrameStatus]
@@ -66,7 +64,7 @@ class TrackingStage:
     it (``CameraInfo.width/height``); SFSORT uses it, other cameras fall back to the config's.
     ``checkpoint_frames``: the carry holds a full tracker snapshot at least every this many
     frames and a journal of the detections since (``journal``); resuming from a carry replays
-    at most this many frames. 0 snapshots after every batch."""
+    fewer than this many frames. 0 snapshots after every batch."""
 
     def __init__(
         self,
@@ -83,7 +81,7 @@ class TrackingStage:
         # The live state behind the carry value this stage made last, per camera: the next
         # batch from exactly that value continues it without restoring. Taken once, so a
         # second run from the same carry restores from the value.
-        self._live: dict[str, tuple[bytes, _CameraState, _Journal]] = {}
+        self._live: dict[str, tuple[bytes, _CameraState, Journal]] = {}
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
         """Track every camera's batch. Python backend: the carry is a value, never mutated,
@@ -103,18 +101,18 @@ class TrackingStage:
                 continue
             state.tracker.compact()
             if batch.frames:
-                journal = journal.add(journal_.record(batch.frames[0], arrays))
+                journal = journal.add(record(batch.frames[0], arrays))
             if journal.n_frames >= self.checkpoint_frames:
-                journal = _Journal(dumps_state(state))
-            value = journal_.encode(journal.checkpoint, journal.records)
+                journal = Journal(dumps_state(state))
+            value = journal.encode()
             states[camera] = value
             self._live[camera] = (value, state, journal)
         new_carry = CarryForward(tuple(sorted(states.items())))
         return replace(context, tracklets=tuple(tracklets)), new_carry
 
-    def _restore(self, camera_id: str, value: bytes | None) -> tuple[_CameraState, _Journal]:
+    def _restore(self, camera_id: str, value: bytes | None) -> tuple[_CameraState, Journal]:
         if value is None:
-            return self._fresh(camera_id), _Journal(None)
+            return self._fresh(camera_id), Journal(None)
         native = self.config.backend == "cpp"
         if native_carry.is_handle(value) != native:
             made = "cpp" if native_carry.is_handle(value) else "python"
@@ -123,18 +121,18 @@ class TrackingStage:
                 f"this stage runs tracker.backend={self.config.backend}"
             )
         if native:
-            return native_carry.take(value, camera_id), _Journal(None)
+            return native_carry.take(value, camera_id), Journal(None)
         live = self._live.pop(camera_id, None)
         if live is not None and live[0] is value:
             return live[1], live[2]
-        checkpoint, records = journal_.decode(value, camera_id)
-        state = self._fresh(camera_id) if checkpoint is None else loads_state(checkpoint)
-        for rec in records:  # replay the journal through the same path the live run took
-            frames, arrays = journal_.frames_and_arrays(rec)
+        journal = Journal.decode(value, camera_id)
+        state = self._fresh(camera_id) if journal.checkpoint is None else loads_state(journal.checkpoint)
+        for rec in journal.records:  # replay the journal through the same path the live run took
+            frames, arrays = frames_and_arrays(rec)
             _check_frames(state, camera_id, frames, len(arrays))
             self._track_frames(state, frames, arrays)
             state.tracker.compact()
-        return state, _Journal(checkpoint, records)
+        return state, journal
 
     def _fresh(self, camera_id: str) -> _CameraState:
         return _CameraState(TrackerAdapter(self.config, self.frame_sizes.get(camera_id)))
@@ -174,21 +172,6 @@ class TrackingStage:
                 for dead in [k for k in pending if k not in alive]:
                     del pending[dead]
         return emitted
-
-
-@dataclass(frozen=True)
-class _Journal:
-    """A camera's carry value before encoding: the last checkpoint and the batches since."""
-
-    checkpoint: bytes | None
-    records: tuple[journal_.Record, ...] = ()
-
-    @property
-    def n_frames(self) -> int:
-        return sum(r.n_frames for r in self.records)
-
-    def add(self, rec: journal_.Record) -> _Journal:
-        return _Journal(self.checkpoint, (*self.records, rec))
 
 
 def _check_frames(state: _CameraState, camera: str, frames: tuple[int, ...], n_detection_lists: int) -> None:
