@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from trackbench.app import run_experiment
 from trackbench.config import AppConfig, DatasetConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.errors import TrackbenchError
 from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
 
@@ -41,3 +44,64 @@ def test_logged_params_describe_this_run_only():
     assert not [k for k in params if k.startswith(("tracker.bytetrack.", "dataset.files.", "mlflow."))]
     mot = logged_params(AppConfig(dataset=DatasetConfig(name="mot", root="x")), workers=1)
     assert "dataset.files.score_map" in mot and not [k for k in mot if k.startswith("dataset.synthetic.")]
+
+
+def test_hota_objective_windows_and_step_metrics(tmp_path):
+    tree = tiny(tmp_path)
+    tree["objective"] = {"metric": "hota", "direction": "maximize"}
+    tree["eval"]["window_frames"] = 12
+    result = run_experiment(tree, tmp_path / "job")
+    assert result.objective == result.overall["hota"] and 0 < result.objective < 1
+    metrics = json.loads((tmp_path / "job" / "metrics.json").read_text())
+    assert metrics["matching"] == "official" and metrics["windows"]["window_frames"] == 12
+    pooled = metrics["windows"]["pooled"]
+    assert [(w["first_frame"], w["last_frame"]) for w in pooled] == [(1, 12), (13, 24), (25, 30)]
+    assert sum(w["num_switches"] for w in pooled) == metrics["overall"]["num_switches"]
+    client = MlflowClient(tracking_uri=tree["mlflow"]["tracking_uri"])
+    history = client.get_metric_history(result.run_id, "window/hota")
+    assert [(m.step, m.value) for m in history] == [(w["first_frame"], pytest.approx(w["hota"])) for w in pooled]
+    run = client.get_run(result.run_id)
+    assert run.data.params["eval.matching"] == "official" and run.data.metrics["hota"] == result.overall["hota"]
+    assert (tmp_path / "job" / "plots" / "windows.png").stat().st_size > 0
+
+
+def test_precomputed_scores_a_runs_own_files_exactly_as_the_run(tmp_path):
+    """Scoring a run's mot/ files with tracker=precomputed reproduces its metrics."""
+    tree = tiny(tmp_path)
+    tree["mlflow"]["enabled"] = False
+    tracked = run_experiment(tree, tmp_path / "tracked")
+    tree["tracker"] = {"tracker_kind": "precomputed", "results_dir": str(tmp_path / "tracked" / "mot")}
+    scored = run_experiment(tree, tmp_path / "scored")
+    assert scored.overall == tracked.overall and scored.per_camera == tracked.per_camera
+    a = json.loads((tmp_path / "tracked" / "metrics.json").read_text())["windows"]
+    b = json.loads((tmp_path / "scored" / "metrics.json").read_text())["windows"]
+    assert a == b
+    assert (tmp_path / "scored" / "mot" / "cam0.txt").read_text() == (
+        tmp_path / "tracked" / "mot" / "cam0.txt"
+    ).read_text()
+
+
+def test_precomputed_missing_or_malformed_file_is_one_line_before_any_run(tmp_path):
+    tree = tiny(tmp_path)
+    results = tmp_path / "results"
+    results.mkdir()
+    tree["tracker"] = {"tracker_kind": "precomputed", "results_dir": str(results)}
+    with pytest.raises(TrackbenchError, match=r"no result file .*cam0\.txt for camera 'cam0'"):
+        run_experiment(tree, tmp_path / "job")
+    (results / "cam0.txt").write_text("1,1,0,0,10,10,1,-1,-1,-1\n2,1,0,0,ten,10,1,-1,-1,-1\n")
+    with pytest.raises(TrackbenchError, match=r"cam0\.txt:2"):
+        run_experiment(tree, tmp_path / "job")
+    assert not (tmp_path / "mlflow.db").exists()
+    tree["tracker"] = {"tracker_kind": "precomputed"}
+    with pytest.raises(TrackbenchError, match=r"tracker\.results_dir must name a folder"):
+        run_experiment(tree, tmp_path / "job")
+
+
+def test_precomputed_logs_only_where_results_came_from():
+    from trackbench.app import logged_params
+    from trackbench.tracking.config import TrackingConfig
+
+    cfg = AppConfig(tracker=TrackingConfig(tracker_kind="precomputed", results_dir="/r"))
+    params = logged_params(cfg, workers=1)
+    assert {k for k in params if k.startswith("tracker.")} == {"tracker.tracker_kind", "tracker.results_dir"}
+    assert "tracker.results_dir" not in logged_params(AppConfig(), workers=1)

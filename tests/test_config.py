@@ -37,6 +37,9 @@ def test_defaults_load():
         ({"tracker__backend": "cpp", "eval__frames": "interior"}, "tracker.backend=cpp does not give"),
         ({"dataset__synthetic__miss_rate": 3.0}, "miss_rate"),
         ({"dataset__name": "mot"}, "dataset.root"),
+        ({"eval__matching": "devkit"}, "eval.matching='devkit' is not allowed; choose one of official, motmetrics"),
+        ({"eval__window_frames": 0}, "eval.window_frames must be >= 1"),
+        ({"tracker__tracker_kind": "precomputed"}, "tracker.results_dir must name a folder"),
     ],
 )
 def test_bad_values_name_the_key(overrides, message):

@@ -8,6 +8,7 @@ from trackbench import runner
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.tracking import stage as stage_module
 
 BASE = AppConfig(
     dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_frames=120)),
@@ -18,14 +19,14 @@ BASE = AppConfig(
 def _tracklets(monkeypatch, **options) -> tuple:
     cfg = replace(BASE, runner=replace(BASE.runner, **options))
     made = []
-    real = runner.TrackingStage
+    real = stage_module.TrackingStage
 
     def recording(*args, **kwargs):
         stage = real(*args, **kwargs)
         made.append(stage.checkpoint_frames)
         return stage
 
-    monkeypatch.setattr(runner, "TrackingStage", recording)
+    monkeypatch.setattr(stage_module, "TrackingStage", recording)  # the runner imports it when tracking
     result = runner.run(open_dataset(cfg.dataset), cfg, None)
     assert made == [cfg.runner.checkpoint_frames] * 2, "each camera's stage gets runner.checkpoint_frames"
     return tuple(c.tracklets for c in result.cameras)

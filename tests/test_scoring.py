@@ -19,6 +19,8 @@ from trackbench import scoring
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError
 from trackbench.iou import box_iou, frame_ious
+from trackbench.scoring import clear
+from trackbench.scoring.frames import prepare
 from trackbench.types import Tracklet2D
 
 
@@ -127,21 +129,25 @@ def test_hypotheses_from_tracklets_rejects_bad_mode_and_mixed_cameras() -> None:
 # --- metrics -------------------------------------------------------------------------------
 
 
-def test_perfect_tracker() -> None:
+@pytest.mark.parametrize(("matching", "motp"), [("official", 1.0), ("motmetrics", 0.0)])
+def test_perfect_tracker(matching: str, motp: float) -> None:
+    # MOTP follows each matching's reference: TrackEval's mean IoU, motmetrics' mean 1 - IoU.
     gt, _ = synthetic(30, 4, seed=0)
     hyp = dataclasses.replace(gt, ids=gt.ids + 50)
-    m = scoring.score_camera(gt, hyp).metrics
-    assert m["mota"] == 1.0 and m["idf1"] == 1.0 and m["motp"] == 0.0
+    m = scoring.score_camera(gt, hyp, matching=matching).metrics
+    assert m["mota"] == 1.0 and m["idf1"] == 1.0 and m["motp"] == motp
+    assert m["hota"] == pytest.approx(1.0) and m["assa"] == pytest.approx(1.0) and m["loca"] == pytest.approx(1.0)
     assert (m["num_switches"], m["num_false_positives"], m["num_misses"]) == (0, 0, 0)
     assert (m["num_unique_objects"], m["num_predicted_unique_objects"], m["mostly_tracked"]) == (4, 4, 4)
     assert (m["num_frames"], m["num_objects"], m["num_predictions"], m["num_matches"]) == (30, 120, 120, 120)
 
 
-def test_empty_hypotheses() -> None:
+@pytest.mark.parametrize("matching", ["official", "motmetrics"])
+def test_empty_hypotheses(matching: str) -> None:
     gt, _ = synthetic(5, 3, seed=0)
-    m = scoring.score_camera(gt, BoxTable.empty()).metrics
+    m = scoring.score_camera(gt, BoxTable.empty(), matching=matching).metrics
     assert (m["num_misses"], m["num_predictions"], m["mostly_lost"]) == (15, 0, 3)
-    assert m["mota"] == 0.0 and m["recall"] == 0.0 and m["idf1"] == 0.0
+    assert m["mota"] == 0.0 and m["recall"] == 0.0 and m["idf1"] == 0.0 and m["hota"] == 0.0
     assert math.isnan(m["precision"]) and math.isnan(m["motp"])
 
 
@@ -154,11 +160,25 @@ def test_empty_ground_truth_gives_nan_ratios() -> None:
     assert both["num_frames"] == 0 and all(math.isnan(both[k]) for k in ("mota", "motp", "idf1"))
 
 
-def test_id_switch_is_counted() -> None:
+@pytest.mark.parametrize("matching", ["official", "motmetrics"])
+def test_id_switch_is_counted(matching: str) -> None:
     gt = table([(f, 1, 0, 0, 10, 10) for f in range(1, 5)])
     hyp = table([(f, 10 if f <= 2 else 11, 0, 0, 10, 10) for f in range(1, 5)])
-    m = scoring.score_camera(gt, hyp).metrics
+    m = scoring.score_camera(gt, hyp, matching=matching).metrics
     assert m["num_switches"] == 1 and m["mota"] == 0.75 and m["idf1"] == 0.5
+
+
+def test_official_matching_prefers_the_previous_frames_pair_then_iou() -> None:
+    # Frame 2: hypothesis 11 overlaps gt 1 better, but 10 was gt 1's match in frame 1 and is
+    # still pairable: TrackEval keeps 10 (no switch). motmetrics keeps it too (last match).
+    # Frame 4, after a frame without hypotheses: TrackEval's previous-timestep bonus reaches
+    # over the skipped frame, so 10 is kept again.
+    gt = table([(f, 1, 0, 0, 10, 10) for f in range(1, 5)])
+    pairs_of_frame = {1: [(10, 0)], 2: [(10, 3), (11, 1)], 4: [(10, 3), (11, 1)]}  # id, x
+    hyp = table([(f, i, x, 0, 10, 10) for f, pairs in pairs_of_frame.items() for i, x in pairs])
+    m = scoring.score_camera(gt, hyp).metrics
+    assert (m["num_switches"], m["num_false_positives"], m["num_misses"]) == (0, 2, 1)
+    assert m["num_fragmentations"] == 0  # TrackEval: still "tracked in the previous timestep"
 
 
 def test_distractor_removal_uses_hungarian_matching_over_all_gt() -> None:
@@ -189,16 +209,18 @@ def test_distractor_removal_uses_hungarian_matching_over_all_gt() -> None:
     assert (m["num_predictions"], m["num_unique_objects"], m["num_frames"]) == (3, 1, 2)
 
 
+MOTMETRICS_NAMES = [m for m in scoring.RATIO_METRICS + scoring.COUNT_METRICS if m != "num_predicted_unique_objects"]
+
+
 def test_pooled_overall_equals_motmetrics_compute_many() -> None:
     cams = {f"cam{i}": synthetic(40, 3 + i, seed=i) for i in range(3)}
-    accs = [scoring.accumulate_camera(g, h) for g, h in cams.values()]
+    accs = [reference_accumulator(g, h, 0.5) for g, h in cams.values()]
     reference = mm.metrics.create().compute_many(
-        accs,
-        metrics=[m for m in scoring.METRICS if m != "num_predicted_unique_objects"],
-        names=list(cams),
-        generate_overall=True,
+        accs, metrics=MOTMETRICS_NAMES, names=list(cams), generate_overall=True
     )
-    scores = scoring.score({c: g for c, (g, _) in cams.items()}, {c: h for c, (_, h) in cams.items()})
+    scores = scoring.score(
+        {c: g for c, (g, _) in cams.items()}, {c: h for c, (_, h) in cams.items()}, matching="motmetrics"
+    )
     for name, row in [*scores.per_camera.items(), ("OVERALL", scores.overall)]:
         for metric, value in reference.loc[name].items():
             assert row[metric] == pytest.approx(float(value), rel=1e-12), (name, metric)
@@ -209,10 +231,15 @@ def test_pooled_overall_equals_motmetrics_compute_many() -> None:
 
 def test_scores_are_plain_picklable_and_json_serialisable() -> None:
     gt, hyp = synthetic(10, 3, seed=0)
-    cam = scoring.score_camera(gt, hyp)
-    assert pickle.loads(pickle.dumps(cam)) == cam
+    cam = scoring.score_camera(gt, hyp, window_frames=4)
+    back = pickle.loads(pickle.dumps(cam))
+    assert back.metrics == cam.metrics and [w.to_json() for w in back.windows] == [w.to_json() for w in cam.windows]
     scores = scoring.summarize({"a": cam, "b": cam})
-    assert json.loads(json.dumps(dataclasses.asdict(scores)))["overall"]["num_objects"] == 60
+    assert json.loads(json.dumps(scores.overall))["num_objects"] == 60
+    assert (
+        json.loads(json.dumps([w.to_json() for w in scores.pooled_windows]))[0]["counts"]["clear"]["num_objects"] == 24
+    )
+    assert set(scores.overall) == set(scoring.METRICS)
     assert all(type(v) is (int if k in scoring.COUNT_METRICS else float) for k, v in scores.overall.items())
 
 
@@ -231,10 +258,13 @@ def test_input_errors() -> None:
 def test_cameras_scored_in_worker_processes_equal_serial() -> None:
     cams = {f"cam{i}": synthetic(30, 3, seed=i) for i in range(3)}
     with ProcessPoolExecutor(max_workers=2) as pool:
-        futures = {c: pool.submit(scoring.score_camera, g, h) for c, (g, h) in cams.items()}
+        futures = {c: pool.submit(scoring.score_camera, g, h, window_frames=7) for c, (g, h) in cams.items()}
         parallel = scoring.summarize({c: f.result() for c, f in futures.items()})
-    serial = scoring.score({c: g for c, (g, _) in cams.items()}, {c: h for c, (_, h) in cams.items()})
-    assert json.dumps(dataclasses.asdict(parallel)) == json.dumps(dataclasses.asdict(serial))
+    serial = scoring.score({c: g for c, (g, _) in cams.items()}, {c: h for c, (_, h) in cams.items()}, window_frames=7)
+    assert json.dumps(parallel.overall) == json.dumps(serial.overall)
+    assert json.dumps([w.to_json() for w in parallel.pooled_windows]) == json.dumps(
+        [w.to_json() for w in serial.pooled_windows]
+    )
 
 
 # --- property: same events as motmetrics fed the plain way ---------------------------------
@@ -270,6 +300,6 @@ def test_accumulator_events_equal_plain_motmetrics(gt_rows: list, hyp_rows: list
     # Integer boxes crowded on a small grid make ties and rows with several pairable columns
     # common, so both the forced-assignment shortcut and the real LAP solver are exercised.
     gt, hyp = table(gt_rows), table(hyp_rows)
-    ours = scoring.accumulate_camera(gt, hyp, iou_threshold).events
+    ours = clear.motmetrics_events(prepare(gt, hyp), iou_threshold)
     reference = reference_accumulator(gt, hyp, iou_threshold).events
     assert ours.equals(reference)

@@ -1,15 +1,17 @@
-"""Parity of trackbench.scoring with py-motmetrics' published TUD values and with TrackEval on
-real MOTChallenge sequences in ../shared/data (see each folder's SOURCE.md).
+"""Parity of trackbench's scores with the official evaluator (TrackEval 1.3.0, a test-only
+dependency) on real MOTChallenge sequences in ../shared/data, and with py-motmetrics'
+published TUD values under ``eval.matching=motmetrics``.
 
-TrackEval 1.3.0 (a test-only dependency) runs under NumPy 2 without shims here, so none are set.
-Its dataset class reads the very same files and does its own preprocessing, so the comparison
-covers our distractor removal too.
+TrackEval's own dataset class reads the very same files and does its own preprocessing, so the
+comparison covers our distractor removal and file reading too. Counts are compared exactly,
+ratios to 1e-9, per sequence and pooled.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -19,11 +21,25 @@ import pandas as pd
 import pytest
 
 from trackbench import scoring
+from trackbench.app import run_experiment
+from trackbench.config import AppConfig
 from trackbench.datasets.base import BoxTable
+from trackbench.settings import to_flat_dict
 
 MM_DATA = Path(mm.__file__).parent / "data"
 SHARED = Path(os.environ.get("TRACKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MOT17_DISTRACTORS = (2, 7, 8, 12)  # person_on_vehicle, static_person, distractor, reflection
+MOT15_SEQS = ("ETH-Sunnyday", "KITTI-17", "PETS09-S2L1", "TUD-Campus", "TUD-Stadtmitte", "Venice-2")  # with gt
+MOT16_SEQS = ("MOT16-09", "MOT16-11")
+MOT17_VIDEOS = ("02", "04", "05", "09", "10", "11", "13")
+
+# (TrackEval field, our metric): counts compared exactly, ratios to 1e-9.
+COUNTS = [("CLR_FP", "num_false_positives"), ("CLR_FN", "num_misses"), ("IDSW", "num_switches")]
+COUNTS += [("MT", "mostly_tracked"), ("PT", "partially_tracked"), ("ML", "mostly_lost"), ("Frag", "num_fragmentations")]
+COUNTS += [("IDTP", "idtp"), ("IDFP", "idfp"), ("IDFN", "idfn"), ("CLR_TP", "detections")]
+RATIOS = [("MOTA", "mota"), ("MOTP", "motp"), ("IDF1", "idf1"), ("IDP", "idp"), ("IDR", "idr")]
+HOTA = [("HOTA", "hota"), ("DetA", "deta"), ("AssA", "assa"), ("LocA", "loca"), ("DetRe", "detre")]
+HOTA += [("DetPr", "detpr"), ("AssRe", "assre"), ("AssPr", "asspr")]
 
 
 def shared(*parts: str) -> Path:
@@ -64,7 +80,22 @@ def hypotheses(path: Path) -> BoxTable:
     return rows(a, np.ones(len(a), bool), np.zeros(len(a), bool))
 
 
-# --- TUD: the values py-motmetrics' own test_metrics.py::test_motchallenge_files expects ------
+def ours_named(metrics: dict) -> dict:
+    """Our metrics plus TrackEval's CLR_TP (matches including switches)."""
+    return {**metrics, "detections": metrics["num_matches"] + metrics["num_switches"]}
+
+
+def assert_official(ours: dict, theirs: dict, where: str) -> None:
+    ours = ours_named(ours)
+    for field, name in COUNTS:
+        assert ours[name] == theirs[field], f"{where}: {name} {ours[name]} != TrackEval {field} {theirs[field]}"
+    for field, name in RATIOS:
+        assert ours[name] == pytest.approx(theirs[field], abs=1e-9), f"{where}: {name}"
+    for field, name in HOTA:
+        assert ours[name] == pytest.approx(float(np.mean(theirs[field])), abs=1e-9), f"{where}: {name}"
+
+
+# --- TUD under eval.matching=motmetrics: py-motmetrics' own test_metrics.py values ------------
 
 TUD_RATIO_COLUMNS = ("idf1", "idp", "idr", "recall", "precision", "mota", "motp")  # motp: mean 1 - IoU
 TUD_RATIOS = {
@@ -81,14 +112,14 @@ TUD_COUNTS = {
 }
 
 
-def test_tud_matches_motmetrics_published_values() -> None:
+def test_tud_matches_motmetrics_published_values_with_motmetrics_matching() -> None:
     per_camera = {}
     for seq in ("TUD-Campus", "TUD-Stadtmitte"):
         gt_file, test_file = MM_DATA / seq / "gt.txt", MM_DATA / seq / "test.txt"
         assert b"\r\n" in gt_file.read_bytes()  # the wheel ships CRLF files
         gt = read_mot(gt_file)
         per_camera[seq] = scoring.score_camera(
-            rows(gt, np.ones(len(gt), bool), np.zeros(len(gt), bool)), hypotheses(test_file)
+            rows(gt, np.ones(len(gt), bool), np.zeros(len(gt), bool)), hypotheses(test_file), matching="motmetrics"
         )
     scores = scoring.summarize(per_camera)
     for name, got in [*scores.per_camera.items(), ("OVERALL", scores.overall)]:
@@ -99,161 +130,160 @@ def test_tud_matches_motmetrics_published_values() -> None:
 # --- TrackEval on real sequences ---------------------------------------------------------
 
 
-def trackeval_sequence(gt_root: Path, seq: str, tracker_file: Path, benchmark: str, tmp: Path) -> dict:
-    """TrackEval's CLEAR + Identity results for one sequence, read and preprocessed by its own
-    MotChallenge2DBox dataset class."""
+def trackeval_sequences(gt_root: Path, files: dict[str, Path], benchmark: str, tmp: Path) -> dict[str, dict]:
+    """TrackEval's CLEAR + Identity + HOTA results per sequence (``files``: sequence -> tracker
+    file), read and preprocessed by its own MotChallenge2DBox class, plus its combined row."""
     trackeval = pytest.importorskip("trackeval")
     (tmp / "trk" / "data").mkdir(parents=True)
-    (tmp / "trk" / "data" / f"{seq}.txt").symlink_to(tracker_file)
+    for seq, path in files.items():
+        (tmp / "trk" / "data" / f"{seq}.txt").symlink_to(path)
     config = {
         "GT_FOLDER": str(gt_root),
         "TRACKERS_FOLDER": str(tmp),
         "BENCHMARK": benchmark,
         "SKIP_SPLIT_FOL": True,
-        "SEQ_INFO": {seq: None},  # length from seqinfo.ini
+        "SEQ_INFO": dict.fromkeys(files),  # lengths from seqinfo.ini
         "TRACKERS_TO_EVAL": ["trk"],
         "PRINT_CONFIG": False,
     }
+    metrics = [trackeval.metrics.CLEAR, trackeval.metrics.Identity, trackeval.metrics.HOTA]
+    out: dict[str, dict] = {}
     with contextlib.redirect_stdout(io.StringIO()):
         dataset = trackeval.datasets.MotChallenge2DBox(config)
-        data = dataset.get_preprocessed_seq_data(dataset.get_raw_seq_data("trk", seq), "pedestrian")
-        clear = trackeval.metrics.CLEAR({"PRINT_CONFIG": False})
-        identity = trackeval.metrics.Identity({"PRINT_CONFIG": False})
-        return {**clear.eval_sequence(data), **identity.eval_sequence(data), "_data": data}
+        instances = [m({"PRINT_CONFIG": False}) for m in metrics]
+        per_metric: list[dict[str, dict]] = [{} for _ in metrics]
+        for seq in files:
+            data = dataset.get_preprocessed_seq_data(dataset.get_raw_seq_data("trk", seq), "pedestrian")
+            out[seq] = {}
+            for k, metric in enumerate(instances):
+                per_metric[k][seq] = metric.eval_sequence(data)
+                out[seq].update(per_metric[k][seq])
+        out["COMBINED"] = {}
+        for k, metric in enumerate(instances):
+            out["COMBINED"].update(metric.combine_sequences(per_metric[k]))
+    return out
 
 
-def locate(benchmark: str, seq: str, tracker: str) -> tuple[Path, Path, Path]:
-    """(gt root, gt file, tracker file) of a case."""
+def gt_root_of(benchmark: str, seq: str) -> Path:
+    return shared(benchmark.lower()) if benchmark != "MOT17" else shared("mot17")
+
+
+def tracker_file(benchmark: str, seq: str, tracker: str) -> Path:
     if benchmark == "MOT17":
-        root = shared("mot17")
-        return root, root / seq / "gt" / "gt.txt", root / "trackers" / "Lif_T" / f"{tracker}.txt"
-    root = shared(benchmark.lower())
-    return root, root / seq / "gt" / "gt.txt", root / seq / "trackers" / f"{tracker}.txt"
+        return shared("mot17", "trackers", "Lif_T", f"{tracker}.txt")
+    return shared(benchmark.lower(), seq, "trackers", f"{tracker}.txt")
 
 
-def score_both(benchmark: str, seq: str, tracker: str, tmp: Path) -> tuple[dict, dict, mm.MOTAccumulator]:
-    root, gt_file, tracker_file = locate(benchmark, seq, tracker)
-    acc = scoring.accumulate_camera(ground_truth(gt_file, benchmark), hypotheses(tracker_file))
-    theirs = trackeval_sequence(root, seq, tracker_file, benchmark, tmp)
-    return scoring.summarize_accumulator(acc).metrics, theirs, acc
+CASES = [("MOT15", seq, "devkit_demo") for seq in MOT15_SEQS]
+CASES += [("MOT16", seq, "devkit_demo") for seq in MOT16_SEQS]
+CASES += [("MOT17", f"MOT17-{v}-FRCNN", f"MOT17-{v}-{d}") for v in MOT17_VIDEOS for d in ("DPM", "FRCNN", "SDP")]
 
 
-def assert_same_sets_and_identity(ours: dict, theirs: dict) -> None:
-    """Same scored gt and (after distractor removal) hypothesis boxes and ids; same ID metrics,
-    which do not depend on the frame-by-frame CLEAR matching."""
-    data = theirs["_data"]
-    assert ours["num_objects"] == data["num_gt_dets"] == theirs["CLR_TP"] + theirs["CLR_FN"]
-    assert ours["num_predictions"] == data["num_tracker_dets"] == theirs["CLR_TP"] + theirs["CLR_FP"]
-    assert ours["num_unique_objects"] == data["num_gt_ids"]
-    assert ours["num_predicted_unique_objects"] == data["num_tracker_ids"]
-    assert ours["idf1"] == pytest.approx(theirs["IDF1"], abs=1e-9)
-    assert ours["idp"] == pytest.approx(theirs["IDP"], abs=1e-9)
-    assert ours["idr"] == pytest.approx(theirs["IDR"], abs=1e-9)
-
-
-def track_ratios(acc: mm.MOTAccumulator) -> np.ndarray:
-    return mm.metrics.create().compute(acc, metrics=["track_ratios"], return_dataframe=False)["track_ratios"]
-
-
-MOT15_SEQS = ("ETH-Sunnyday", "KITTI-17", "PETS09-S2L1", "TUD-Campus", "TUD-Stadtmitte", "Venice-2")  # with gt
-EXACT = [
-    *(("MOT15", seq, "devkit_demo") for seq in MOT15_SEQS),
-    ("MOT16", "MOT16-09", "devkit_demo"),
-    ("MOT16", "MOT16-11", "devkit_demo"),
-    ("MOT17", "MOT17-02-DPM", "MOT17-02-DPM"),
-    ("MOT17", "MOT17-09-DPM", "MOT17-09-DPM"),
-    ("MOT17", "MOT17-09-FRCNN", "MOT17-09-FRCNN"),
-    ("MOT17", "MOT17-09-FRCNN", "MOT17-09-SDP"),  # SDP results score against the shared gt
-]
-
-
-@pytest.mark.parametrize(("benchmark", "seq", "tracker"), EXACT, ids=[f"{c[1]}:{c[2]}" for c in EXACT])
-def test_trackeval_parity(benchmark: str, seq: str, tracker: str, tmp_path: Path) -> None:
-    ours, theirs, acc = score_both(benchmark, seq, tracker, tmp_path)
-    assert_same_sets_and_identity(ours, theirs)
-    assert ours["mota"] == pytest.approx(theirs["MOTA"], abs=1e-4)
-    assert ours["idf1"] == pytest.approx(theirs["IDF1"], abs=1e-4)
-    assert ours["num_false_positives"] == theirs["CLR_FP"]
-    assert ours["num_misses"] == theirs["CLR_FN"]
-    assert ours["num_switches"] == theirs["IDSW"]
-    # Mostly tracked: motmetrics counts a tracked ratio >= 0.8, TrackEval > 0.8 (the official
-    # devkit agrees with TrackEval). With equal matches that is the only difference.
-    ratios = track_ratios(acc)
-    assert ours["mostly_tracked"] == int((ratios >= 0.8).sum())
-    assert theirs["MT"] == int((ratios > 0.8).sum())
-    # MOTP: motmetrics averages the distance 1 - IoU. Where two matchings tie on counts they
-    # may still pick different boxes (see below), so MOTP agrees only closely.
-    assert 1 - ours["motp"] == pytest.approx(theirs["MOTP"], abs=2e-3)
-    # Fragmentations are defined differently (motmetrics: tracked -> missed transitions within
-    # the object's tracked span; TrackEval: restarts of tracking), so they are not compared.
-
-
-# Where the frame-by-frame CLEAR matching legitimately differs. motmetrics first keeps an
-# object's last matched hypothesis from ANY earlier frame if it is still pairable, then solves
-# the rest with maximum cardinality; TrackEval only favours the match of the immediately
-# previous frame and then maximises total IoU. Occasionally they choose different pairs, which
-# moves a few FP/FN/IDSW. Values pinned: (ours FP, FN, IDSW), (TrackEval FP, FN, IDSW).
-DIFFERENT = {
-    ("MOT17", "MOT17-05-FRCNN", "MOT17-05-FRCNN"): ((73, 2651, 29), (73, 2651, 30)),
-    ("MOT17", "MOT17-13-FRCNN", "MOT17-13-FRCNN"): ((203, 2394, 73), (204, 2395, 73)),
-    ("MOT17", "MOT17-10-FRCNN", "MOT17-10-SDP"): ((347, 2757, 103), (349, 2759, 105)),
-}
-
-
-@pytest.mark.parametrize(("benchmark", "seq", "tracker"), list(DIFFERENT), ids=[c[2] for c in DIFFERENT])
-def test_trackeval_known_differences(benchmark: str, seq: str, tracker: str, tmp_path: Path) -> None:
-    ours, theirs, _ = score_both(benchmark, seq, tracker, tmp_path)
-    assert_same_sets_and_identity(ours, theirs)
-    pinned_ours, pinned_theirs = DIFFERENT[(benchmark, seq, tracker)]
-    assert (ours["num_false_positives"], ours["num_misses"], ours["num_switches"]) == pinned_ours
-    assert (theirs["CLR_FP"], theirs["CLR_FN"], theirs["IDSW"]) == pinned_theirs
-    assert ours["mota"] == pytest.approx(theirs["MOTA"], abs=1e-3)
-    # Our TrackEval harness reproduces the TrackEval run shipped with the data.
-    shipped = pd.read_csv(shared("mot17", "trackers", "Lif_T_trackeval_detailed.csv")).set_index("seq")
-    row = shipped.loc[tracker]
-    assert (row["CLR_FP"], row["CLR_FN"], row["IDSW"]) == pinned_theirs
-    assert (row["MOTA"], row["IDF1"]) == pytest.approx((theirs["MOTA"], theirs["IDF1"]), abs=1e-12)
+@pytest.mark.parametrize(("benchmark", "seq", "tracker"), CASES, ids=[f"{c[1]}:{c[2]}" for c in CASES])
+def test_official_scores_equal_trackeval(benchmark: str, seq: str, tracker: str, tmp_path: Path) -> None:
+    root, path = gt_root_of(benchmark, seq), tracker_file(benchmark, seq, tracker)
+    gt = ground_truth(root / seq / "gt" / "gt.txt", benchmark)
+    ours = scoring.score_camera(gt, hypotheses(path)).metrics
+    theirs = trackeval_sequences(root, {seq: path}, benchmark, tmp_path)[seq]
+    assert_official(ours, theirs, f"{seq}:{tracker}")
 
 
 def test_pooled_mot15_equals_trackeval_combined(tmp_path: Path) -> None:
-    trackeval = pytest.importorskip("trackeval")
-    per_camera, theirs = {}, {}
-    for seq in MOT15_SEQS:
-        root, gt_file, tracker_file = locate("MOT15", seq, "devkit_demo")
-        per_camera[seq] = scoring.score_camera(ground_truth(gt_file, "MOT15"), hypotheses(tracker_file))
-        theirs[seq] = trackeval_sequence(root, seq, tracker_file, "MOT15", tmp_path / seq)
-    with contextlib.redirect_stdout(io.StringIO()):
-        clear = trackeval.metrics.CLEAR({"PRINT_CONFIG": False}).combine_sequences(theirs)
-        identity = trackeval.metrics.Identity({"PRINT_CONFIG": False}).combine_sequences(theirs)
-    overall = scoring.summarize(per_camera).overall
-    assert overall["mota"] == pytest.approx(clear["MOTA"], abs=1e-4)
-    assert overall["idf1"] == pytest.approx(identity["IDF1"], abs=1e-4)
-    assert (overall["num_false_positives"], overall["num_misses"], overall["num_switches"]) == (
-        clear["CLR_FP"],
-        clear["CLR_FN"],
-        clear["IDSW"],
-    )
+    root = shared("mot15")
+    files = {seq: tracker_file("MOT15", seq, "devkit_demo") for seq in MOT15_SEQS}
+    per_camera = {
+        seq: scoring.score_camera(ground_truth(root / seq / "gt" / "gt.txt", "MOT15"), hypotheses(path))
+        for seq, path in files.items()
+    }
+    theirs = trackeval_sequences(root, files, "MOT15", tmp_path)
+    assert_official(scoring.summarize(per_camera).overall, theirs["COMBINED"], "MOT15 combined")
+    # Our harness reproduces the TrackEval run shipped with the data.
+    shipped = pd.read_csv(root / "trackers" / "devkit_demo_trackeval_detailed.csv").set_index("seq")
+    assert shipped.loc["COMBINED", "HOTA___AUC"] == pytest.approx(float(np.mean(theirs["COMBINED"]["HOTA"])), abs=1e-12)
+
+
+# --- through the app: tracker=precomputed and trackbench's own tracker output --------------
+
+
+def run_app(tmp: Path, overrides: dict) -> dict:
+    """One in-process run (no MLflow); its metrics.json."""
+    tree = to_flat_dict(AppConfig())
+    tree.update({"mlflow.enabled": False, "runner.progress": "never", "runner.workers": 2})
+    tree.update(overrides)
+    nested: dict = {}
+    for key, value in tree.items():
+        node = nested
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = list(value) if isinstance(value, tuple) else value
+    run_experiment(nested, tmp / "out")
+    return json.loads((tmp / "out" / "metrics.json").read_text())
 
 
 @pytest.mark.slow
-def test_mot17_lif_t_overall_against_official_numbers() -> None:
-    """All 21 Lif_T files against the official numbers (py-motmetrics test_issue126, which
-    TrackEval reproduces; see data/mot17/SOURCE.md): identity metrics and box/id counts agree;
-    CLEAR counts differ by motmetrics' matching and its MT rule (>= 0.8), pinned here."""
-    root = shared("mot17")
-    per_camera = {}
-    for tracker_file in sorted((root / "trackers" / "Lif_T").glob("MOT17-*.txt")):
-        seq = tracker_file.stem.replace("-SDP", "-FRCNN")  # the three detector copies share gt
-        gt = ground_truth(root / seq / "gt" / "gt.txt", "MOT17")
-        per_camera[tracker_file.stem] = scoring.score_camera(gt, hypotheses(tracker_file))
-    assert len(per_camera) == 21
-    overall = scoring.summarize(per_camera).overall
-    assert overall["idf1"] == pytest.approx(0.72355, abs=5e-6)  # TrackEval IDF1 72.355
-    assert (overall["num_objects"], overall["num_predictions"]) == (336891, 231743)
-    assert (overall["num_unique_objects"], overall["num_predicted_unique_objects"]) == (1638, 1650)
-    assert overall["mota"] == pytest.approx(0.66978, abs=1e-4)  # TrackEval MOTA 66.978
-    official = (2655, 107803, 791, 679, 595, 364, 1153)  # FP FN IDSW MT PT ML Frag
-    ours = (2652, 107800, 783, 693, 581, 364, 1239)
-    keys = ("num_false_positives", "num_misses", "num_switches", "mostly_tracked")
-    keys += ("partially_tracked", "mostly_lost", "num_fragmentations")
-    assert tuple(overall[k] for k in keys) == ours != official
+def test_lif_t_through_precomputed_gives_the_official_mot17_numbers(tmp_path: Path) -> None:
+    """All 21 Lif_T files scored by ``tracker=precomputed`` against the official overall
+    numbers (data/mot17/SOURCE.md, the devkit's, reproduced by TrackEval)."""
+    mot17 = shared("mot17")
+    root = tmp_path / "MOT17"
+    root.mkdir()
+    results = sorted((mot17 / "trackers" / "Lif_T").glob("MOT17-*.txt"))
+    for path in results:  # the three detector copies of a video share its gt
+        (root / path.stem).symlink_to(mot17 / (path.stem.rsplit("-", 1)[0] + "-FRCNN"))
+    assert len(results) == 21
+    m = run_app(
+        tmp_path,
+        {
+            "tracker.tracker_kind": "precomputed",
+            "tracker.results_dir": str(mot17 / "trackers" / "Lif_T"),
+            "dataset.name": "mot",
+            "dataset.root": str(root),
+        },
+    )
+    o = m["overall"]
+    assert (o["num_false_positives"], o["num_misses"], o["num_switches"]) == (2655, 107803, 791)
+    assert (o["mostly_tracked"], o["partially_tracked"], o["mostly_lost"], o["num_fragmentations"]) == (
+        679,
+        595,
+        364,
+        1153,
+    )
+    assert round(100 * o["mota"], 3) == 66.978 and round(100 * o["idf1"], 3) == 72.355
+    assert (round(100 * o["hota"], 3), round(100 * o["deta"], 3), round(100 * o["assa"], 3)) == (62.858, 59.802, 66.179)
+    assert (o["num_objects"], o["num_predictions"], o["num_unique_objects"]) == (336891, 231743, 1638)
+
+
+OWN_RUNS = {  # benchmark: (dataset overrides, sequences)
+    "MOT15": (
+        {"dataset.files.target_classes": None, "dataset.files.distractor_classes": ()},
+        MOT15_SEQS,
+    ),
+    "MOT16": ({"dataset.files.score_map": "minmax"}, MOT16_SEQS),
+    "MOT17": ({}, tuple(f"MOT17-{v}-FRCNN" for v in MOT17_VIDEOS)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["ocsort", "bytetrack"])
+@pytest.mark.parametrize("benchmark", list(OWN_RUNS))
+def test_own_tracker_output_scores_equal_trackeval(benchmark: str, kind: str, tmp_path: Path) -> None:
+    """trackbench tracks the sequences, then TrackEval scores the run's own mot/<seq>.txt
+    files: metrics.json equals it per sequence and pooled."""
+    overrides, seqs = OWN_RUNS[benchmark]
+    root = gt_root_of(benchmark, seqs[0])
+    m = run_app(
+        tmp_path,
+        {
+            **overrides,
+            "tracker.tracker_kind": kind,
+            "dataset.name": "mot",
+            "dataset.root": str(root),
+            "dataset.cameras": seqs,
+        },
+    )
+    files = {seq: tmp_path / "out" / "mot" / f"{seq}.txt" for seq in seqs}
+    theirs = trackeval_sequences(root, files, benchmark, tmp_path / "te")
+    for seq in seqs:
+        assert_official(m["per_camera"][seq], theirs[seq], seq)
+    assert_official(m["overall"], theirs["COMBINED"], f"{benchmark} combined")

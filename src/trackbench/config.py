@@ -14,7 +14,7 @@ from trackbench.errors import TrackbenchError
 from trackbench.settings import from_mapping
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
-from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class FileOptions:
     gt_file: str = "gt/gt.txt"
     target_classes: tuple[int, ...] | None = (1,)  # gt classes scored (None: every row)
     distractor_classes: tuple[int, ...] = (2, 7, 8, 12)  # gt classes whose matches are not counted
-    zero_conf: Literal["distractor", "drop", "target"] = "distractor"  # gt rows with conf == 0
+    zero_conf: Literal["distractor", "drop", "target"] = "drop"  # gt rows with conf == 0 (TrackEval: drop)
     min_score: float | None = None  # detections with a raw score below are dropped
     score_map: Literal["none", "clip", "minmax"] = "none"  # how raw scores become [0, 1]
 
@@ -50,10 +50,15 @@ class RunnerConfig:
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
 
 
+DEFAULT_WINDOW_FRAMES = 100
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     iou_threshold: float = 0.5
     frames: Literal["detected", "interior", "all"] = "detected"  # tracklet frames that are scored
+    matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
+    window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (README "Per-window metrics")
 
 
 @dataclass(frozen=True)
@@ -85,13 +90,21 @@ class AppConfig:
 def load_config(tree: Any) -> AppConfig:
     """Validate a composed config (plain containers) into an :class:`AppConfig`."""
     cfg = from_mapping(AppConfig, tree)
-    validate_tracking(cfg.tracker, SUPPORTED_KINDS)
+    if cfg.tracker.tracker_kind == PRECOMPUTED:
+        if not cfg.tracker.results_dir:
+            raise TrackbenchError(
+                "tracker.results_dir must name a folder of <camera>.txt files for tracker=precomputed"
+            )
+    else:
+        validate_tracking(cfg.tracker, SUPPORTED_KINDS)
     if cfg.runner.batch_size < 1:
         raise TrackbenchError(f"runner.batch_size must be >= 1, got {cfg.runner.batch_size}")
     if cfg.runner.checkpoint_frames < 0:
         raise TrackbenchError(f"runner.checkpoint_frames must be >= 0, got {cfg.runner.checkpoint_frames}")
     if cfg.runner.workers is not None and cfg.runner.workers < 1:
         raise TrackbenchError(f"runner.workers must be >= 1 or null, got {cfg.runner.workers}")
+    if cfg.eval.window_frames < 1:
+        raise TrackbenchError(f"eval.window_frames must be >= 1, got {cfg.eval.window_frames}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:
         raise TrackbenchError(f"eval.iou_threshold must lie in (0, 1], got {cfg.eval.iou_threshold}")
     if cfg.tracker.backend == "cpp" and cfg.eval.frames != "detected":

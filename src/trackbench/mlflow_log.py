@@ -13,7 +13,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,11 +122,14 @@ class RunLogger:
         params: Mapping[str, Any] = {},
         metrics: Mapping[str, float] = {},
         tags: Mapping[str, str] = {},
+        steps: Sequence[tuple[str, float, int]] = (),
     ) -> None:
+        """Params, metrics (step 0), tags and step metrics ``(key, value, step)`` in batches."""
         assert self.run_id is not None
         now = int(time.time() * 1000)
         p = [Param(k, _param_value(v)) for k, v in params.items()]
         m = [Metric(metric_key(k), float(v), now, 0) for k, v in metrics.items() if _is_number(v)]
+        m += [Metric(metric_key(k), float(v), now, int(step)) for k, v, step in steps]
         t = [RunTag(k, str(v)) for k, v in tags.items()]
         for i in range(0, max(len(p), len(m), len(t)), _BATCH):
             chunk = (m[i : i + _BATCH], p[i : i + _BATCH], t[i : i + _BATCH])

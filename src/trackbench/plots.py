@@ -15,22 +15,50 @@ import matplotlib.pyplot as plt
 
 from trackbench.artifacts import Span
 
+HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))
+
 
 def plot_camera_metrics(
-    path: Path, per_camera: Mapping[str, Mapping[str, float]], overall: Mapping[str, float]
+    path: Path, per_camera: Mapping[str, Mapping[str, float]], overall: Mapping[str, float], title: str = ""
 ) -> None:
+    """HOTA, MOTA and IDF1 bars per camera and overall, values written on the bars."""
     names = [*per_camera, "overall"]
     rows = [*per_camera.values(), overall]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 2), 3.5))
-    width = 0.38
-    for k, metric in enumerate(("mota", "idf1")):
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(names) + 2.5), 3.8))
+    width = 0.27
+    for k, (metric, label) in enumerate(HEADLINE):
         values = [r.get(metric, math.nan) for r in rows]
-        ax.bar([i + (k - 0.5) * width for i in range(len(names))], values, width, label=metric.upper())
+        bars = ax.bar([i + (k - 1) * width for i in range(len(names))], values, width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    ax.set_ylim(min(0.0, *(r.get("mota", 0.0) for r in rows if not math.isnan(r.get("mota", 0.0)))), 1.0)
+    finite = [r.get("mota", 0.0) for r in rows if not math.isnan(r.get("mota", 0.0))]
+    ax.set_ylim(min(0.0, *finite), 1.08)
     ax.axhline(0, color="black", linewidth=0.5)
-    ax.legend()
-    ax.set_title("MOTA and IDF1 per camera")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.set_title(title or "HOTA, MOTA and IDF1 per camera")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_windows(
+    path: Path,
+    per_camera: Mapping[str, Sequence[Mapping[str, float]]],
+    pooled: Sequence[Mapping[str, float]],
+    title: str = "",
+) -> None:
+    """HOTA, MOTA and IDF1 over frames: one line per camera, pooled cameras in black; each
+    point is a window, drawn at its first frame."""
+    fig, axes = plt.subplots(len(HEADLINE), 1, figsize=(10, 7), sharex=True)
+    for ax, (metric, label) in zip(axes, HEADLINE, strict=True):
+        for camera_id, windows in per_camera.items():
+            ax.plot([w["first_frame"] for w in windows], [w[metric] for w in windows], marker=".", label=camera_id)
+        ax.plot([w["first_frame"] for w in pooled], [w[metric] for w in pooled], color="black", lw=2, label="pooled")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    axes[-1].set_xlabel("window start frame")
+    fig.suptitle(title or "metrics per window")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -26,7 +26,7 @@ from trackbench.datasets.base import Dataset
 from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
-from trackbench.tracking.stage import TrackingStage, stitch
+from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import CameraInfo, CarryForward, TrackingContext, Tracklet2D
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,18 @@ def _init_worker(queue) -> None:
 
 
 def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:
-    """All batches of one camera through one TrackingStage, carry passed along; stitched."""
+    """All batches of one camera through one TrackingStage, carry passed along; stitched.
+    With ``tracker=precomputed``, the camera's result file read as tracklets instead."""
     camera = job.camera
+    if job.tracking.tracker_kind == PRECOMPUTED:
+        from trackbench.precomputed import read_tracklets
+
+        tracklets = read_tracklets(job.tracking.results_dir or "", camera)
+        if on_frames is not None:
+            on_frames(camera.camera_id, _n_frames(camera))
+        return tracklets
+    from trackbench.tracking.stage import TrackingStage, stitch  # boxmot (torch) only when tracking
+
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     carry = CarryForward()
@@ -102,7 +112,14 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
     tracklets = track_camera(job, on_frames)
     tracked = time.perf_counter()
     hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
-    scores = score_camera(job.dataset.ground_truth(job.camera.camera_id), hyp, job.eval.iou_threshold)
+    scores = score_camera(
+        job.dataset.ground_truth(job.camera.camera_id),
+        hyp,
+        job.eval.iou_threshold,
+        matching=job.eval.matching,
+        window_frames=job.eval.window_frames,
+        frame_range=(job.camera.first_frame, job.camera.last_frame),
+    )
     done = time.perf_counter()
     if job.output_dir is not None:
         write_camera_files(job.output_dir, job.camera.camera_id, tracklets, job.eval.frames)
@@ -143,6 +160,8 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
     """Track and score every camera of ``dataset``; results in camera order. With
     ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there."""
     cameras = dataset.cameras()
+    if cfg.tracker.tracker_kind != PRECOMPUTED:
+        import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
     jobs = [
         CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames)
         for c in cameras

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 COLUMNS = (
+    ("hota", "HOTA"),
     ("mota", "MOTA"),
     ("idf1", "IDF1"),
     ("num_switches", "IDsw"),
@@ -27,6 +28,8 @@ def format_summary(result: Any) -> str:
     lines = [header, "-" * len(header)]
     for name, metrics in rows:
         lines.append(f"{name:<{width}}  " + "  ".join(f"{_cell(metrics.get(key)):>7}" for key, _ in COLUMNS))
+    if getattr(result, "scoring", ""):
+        lines.append(result.scoring)
     lines.append(f"results: {result.output_dir}")
     if result.run_id:
         lines.append(f"mlflow run: {result.run_id}")

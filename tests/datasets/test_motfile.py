@@ -89,24 +89,26 @@ def test_minmax_of_constant_scores_is_one(tmp_path: Path) -> None:
 
 
 def test_gt_mot17_classes(tmp_path: Path) -> None:
-    gt = read_ground_truth(write(tmp_path / "gt.txt", GT9))
+    gt = read_ground_truth(write(tmp_path / "gt.txt", GT9), zero_conf="distractor")
     rows = sorted(zip(gt.frames.tolist(), gt.ids.tolist(), gt.distractor.tolist(), strict=True))
     assert rows == [(1, 1, True), (1, 2, False), (1, 4, True), (2, 2, False), (2, 5, True)]
-    dropped = read_ground_truth(tmp_path / "gt.txt", zero_conf="drop")
+    dropped = read_ground_truth(tmp_path / "gt.txt")  # the default, as TrackEval
     assert sorted(dropped.ids[~dropped.distractor].tolist()) == [2, 2]
     assert 5 not in dropped.ids.tolist()
     everything = read_ground_truth(tmp_path / "gt.txt", target_classes=None, zero_conf="target")
     assert len(everything) == 6 and not everything.distractor.any()
-    custom = read_ground_truth(tmp_path / "gt.txt", target_classes=(1, 3), distractor_classes=())
+    custom = read_ground_truth(
+        tmp_path / "gt.txt", target_classes=(1, 3), distractor_classes=(), zero_conf="distractor"
+    )
     assert sorted(custom.ids.tolist()) == [2, 2, 3, 5] and custom.distractor.tolist().count(True) == 2
 
 
 def test_gt_mot15_ignore_rows(tmp_path: Path) -> None:
-    gt = read_ground_truth(write(tmp_path / "gt.txt", GT10, "\r\n"))
+    gt = read_ground_truth(write(tmp_path / "gt.txt", GT10, "\r\n"), zero_conf="distractor")
     assert gt.frames.tolist() == [1, 1, 2] and gt.distractor.tolist() == [False, True, False]
     assert gt.boxes[1].tolist() == [485, 145, 16.667, 55.039]
     assert gt.confidences.tolist() == [1, 0, 1]
-    assert len(read_ground_truth(tmp_path / "gt.txt", zero_conf="drop")) == 2
+    assert len(read_ground_truth(tmp_path / "gt.txt")) == 2  # default: dropped, as TrackEval
 
 
 BAD_DET = [

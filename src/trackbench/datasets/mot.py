@@ -44,7 +44,7 @@ class MotDataset:
         *,
         target_classes: Sequence[int] | None = (1,),
         distractor_classes: Sequence[int] = (2, 7, 8, 12),
-        zero_conf: ZeroConf = "distractor",
+        zero_conf: ZeroConf = "drop",
         min_score: float | None = None,
         score_map: ScoreMap = "none",
         det_file: str = "det/det.txt",

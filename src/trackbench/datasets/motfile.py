@@ -219,7 +219,7 @@ def read_ground_truth(
     *,
     target_classes: Sequence[int] | None = (1,),
     distractor_classes: Sequence[int] = (2, 7, 8, 12),
-    zero_conf: ZeroConf = "distractor",
+    zero_conf: ZeroConf = "drop",
     last_frame: int | None = None,
 ) -> BoxTable:
     """Ground truth of a 9-column MOT16/17 or 10-column MOT15 gt file, split into scored
@@ -230,7 +230,8 @@ def read_ground_truth(
     reflection) are distractors, all other classes are dropped. ``target_classes=None``
     (and any 10-column MOT15 file, which has no class) keeps every row as a target.
     Target rows with conf == 0 are MOTChallenge "ignore" rows, handled by ``zero_conf``:
-    ``"distractor"`` (default), ``"drop"`` (TrackEval's MOT15 handling) or ``"target"``.
+    ``"drop"`` (default; TrackEval: not scored, matched hypotheses still count),
+    ``"distractor"`` (matched hypotheses removed too) or ``"target"``.
     A repeated id within one frame is an error, as is a frame beyond ``last_frame``.
     """
     if zero_conf not in ZERO_CONF_RULES:

@@ -98,6 +98,7 @@ class TrackingConfig:
     iou_threshold: float = 0.3  # minimum IoU for a detection-track match
     det_thresh: float = 0.3  # detections above this start tracks / enter the first association
     backend: str = "python"  # "cpp": boxmot's C++ build (NATIVE_KINDS only; docs/tracklets.md)
+    results_dir: str | None = None  # tracker_kind=precomputed: folder of <camera>.txt result files
     ocsort: OcSortOptions = field(default_factory=OcSortOptions)
     bytetrack: ByteTrackOptions = field(default_factory=ByteTrackOptions)
     botsort: BotSortOptions = field(default_factory=BotSortOptions)

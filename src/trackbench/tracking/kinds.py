@@ -15,3 +15,6 @@ BACKENDS: tuple[str, ...] = ("python", "cpp")
 
 # Kinds boxmot 25 ships a C++ build of (``backend="cpp"``); see docs/tracklets.md "Native backend".
 NATIVE_KINDS: tuple[str, ...] = ("ocsort", "bytetrack", "botsort", "sfsort", "occluboost")
+
+# Not a tracker: existing MOTChallenge result files scored as they are (trackbench.precomputed).
+PRECOMPUTED = "precomputed"

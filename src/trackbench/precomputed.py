@@ -1,0 +1,59 @@
+"""``tracker=precomputed``: existing MOTChallenge result files scored instead of tracking.
+
+``tracker.results_dir`` holds one ``<camera>.txt`` per camera of the dataset (TrackEval's
+layout for one tracker); every row becomes a "detected" entry of a tracklet, so the files go
+through exactly the scorer, outputs and MLflow logging of a tracked run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from trackbench.datasets.mot import slice_frames
+from trackbench.datasets.motfile import read_results
+from trackbench.errors import TrackbenchError
+from trackbench.types import CameraInfo, Tracklet2D
+
+
+def results_file(results_dir: str, camera_id: str) -> Path:
+    return Path(results_dir) / f"{camera_id}.txt"
+
+
+def check_results(results_dir: str | None, cameras: tuple[CameraInfo, ...]) -> None:
+    """Before any work: the folder exists and holds a readable file for every camera."""
+    if not results_dir:
+        raise TrackbenchError("tracker.results_dir must name a folder of <camera>.txt files for tracker=precomputed")
+    folder = Path(results_dir)
+    if not folder.is_dir():
+        raise TrackbenchError(f"tracker.results_dir: {folder} is not a folder")
+    for camera in cameras:
+        path = results_file(results_dir, camera.camera_id)
+        if not path.is_file():
+            raise TrackbenchError(f"tracker.results_dir: no result file {path} for camera {camera.camera_id!r}")
+        read_results(path)  # malformed rows: one line naming file and line
+
+
+def read_tracklets(results_dir: str, camera: CameraInfo) -> tuple[Tracklet2D, ...]:
+    """One camera's result rows within its frame range as tracklets (every entry detected),
+    in id order."""
+    table = read_results(results_file(results_dir, camera.camera_id))
+    table = slice_frames(table, camera.first_frame, camera.last_frame)
+    order = np.lexsort((table.frames, table.ids))
+    ids, frames, boxes = table.ids[order], table.frames[order], table.boxes[order]
+    cuts = np.flatnonzero(np.diff(ids)) + 1
+    tracklets = []
+    for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(ids)].tolist(), strict=True):
+        bboxes = tuple((x, y, w, h) for x, y, w, h in boxes[lo:hi].tolist())
+        tracklets.append(
+            Tracklet2D(
+                camera_id=camera.camera_id,
+                track_id=int(ids[lo]),
+                frames=tuple(frames[lo:hi].tolist()),
+                centroids=tuple((x + w / 2.0, y + h / 2.0) for x, y, w, h in bboxes),
+                bboxes=bboxes,
+                frame_status=("detected",) * (hi - lo),
+            )
+        )
+    return tuple(tracklets)

@@ -1,0 +1,104 @@
+"""Additive raw counts and the metrics computed from them: the one pooling rule.
+
+A camera, a window, a pool of cameras or of windows, and a bootstrap resample are all a sum
+of :class:`Counts`; :func:`metrics_from_counts` turns any such sum into metrics. CLEAR and
+identity ratios are ratios of summed counts (as motmetrics' ``compute_overall`` and TrackEval's
+``combine_sequences``), HOTA as TrackEval's ``HOTA.combine_sequences``; never a mean of ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from trackbench.scoring.hota import HOTA_METRICS, empty_counts, hota_metrics
+
+RATIO_METRICS = ("mota", "motp", "idf1", "idp", "idr", "precision", "recall")
+# Counts of a frame range (cameras and windows); motp_sum: IoU (official) or 1 - IoU
+# (motmetrics) summed over the matches.
+RANGE_COUNTS = (
+    "num_frames",
+    "num_objects",
+    "num_predictions",
+    "num_matches",
+    "num_switches",
+    "num_false_positives",
+    "num_misses",
+    "idtp",
+    "idfp",
+    "idfn",
+    "motp_sum",
+)
+# Counts that only a whole camera has (distinct ids, per-track rules).
+CAMERA_COUNTS = (
+    "num_unique_objects",
+    "num_predicted_unique_objects",
+    "mostly_tracked",
+    "partially_tracked",
+    "mostly_lost",
+    "num_fragmentations",
+)
+COUNT_METRICS = tuple(k for k in RANGE_COUNTS + CAMERA_COUNTS if k != "motp_sum")
+METRICS = RATIO_METRICS + HOTA_METRICS + COUNT_METRICS
+WINDOW_METRICS = ("mota", "idf1", "hota", "num_false_positives", "num_misses", "num_switches")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Counts:
+    """Raw additive counts: ``clear`` (:data:`RANGE_COUNTS`, plus :data:`CAMERA_COUNTS` for
+    whole cameras) and ``hota`` (see :mod:`trackbench.scoring.hota`)."""
+
+    clear: Mapping[str, float]
+    hota: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        return dict(self.clear) == dict(other.clear) and np.array_equal(self.hota, other.hota)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_json(self) -> dict[str, object]:
+        return {"clear": dict(self.clear), "hota": self.hota.tolist()}
+
+    @staticmethod
+    def from_json(data: Mapping[str, object]) -> Counts:
+        return Counts(dict(data["clear"]), np.asarray(data["hota"], np.float64))  # type: ignore[arg-type]
+
+
+def total(counts: Iterable[Counts]) -> Counts:
+    """The sum of counts; keys not present in every term are dropped."""
+    counts = list(counts)
+    if not counts:
+        return Counts(dict.fromkeys(RANGE_COUNTS, 0), empty_counts())
+    keys = [k for k in counts[0].clear if all(k in c.clear for c in counts)]
+    clear = {k: sum(c.clear[k] for c in counts) for k in keys}
+    return Counts(clear, np.sum([c.hota for c in counts], axis=0))
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def metrics_from_counts(counts: Counts) -> dict[str, float]:
+    """Every metric the counts define (camera-only counts appear when present)."""
+    c = counts.clear
+    detections = c["num_matches"] + c["num_switches"]
+    errors = c["num_misses"] + c["num_switches"] + c["num_false_positives"]
+    out: dict[str, float] = {
+        "mota": 1.0 - errors / c["num_objects"] if c["num_objects"] else math.nan,
+        "motp": _ratio(c["motp_sum"], detections),
+        "idf1": _ratio(2 * c["idtp"], c["num_objects"] + c["num_predictions"]),
+        "idp": _ratio(c["idtp"], c["idtp"] + c["idfp"]),
+        "idr": _ratio(c["idtp"], c["idtp"] + c["idfn"]),
+        "precision": _ratio(detections, c["num_false_positives"] + detections),
+        "recall": _ratio(detections, c["num_objects"]),
+    }
+    out.update(hota_metrics(counts.hota))
+    for key in COUNT_METRICS:
+        if key in c:
+            out[key] = int(c[key])
+    return out

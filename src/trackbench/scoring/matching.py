@@ -1,0 +1,105 @@
+"""The official per-frame CLEAR assignment: TrackEval's ``CLEAR.eval_sequence`` rule, pure NumPy.
+
+Per frame, among pairs with IoU >= threshold (minus machine epsilon, as TrackEval), a Hungarian
+assignment maximises ``1000 * (pair matched in the previous timestep) + IoU``; pairs scoring
+<= epsilon are dropped. An ID switch is a match whose hypothesis differs from the gt's last
+match in ANY earlier frame. TrackEval's traps are kept on purpose: a frame without gt or
+without hypotheses is skipped before the previous-timestep record is cleared, so the bonus (and
+Frag's "tracked in the previous timestep") reach over it. MT/PT/ML: tracked ratio > 0.8 /
+>= 0.2 / the rest; Frag: per gt, the number of times tracking (re)starts, minus one.
+
+The motmetrics rule (keep an object's last match from any earlier frame, then maximise the
+number of matches) is motmetrics' own accumulator: see :mod:`trackbench.scoring.clear`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from trackbench.scoring.frames import EPS, FramePairs
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Matching:
+    """The matched pairs of one camera (one row per match, frame order) and its track counts."""
+
+    frame: np.ndarray  # int64
+    gt_id: np.ndarray  # int64
+    hyp_id: np.ndarray  # int64
+    iou: np.ndarray  # float64
+    switch: np.ndarray  # bool: the match is an ID switch
+    mostly_tracked: int
+    partially_tracked: int
+    mostly_lost: int
+    fragmentations: int
+
+
+def _forced(candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The assignment when no row and no column has two candidates (then every candidate
+    pair is in the unique optimum), else None."""
+    rows, cols = np.nonzero(candidates)
+    if np.all(rows[1:] != rows[:-1]) and np.unique(cols).size == cols.size:
+        return rows, cols
+    return None
+
+
+def official_matching(pairs: FramePairs, threshold: float) -> Matching:
+    """TrackEval's CLEAR matching of one camera (see module docstring)."""
+    prev_timestep: dict[int, int] = {}  # gt id -> hypothesis matched in the previous timestep
+    last: dict[int, int] = {}  # gt id -> hypothesis of its last match, any frame back
+    present: Counter[int] = Counter()
+    matched: Counter[int] = Counter()
+    starts: Counter[int] = Counter()
+    out_frame, out_gt, out_hyp, out_iou, out_switch = [], [], [], [], []
+    for frame, gt_ids, hyp_ids, iou in zip(pairs.frames, pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True):
+        if len(gt_ids) == 0:
+            continue
+        present.update(gt_ids.tolist())
+        if len(hyp_ids) == 0:
+            continue
+        candidates = iou >= threshold - EPS
+        previous = [prev_timestep.get(g) for g in gt_ids.tolist()]
+        has_previous = np.array([p is not None for p in previous])
+        previous_ids = np.array([0 if p is None else p for p in previous], np.int64)
+        bonus = (hyp_ids[None, :] == previous_ids[:, None]) & has_previous[:, None]
+        score = np.where(candidates, 1000.0 * bonus + iou, 0.0)
+        candidates &= score > EPS
+        assignment = _forced(candidates)
+        if assignment is None:
+            match_rows, match_cols = linear_sum_assignment(-score)
+            keep = score[match_rows, match_cols] > EPS
+            assignment = match_rows[keep], match_cols[keep]
+        match_rows, match_cols = assignment
+        mg, mh = gt_ids[match_rows].tolist(), hyp_ids[match_cols].tolist()
+        switch = [g in last and last[g] != h for g, h in zip(mg, mh, strict=True)]
+        starts.update(g for g in mg if g not in prev_timestep)
+        matched.update(mg)
+        prev_timestep = dict(zip(mg, mh, strict=True))
+        last.update(prev_timestep)
+        out_frame.append(np.full(len(mg), frame, np.int64))
+        out_gt.append(np.asarray(mg, np.int64))
+        out_hyp.append(np.asarray(mh, np.int64))
+        out_iou.append(iou[match_rows, match_cols])
+        out_switch.append(np.asarray(switch, bool))
+    ratios = np.array([matched[g] / n for g, n in present.items()])
+    mt = int(np.sum(ratios > 0.8))
+    pt = int(np.sum(ratios >= 0.2)) - mt
+
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.empty(0, dtype)
+
+    return Matching(
+        frame=cat(out_frame, np.int64),
+        gt_id=cat(out_gt, np.int64),
+        hyp_id=cat(out_hyp, np.int64),
+        iou=cat(out_iou, np.float64),
+        switch=cat(out_switch, bool),
+        mostly_tracked=mt,
+        partially_tracked=pt,
+        mostly_lost=len(present) - mt - pt,
+        fragmentations=sum(n - 1 for n in starts.values() if n > 0),
+    )

@@ -1,0 +1,143 @@
+"""Score one camera (picklable result, computed in its worker) and pool cameras."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from trackbench.datasets.base import BoxTable
+from trackbench.errors import TrackbenchError
+from trackbench.scoring import clear
+from trackbench.scoring.counts import CAMERA_COUNTS, RANGE_COUNTS, Counts, metrics_from_counts, total
+from trackbench.scoring.frames import FramePairs, prepare
+from trackbench.scoring.hota import hota_counts
+from trackbench.scoring.matching import Matching, official_matching
+from trackbench.scoring.windows import WindowScores, pool_windows, window_bounds
+
+MatchingMode = Literal["official", "motmetrics"]
+MATCHING_MODES: tuple[str, ...] = get_args(MatchingMode)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraScores:
+    """One camera's metrics, the counts they come from, and its windows (if asked for)."""
+
+    metrics: dict[str, float]
+    counts: Counts
+    windows: tuple[WindowScores, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Pooled and per-camera metrics (NaN where a ratio is undefined, e.g. MOTA without gt),
+    each camera's windows and the windows pooled over cameras."""
+
+    overall: dict[str, float]
+    per_camera: dict[str, dict[str, float]]
+    counts: Counts
+    windows: dict[str, tuple[WindowScores, ...]]
+    pooled_windows: tuple[WindowScores, ...]
+
+
+class _Scorer:
+    """The event table of one camera under one matching, and counts of any frame range."""
+
+    def __init__(self, pairs: FramePairs, threshold: float, matching: str) -> None:
+        if matching not in MATCHING_MODES:
+            raise TrackbenchError(f"eval.matching must be one of {', '.join(MATCHING_MODES)}; got {matching!r}")
+        self.pairs = pairs
+        self.matching: Matching | None = None
+        if matching == "official":
+            self.matching = official_matching(pairs, threshold)
+            self.events = clear.official_events(pairs, self.matching, threshold)
+        else:
+            self.events = clear.motmetrics_events(pairs, threshold)
+
+    def _motp_sum(self, events, first: int | None = None, last: int | None = None) -> float:
+        if self.matching is None:
+            return clear.distance_sum(events)
+        iou, frame = self.matching.iou, self.matching.frame
+        if first is None:
+            return float(iou.sum())
+        return float(iou[(frame >= first) & (frame <= last)].sum())
+
+    def camera(self) -> Counts:
+        m = self.matching
+        values = clear.event_counts(self.events, track_counts=m is None)
+        values["motp_sum"] = self._motp_sum(self.events)
+        if m is not None:
+            values.update(
+                mostly_tracked=m.mostly_tracked,
+                partially_tracked=m.partially_tracked,
+                mostly_lost=m.mostly_lost,
+                num_fragmentations=m.fragmentations,
+            )
+        keys = RANGE_COUNTS + CAMERA_COUNTS
+        return Counts({k: values[k] for k in keys}, hota_counts(self.pairs))
+
+    def window(self, first: int, last: int) -> WindowScores:
+        events = clear.between(self.events, first, last)
+        values = clear.event_counts(events)
+        values["motp_sum"] = self._motp_sum(events, first, last)
+        hota = hota_counts(self.pairs.between(first, last))
+        return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, hota))
+
+
+def score_camera(
+    gt: BoxTable,
+    hyp: BoxTable,
+    iou_threshold: float = 0.5,
+    *,
+    matching: str = "official",
+    window_frames: int | None = None,
+    frame_range: tuple[int, int] | None = None,
+) -> CameraScores:
+    """Score one camera. With ``window_frames``, also its windows over ``frame_range``
+    (default: the first to the last frame holding a box)."""
+    if not 0.0 < iou_threshold <= 1.0:
+        raise TrackbenchError(f"iou_threshold must lie in (0, 1]; got {iou_threshold}")
+    pairs = prepare(gt, hyp)
+    scorer = _Scorer(pairs, iou_threshold, matching)
+    counts = scorer.camera()
+    windows: tuple[WindowScores, ...] = ()
+    if window_frames is not None:
+        if frame_range is None:
+            frame_range = (pairs.frames[0], pairs.frames[-1]) if pairs.frames else (1, 0)
+        windows = tuple(scorer.window(a, b) for a, b in window_bounds(*frame_range, window_frames))
+    return CameraScores(metrics_from_counts(counts), counts, windows)
+
+
+def summarize(per_camera: Mapping[str, CameraScores]) -> Scores:
+    """Pool cameras from their summed counts (:mod:`trackbench.scoring.counts`)."""
+    counts = total(s.counts for s in per_camera.values())
+    windows = {camera: s.windows for camera, s in per_camera.items()}
+    return Scores(
+        overall=metrics_from_counts(counts),
+        per_camera={camera: dict(s.metrics) for camera, s in per_camera.items()},
+        counts=counts,
+        windows=windows,
+        pooled_windows=pool_windows(windows),
+    )
+
+
+def score(
+    gt: Mapping[str, BoxTable],
+    hyp: Mapping[str, BoxTable],
+    iou_threshold: float = 0.5,
+    *,
+    matching: str = "official",
+    window_frames: int | None = None,
+) -> Scores:
+    """Score every camera of ``gt`` serially; a camera missing from ``hyp`` has no hypotheses."""
+    extra = sorted(set(hyp) - set(gt))
+    if extra:
+        raise TrackbenchError(f"hypotheses for cameras without ground truth: {extra}")
+    return summarize(
+        {
+            c: score_camera(
+                g, hyp.get(c, BoxTable.empty()), iou_threshold, matching=matching, window_frames=window_frames
+            )
+            for c, g in gt.items()
+        }
+    )
