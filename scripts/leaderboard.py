@@ -4,8 +4,12 @@
     python scripts/leaderboard.py --sort mota --limit 20
     python scripts/leaderboard.py --uri http://127.0.0.1:5000 --experiment fish --params tracker.n_init
     python scripts/leaderboard.py --sweep multirun/2026-11-25/10-00-00   # one sweep's jobs only
+    python scripts/leaderboard.py --compare RUN_A RUN_B --sort hota      # paired bootstrap of two runs
 
-Only finished runs that carry metrics are listed (sweep parent runs are left out).
+Only finished runs that carry metrics are listed (sweep parent runs are left out); a metric's
+95% interval is shown as ``[low, high]`` where the run logged it. ``--compare`` resamples the
+(camera, window) blocks of two runs on the same data (their metrics.json artifacts) and prints
+the interval of the difference and how often each run wins.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import math
 import sys
 
 from trackbench.errors import TrackbenchError
-from trackbench.mlflow_log import finished_runs
+from trackbench.mlflow_log import finished_runs, run_metrics_file
+from trackbench.scoring.counts import Counts
 
 DEFAULT_PARAMS = ("tracker.max_coast_frames", "tracker.n_init", "tracker.iou_threshold", "tracker.det_thresh")
 LOWER_IS_BETTER = {"num_switches", "num_false_positives", "num_misses", "num_fragmentations", "motp"}
@@ -23,12 +28,46 @@ LOWER_IS_BETTER = {"num_switches", "num_false_positives", "num_misses", "num_fra
 
 def render(table: list[dict], params: list[str], metrics: list[str]) -> str:
     columns = ["run", "tracker_kind", "dataset", *params, *metrics]
-    cells = [[_fmt(r.get(c)) for c in columns] for r in table]
+    cells = [[_cell(r, c) for c in columns] for r in table]
     widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("-" * len(lines[0]))
     lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(lines)
+
+
+def _cell(row: dict, column: str) -> str:
+    low, high = row.get(f"{column}_ci_low"), row.get(f"{column}_ci_high")
+    if low is None or high is None:
+        return _fmt(row.get(column))
+    return f"{_fmt(row.get(column))} [{low:.3f}, {high:.3f}]"
+
+
+def compare(uri: str, run_a: str, run_b: str, metric: str, samples: int, seed: int) -> str:
+    """Paired bootstrap of two runs' window blocks (same cameras and windows)."""
+    from trackbench.scoring import bootstrap
+    from trackbench.scoring.windows import WindowScores
+
+    def load(run_id: str) -> tuple[tuple, dict]:
+        m = run_metrics_file(uri, run_id)
+        windows = {
+            cam: [WindowScores(w["first_frame"], w["last_frame"], Counts.from_json(w["counts"])) for w in ws]
+            for cam, ws in m["windows"]["per_camera"].items()
+        }
+        return bootstrap.blocks(windows), m["overall"]
+
+    (blocks_a, a), (blocks_b, b) = load(run_a), load(run_b)
+    if len(blocks_a) != len(blocks_b):
+        raise TrackbenchError(f"runs {run_a} and {run_b} were not scored on the same cameras and windows")
+    higher = metric not in LOWER_IS_BETTER
+    c = bootstrap.compare(blocks_a, blocks_b, a, b, metric, samples, seed, higher_is_better=higher)
+    d = c.difference
+    return (
+        f"{metric}: A {a[metric]:.4f}, B {b[metric]:.4f}; A - B = {d.value:+.4f}, 95% interval "
+        f"[{d.low:+.4f}, {d.high:+.4f}] over {len(blocks_a)} blocks; A better in {100 * c.a_wins:.1f}% "
+        f"of {samples} paired resamples, B in {100 * c.b_wins:.1f}%"
+        + ("" if d.low > 0 or d.high < 0 else "; the interval includes 0: not distinguishable")
+    )
 
 
 def _fmt(value: object) -> str:
@@ -49,8 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", nargs="*", default=list(DEFAULT_PARAMS), help="params to show")
     parser.add_argument("--metrics", nargs="*", default=["mota", "idf1", "num_switches"], help="metrics to show")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap of two runs")
+    parser.add_argument("--samples", type=int, default=1000, help="bootstrap resamples (--compare)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (--compare)")
     args = parser.parse_args(argv)
 
+    if args.compare:
+        try:
+            print(compare(args.uri, *args.compare, args.sort, args.samples, args.seed))
+        except TrackbenchError as exc:
+            print(f"leaderboard: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
         table = finished_runs(args.uri, args.experiment, args.sweep)
     except TrackbenchError as exc:

@@ -31,7 +31,7 @@ def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path)
     result = run_experiment(tree, tmp_path / "job", sweep_dir="/shared/sweep/1")
     run = MlflowClient(tracking_uri=tree["mlflow"]["tracking_uri"]).get_run(result.run_id)
     assert run.data.tags["mlflow.parentRunId"] == parent.run_id
-    assert run.data.params["dataset.synthetic.n_frames"] == "30"
+    assert run.data.params["dataset.synthetic.seed"] == "0" and "dataset.synthetic.n_frames" not in run.data.params
     assert result.objective == result.overall["idf1"]
 
 
@@ -39,9 +39,12 @@ def test_logged_params_describe_this_run_only():
     from trackbench.app import logged_params
 
     params = logged_params(AppConfig(), workers=2)
-    assert params["tracker.ocsort.inertia"] == 0.2 and params["runner.workers_resolved"] == 2
-    assert params["dataset.synthetic.n_fish"] == 8
-    assert not [k for k in params if k.startswith(("tracker.bytetrack.", "dataset.files.", "mlflow."))]
+    assert params["tracker/ocsort/inertia"] == 0.2 and params["runner.workers_resolved"] == 2
+    assert params["dataset.synthetic.seed"] == 0 and "dataset.synthetic.n_fish" not in params  # see log_input
+    assert not [
+        k for k in params if k.startswith(("tracker.bytetrack.", "tracker.ocsort.", "dataset.files.", "mlflow."))
+    ]
+    assert len(params) <= 25 + 6, sorted(params)  # about 25 besides the kind's own (6) options
     mot = logged_params(AppConfig(dataset=DatasetConfig(name="mot", root="x")), workers=1)
     assert "dataset.files.score_map" in mot and not [k for k in mot if k.startswith("dataset.synthetic.")]
 

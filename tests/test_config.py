@@ -47,3 +47,62 @@ def test_bad_values_name_the_key(overrides, message):
         load_config(tree(**overrides))
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset__split": "tune"}, "dataset.splits.tune is not defined for dataset=synthetic"),
+        (
+            {"dataset__splits__tune": {"seed": 3}, "dataset__splits__test": {"seed": 3}},
+            "tune and test overlap (all cameras, frames from 1 of the same scene seed)",
+        ),
+        (
+            {
+                "dataset__name": "mot",
+                "dataset__root": "x",
+                "dataset__splits__tune": {"cameras": ["a", "b"], "last_frame": 100},
+                "dataset__splits__test": {"cameras": ["b", "c"], "first_frame": 50},
+            },
+            "tune and test overlap (cameras b, frames 50..100)",
+        ),
+        ({"dataset__name": "tud", "dataset__splits__tune": {"seed": 1}}, "seed applies to dataset=synthetic only"),
+        ({"dataset__splits__test": {"first_frame": 9, "last_frame": 3}}, "last_frame 3 < first_frame 9"),
+    ],
+)
+def test_bad_splits_name_the_key(overrides, message):
+    with pytest.raises(TrackbenchError) as info:
+        load_config(tree(**overrides))
+    assert message in str(info.value)
+
+
+def test_disjoint_splits_are_accepted_and_applied():
+    from trackbench.datasets.factory import apply_split
+
+    mot = tree(
+        dataset__name="mot",
+        dataset__root="x",
+        dataset__split="test",
+        dataset__splits__tune={"cameras": ["a"]},
+        dataset__splits__test={"cameras": ["a"], "first_frame": 101},
+    )
+    mot["dataset"]["splits"]["tune"]["last_frame"] = 100
+    cfg = load_config(mot)
+    applied = apply_split(cfg.dataset)
+    assert (applied.cameras, applied.first_frame, applied.last_frame) == (("a",), 101, None)
+    synthetic = load_config(tree(dataset__split="test", dataset__splits__tune={}, dataset__splits__test={"seed": 9}))
+    assert apply_split(synthetic.dataset).synthetic.seed == 9
+    assert apply_split(load_config(tree()).dataset) == load_config(tree()).dataset
+
+
+def test_shipped_splits_are_disjoint():
+    """conf/dataset/*.yaml define tune and test for the tank and TUD; both load."""
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+        for dataset, split in [("synthetic", "tune"), ("synthetic", "test"), ("tud", "test")]:
+            cfg = compose("config", overrides=[f"dataset={dataset}", f"dataset.split={split}"])
+            tree_ = OmegaConf.to_container(cfg, resolve=True)
+            tree_.pop("hydra", None)
+            assert load_config(tree_).dataset.split == split

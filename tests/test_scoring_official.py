@@ -108,6 +108,8 @@ def test_window_counts_sum_to_the_run(gt_rows: list, hyp_rows: list, size: int) 
     for key in ("num_objects", "num_predictions", "num_matches", "num_switches", "num_false_positives", "num_misses"):
         assert sum(w.counts.clear[key] for w in cam.windows) == cam.counts.clear[key], key
     assert sum(w.counts.clear["motp_sum"] for w in cam.windows) == pytest.approx(cam.counts.clear["motp_sum"])
+    # The run's identity assignment, attributed to frames, adds up to the run's IDTP.
+    assert sum(w.counts.clear["idtp_run"] for w in cam.windows) == cam.counts.clear["idtp"]
     # HOTA's TP/FN/FP do not add up: its matching weighs each pair by its association over the
     # whole sequence scored, which for a window is the window (tested below against TrackEval).
     hota_sum = sum(w.counts.hota for w in cam.windows)

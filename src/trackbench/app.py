@@ -26,10 +26,11 @@ _POOLED_WINDOW_METRICS = ("hota", "mota", "idf1", "num_switches")
 _CAMERA_WINDOW_METRICS = ("hota",)
 # What goes to MLflow as plain metrics; metrics.json has everything.
 _OVERALL_METRICS = (
-    *("hota", "deta", "assa", "loca", "mota", "motp", "idf1", "idp", "idr", "precision", "recall"),
+    *("hota", "deta", "assa", "loca", "mota", "motp", "idf1", "idp", "idr"),
     *("num_switches", "num_false_positives", "num_misses", "num_fragmentations"),
-    *("mostly_tracked", "partially_tracked", "mostly_lost", "num_objects", "num_predictions"),
+    *("mostly_tracked", "partially_tracked", "mostly_lost"),
 )
+_INTERVAL_METRICS = ("mota", "idf1")  # as <metric>_ci_low / _ci_high
 _CAMERA_METRICS = ("hota", "mota", "idf1")
 
 
@@ -63,17 +64,32 @@ def _git_commit() -> str | None:
 
 def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
     """The resolved config, flattened, minus what does not describe this run: the option blocks
-    of other tracker kinds, the other dataset source's block, and where MLflow itself lives."""
+    of other tracker kinds, the dataset's generator and split definitions (the dataset is an
+    MLflow dataset input with a digest instead; config.yaml has every value), and where MLflow
+    itself lives. The kind's own options are named ``tracker/<kind>/<option>`` so that they sort
+    after the knobs every kind shares (MLflow's compare view picks its first axes by name)."""
     unused = [f"tracker.{k}." for k in SUPPORTED_KINDS if k != cfg.tracker.tracker_kind]
-    unused.append("dataset.files." if cfg.dataset.name == "synthetic" else "dataset.synthetic.")
-    unused.append("mlflow.")
+    unused += ["dataset.synthetic.", "dataset.splits.", "mlflow."]
+    if cfg.dataset.name == "synthetic":
+        unused.append("dataset.files.")
     flat = to_flat_dict(cfg)
     if cfg.tracker.tracker_kind == PRECOMPUTED:  # no tracker ran: only where the results came from
         unused.append("runner.")
         flat = {k: v for k, v in flat.items() if not k.startswith("tracker.") or k in _PRECOMPUTED_PARAMS}
     else:
         unused.append("tracker.results_dir")
-    params = {k: v for k, v in flat.items() if not k.startswith(tuple(unused))}
+    unused += ["runner.progress", "runner.start_method"]  # how it ran, not what: results are identical
+    own = f"tracker.{cfg.tracker.tracker_kind}."
+    params = {
+        k: v
+        for k, v in flat.items()
+        if not k.startswith(tuple(unused)) and (v is not None or k.startswith(own))  # null: the default
+    }
+    if cfg.dataset.name == "synthetic":
+        params["dataset.synthetic.seed"] = cfg.dataset.synthetic.seed
+    params = {
+        (f"tracker/{k[len('tracker.') :].replace('.', '/')}" if k.startswith(own) else k): v for k, v in params.items()
+    }
     params["runner.workers_resolved"] = workers
     return params
 
@@ -109,6 +125,7 @@ def run_experiment(
         tags = {
             "tracker_kind": cfg.tracker.tracker_kind,
             "dataset": cfg.dataset.name,
+            "trackbench.split": cfg.dataset.split,
             "trackbench_version": _version("trackbench"),
             "boxmot_version": _version("boxmot"),
             "output_dir": str(output_dir),
@@ -173,6 +190,7 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     metrics = {
         "overall": scores.overall,
         "per_camera": scores.per_camera,
+        "intervals": run_intervals(cfg, scores),
         "windows": windows,
         "scored_frames": cfg.eval.frames,
         "matching": cfg.eval.matching,
@@ -188,12 +206,28 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     return metrics
 
 
+def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
+    """Bootstrap intervals of the headline metrics (README "Uncertainty")."""
+    from trackbench.scoring import bootstrap
+
+    b = cfg.eval.bootstrap
+    blocks = bootstrap.blocks(scores.windows)
+    if b.samples == 0 or not blocks:
+        return {}
+    found = bootstrap.intervals(blocks, scores.overall, samples=b.samples, seed=b.seed, level=b.level)
+    return {m: {"value": i.value, "low": i.low, "high": i.high, "level": b.level} for m, i in found.items()}
+
+
 def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
     """Headline overall metrics under plain names, a few per camera as ``cam/<camera_id>/<metric>``
     (every metric stays in metrics.json)."""
     out = {k: v for k, v in result["overall"].items() if k in _OVERALL_METRICS}
     for camera_id, metrics in result["per_camera"].items():
         out.update({f"cam/{camera_id}/{k}": metrics[k] for k in _CAMERA_METRICS})
+    for metric in _INTERVAL_METRICS:
+        if metric in result.get("intervals", {}):
+            out[f"{metric}_ci_low"] = result["intervals"][metric]["low"]
+            out[f"{metric}_ci_high"] = result["intervals"][metric]["high"]
     out.update({f"time/{k}": v for k, v in result["timing"].items()})
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
 

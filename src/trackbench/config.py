@@ -31,6 +31,23 @@ class FileOptions:
 
 
 @dataclass(frozen=True)
+class SplitSpec:
+    """Which data one split holds: a subset of cameras, a frame range, and for the synthetic
+    tank the scene's seed (the natural held-out set: the same scene, other fish paths)."""
+
+    cameras: tuple[str, ...] | None = None  # None: the dataset's cameras
+    first_frame: int | None = None
+    last_frame: int | None = None
+    seed: int | None = None  # synthetic only: dataset.synthetic.seed for this split
+
+
+@dataclass(frozen=True)
+class SplitsConfig:
+    tune: SplitSpec | None = None  # what sweeps tune on
+    test: SplitSpec | None = None  # what a benchmark reports on
+
+
+@dataclass(frozen=True)
 class DatasetConfig:
     name: Literal["synthetic", "mot", "tud"] = "synthetic"
     root: str | None = None  # folder of a "mot" dataset
@@ -39,6 +56,8 @@ class DatasetConfig:
     last_frame: int | None = None
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
     files: FileOptions = field(default_factory=FileOptions)
+    split: Literal["all", "tune", "test"] = "all"  # which split runs (dataset.splits)
+    splits: SplitsConfig = field(default_factory=SplitsConfig)
 
 
 @dataclass(frozen=True)
@@ -54,11 +73,21 @@ DEFAULT_WINDOW_FRAMES = 100
 
 
 @dataclass(frozen=True)
+class BootstrapConfig:
+    """Block bootstrap over (camera, window) blocks (scoring/bootstrap.py)."""
+
+    samples: int = 1000  # resamples per interval (0: no intervals)
+    seed: int = 0  # the same seed gives the same intervals
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     iou_threshold: float = 0.5
     frames: Literal["detected", "interior", "all"] = "detected"  # tracklet frames that are scored
     matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
     window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (README "Per-window metrics")
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
 
 
 @dataclass(frozen=True)
@@ -103,6 +132,10 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(f"runner.checkpoint_frames must be >= 0, got {cfg.runner.checkpoint_frames}")
     if cfg.runner.workers is not None and cfg.runner.workers < 1:
         raise TrackbenchError(f"runner.workers must be >= 1 or null, got {cfg.runner.workers}")
+    if cfg.eval.bootstrap.samples < 0:
+        raise TrackbenchError(f"eval.bootstrap.samples must be >= 0, got {cfg.eval.bootstrap.samples}")
+    if not 0.0 < cfg.eval.bootstrap.level < 1.0:
+        raise TrackbenchError(f"eval.bootstrap.level must lie in (0, 1), got {cfg.eval.bootstrap.level}")
     if cfg.eval.window_frames < 1:
         raise TrackbenchError(f"eval.window_frames must be >= 1, got {cfg.eval.window_frames}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:
@@ -114,4 +147,46 @@ def load_config(tree: Any) -> AppConfig:
         )
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
+    validate_splits(cfg.dataset)
     return cfg
+
+
+def validate_splits(cfg: DatasetConfig) -> None:
+    """The chosen split is defined, and tune and test share no data."""
+    tune, test = cfg.splits.tune, cfg.splits.test
+    for name, spec in (("tune", tune), ("test", test)):
+        if spec is None:
+            if cfg.split == name:
+                raise TrackbenchError(
+                    f"dataset.split={name}: dataset.splits.{name} is not defined for dataset={cfg.name} "
+                    f"(set dataset.splits.{name}.cameras, first_frame/last_frame or, for synthetic, seed)"
+                )
+            continue
+        if spec.seed is not None and cfg.name != "synthetic":
+            raise TrackbenchError(f"dataset.splits.{name}.seed applies to dataset=synthetic only")
+        first, last = spec.first_frame, spec.last_frame
+        if first is not None and last is not None and last < first:
+            raise TrackbenchError(f"dataset.splits.{name}: last_frame {last} < first_frame {first}")
+    if tune is not None and test is not None and (overlap := _overlap(cfg, tune, test)):
+        raise TrackbenchError(f"dataset.splits: tune and test overlap ({overlap}); a held-out split must share no data")
+
+
+def _overlap(cfg: DatasetConfig, tune: SplitSpec, test: SplitSpec) -> str:
+    """How two splits share data ('' if they do not)."""
+    if cfg.name == "synthetic":
+        seeds = [s.seed if s.seed is not None else cfg.synthetic.seed for s in (tune, test)]
+        if seeds[0] != seeds[1]:
+            return ""  # another seed is another scene
+    if tune.cameras is not None and test.cameras is not None:
+        shared = sorted(set(tune.cameras) & set(test.cameras))
+        if not shared:
+            return ""
+        where = f"cameras {', '.join(shared)}"
+    else:
+        where = "all cameras"
+    lo = max(tune.first_frame or 1, test.first_frame or 1)
+    hi = min(tune.last_frame or 10**12, test.last_frame or 10**12)
+    if lo > hi:
+        return ""
+    frames = f"frames {lo}..{hi}" if hi < 10**12 else f"frames from {lo}"
+    return f"{where}, {frames}" + (" of the same scene seed" if cfg.name == "synthetic" else "")

@@ -179,3 +179,23 @@ def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = No
             continue
         out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})
     return out
+
+
+def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
+    """A run's ``metrics.json`` artifact (downloaded from the store)."""
+    import json
+    import os
+    import tempfile
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as exc:
+        raise TrackbenchError(f"no run {run_id!r} in {tracking_uri}") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = client.download_artifacts(run.info.run_id, "metrics.json", tmp)
+        except (MlflowException, OSError) as exc:
+            raise TrackbenchError(f"run {run_id}: no metrics.json artifact ({exc})") from exc
+        return json.loads(Path(path).read_text())

@@ -37,7 +37,7 @@ def plot_camera_metrics(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.set_title(title or "HOTA, MOTA and IDF1 per camera")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)
 
 
@@ -60,7 +60,7 @@ def plot_windows(
     axes[-1].set_xlabel("window start frame")
     fig.suptitle(title or "metrics per window")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)
 
 
@@ -83,5 +83,5 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]]) ->
     axes[0, 0].legend(handles=handles, loc="upper right", fontsize="small")
     axes[-1, 0].set_xlabel("frame")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)

@@ -29,8 +29,8 @@ def test_default_run_on_synthetic(cli, tmp_path):
     client, (run,) = local_client(tmp_path), local_runs(tmp_path)
     assert run.info.status == "FINISHED"
     assert run.data.tags["tracker_kind"] == "ocsort"
-    assert run.data.params["tracker.ocsort.inertia"] == "0.2"
-    assert "tracker.bytetrack.min_conf" not in run.data.params
+    assert run.data.params["tracker/ocsort/inertia"] == "0.2"
+    assert "tracker.bytetrack.min_conf" not in run.data.params and "tracker/bytetrack/min_conf" not in run.data.params
     assert run.data.metrics["mota"] == pytest.approx(metrics["overall"]["mota"])
     assert run.data.metrics["cam/cam2/idf1"] == pytest.approx(metrics["per_camera"]["cam2"]["idf1"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from trackbench.config import DatasetConfig
 from trackbench.datasets.base import Dataset
@@ -41,8 +42,26 @@ def _frame_range(cfg: DatasetConfig, default_last: int | None) -> tuple[int, int
     return (cfg.first_frame or 1, last)
 
 
+def apply_split(cfg: DatasetConfig) -> DatasetConfig:
+    """The dataset config restricted to ``cfg.split`` (validated by config.validate_splits)."""
+    if cfg.split == "all":
+        return cfg
+    spec = getattr(cfg.splits, cfg.split)
+    changes: dict = {}
+    if spec.cameras is not None:
+        changes["cameras"] = spec.cameras
+    if spec.first_frame is not None:
+        changes["first_frame"] = spec.first_frame
+    if spec.last_frame is not None:
+        changes["last_frame"] = spec.last_frame
+    if spec.seed is not None:
+        changes["synthetic"] = replace(cfg.synthetic, seed=spec.seed)
+    return replace(cfg, **changes)
+
+
 def open_dataset(cfg: DatasetConfig) -> Dataset:
-    """Build the configured dataset (cheap: data is read lazily, per camera)."""
+    """Build the configured dataset, restricted to its split (cheap: data is read lazily)."""
+    cfg = apply_split(cfg)
     f = cfg.files
     file_args = dict(
         target_classes=f.target_classes,

@@ -15,7 +15,6 @@ are scored.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import motmetrics as mm
@@ -44,47 +43,84 @@ EVENT_COUNTS = (
 TRACK_COUNTS = ("mostly_tracked", "partially_tracked", "mostly_lost", "num_fragmentations")
 
 
+_TYPES = ["RAW", "FP", "MISS", "SWITCH", "MATCH", "TRANSFER", "ASCEND", "MIGRATE"]  # motmetrics' categories
+
+
+def _keys(frames: np.ndarray, ids: np.ndarray, lo: int, span: int) -> np.ndarray:
+    """One int64 per (frame, id) pair, for set membership."""
+    return frames.astype(np.int64) * span + (ids.astype(np.int64) - lo)
+
+
 def official_events(pairs: FramePairs, matching: Matching, threshold: float) -> pd.DataFrame:
-    """motmetrics' event table for the official matching of one camera."""
-    starts = np.searchsorted(matching.frame, np.asarray(pairs.frames, np.int64))
-    ends = np.append(starts[1:], len(matching.frame))
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("frame", "type", "oid", "hid", "d")}
+    """motmetrics' event table for the official matching of one camera, built in whole arrays:
+    RAW rows for every candidate pair (IoU >= threshold, TrackEval Identity's rule) and for
+    each box without one (its presence in the frame), MATCH/SWITCH for the chosen pairs, MISS
+    and FP for the rest."""
+    frames = np.asarray(pairs.frames, np.int64)
+    empty = np.empty(0, np.int64)
+    gt_f = np.repeat(frames, [len(g) for g in pairs.gt_ids])
+    gt_id = np.concatenate([empty, *pairs.gt_ids])
+    hyp_f = np.repeat(frames, [len(h) for h in pairs.hyp_ids])
+    hyp_id = np.concatenate([empty, *pairs.hyp_ids])
+    cand_f, cand_g, cand_h, cand_iou = [], [], [], []
+    gt_alone, hyp_alone = [np.empty(0, bool)], [np.empty(0, bool)]  # boxes without a candidate pair
+    for frame, g, h, iou in zip(frames.tolist(), pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True):
+        pairable = iou >= threshold
+        r, c = np.nonzero(pairable)
+        gt_alone.append(~pairable.any(axis=1))
+        hyp_alone.append(~pairable.any(axis=0))
+        if len(r):
+            cand_f.append(np.full(len(r), frame, np.int64))
+            cand_g.append(g[r])
+            cand_h.append(h[c])
+            cand_iou.append(iou[r, c])
+    gt_alone_mask, hyp_alone_mask = np.concatenate(gt_alone), np.concatenate(hyp_alone)
+    cand_f, cand_g, cand_h = (np.concatenate([empty, *x]) for x in (cand_f, cand_g, cand_h))
+    cand_iou = np.concatenate([np.empty(0), *cand_iou])
+    ids = np.concatenate([gt_id, hyp_id, [0]])
+    lo, span = int(ids.min()), int(ids.max() - ids.min()) + 1
+    missed = ~np.isin(_keys(gt_f, gt_id, lo, span), _keys(matching.frame, matching.gt_id, lo, span))
+    false = ~np.isin(_keys(hyp_f, hyp_id, lo, span), _keys(matching.frame, matching.hyp_id, lo, span))
+    sw = matching.switch
+    nan = np.nan
 
-    def add(frame: int, kind: str, oid: np.ndarray, hid: np.ndarray, d: np.ndarray) -> None:
-        cols["frame"].append(np.full(len(d), frame, np.int64))
-        cols["type"].append(np.full(len(d), kind, object))
-        cols["oid"].append(oid)
-        cols["hid"].append(hid)
-        cols["d"].append(d)
+    def full(n: int) -> np.ndarray:
+        return np.full(n, nan)
 
-    for k, (frame, gt_ids, hyp_ids, iou) in enumerate(
-        zip(pairs.frames, pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True)
-    ):
-        g, h = gt_ids.astype(float), hyp_ids.astype(float)
-        nan_g, nan_h = np.full(len(g), np.nan), np.full(len(h), np.nan)
-        r, c = np.nonzero(iou >= threshold)  # TrackEval Identity's candidate pairs
-        add(frame, "RAW", g[r], h[c], 1.0 - iou[r, c])
-        add(frame, "RAW", g, nan_g, nan_g)
-        add(frame, "RAW", nan_h, h, nan_h)
-        lo, hi = starts[k], ends[k]
-        mg, mh = matching.gt_id[lo:hi].astype(float), matching.hyp_id[lo:hi].astype(float)
-        switch = matching.switch[lo:hi]
-        add(frame, "SWITCH", mg[switch], mh[switch], 1.0 - matching.iou[lo:hi][switch])
-        add(frame, "MATCH", mg[~switch], mh[~switch], 1.0 - matching.iou[lo:hi][~switch])
-        missed = g[~np.isin(g, mg)]
-        add(frame, "MISS", missed, np.full(len(missed), np.nan), np.full(len(missed), np.nan))
-        false = h[~np.isin(h, mh)]
-        add(frame, "FP", np.full(len(false), np.nan), false, np.full(len(false), np.nan))
-    if not cols["frame"]:
+    parts = [  # (type, frames, oid, hid, distance)
+        ("RAW", cand_f, cand_g, cand_h, 1.0 - cand_iou),
+        # A box's presence in a frame is already on record through its candidate pairs.
+        (
+            "RAW",
+            gt_f[gt_alone_mask],
+            gt_id[gt_alone_mask],
+            full(int(gt_alone_mask.sum())),
+            full(int(gt_alone_mask.sum())),
+        ),
+        (
+            "RAW",
+            hyp_f[hyp_alone_mask],
+            full(int(hyp_alone_mask.sum())),
+            hyp_id[hyp_alone_mask],
+            full(int(hyp_alone_mask.sum())),
+        ),
+        ("SWITCH", matching.frame[sw], matching.gt_id[sw], matching.hyp_id[sw], 1.0 - matching.iou[sw]),
+        ("MATCH", matching.frame[~sw], matching.gt_id[~sw], matching.hyp_id[~sw], 1.0 - matching.iou[~sw]),
+        ("MISS", gt_f[missed], gt_id[missed], full(int(missed.sum())), full(int(missed.sum()))),
+        ("FP", hyp_f[false], full(int(false.sum())), hyp_id[false], full(int(false.sum()))),
+    ]
+    frame = np.concatenate([p[1] for p in parts])
+    if not len(frame):
         return mm.MOTAccumulator.new_event_dataframe()
-    frame = np.concatenate(cols["frame"])
+    order = np.argsort(frame, kind="stable")  # frame order, RAW first within a frame (as motmetrics)
+    codes = np.concatenate([np.full(len(p[1]), _TYPES.index(p[0]), np.int8) for p in parts])
     return mm.MOTAccumulator.new_event_dataframe_with_data(
-        {"FrameId": frame, "Event": np.arange(len(frame))},
+        {"FrameId": frame[order], "Event": np.arange(len(frame))},
         {
-            "Type": np.concatenate(cols["type"]),
-            "OId": np.concatenate(cols["oid"]),
-            "HId": np.concatenate(cols["hid"]),
-            "D": np.concatenate(cols["d"]),
+            "Type": pd.Categorical.from_codes(codes[order], categories=_TYPES),
+            "OId": np.concatenate([np.asarray(p[2], float) for p in parts])[order],
+            "HId": np.concatenate([np.asarray(p[3], float) for p in parts])[order],
+            "D": np.concatenate([p[4] for p in parts])[order],
         },
     )
 
@@ -126,30 +162,6 @@ class _ForcedFirst:
         return self._fallback(costs)
 
 
-@functools.cache
-def _host() -> mm.metrics.MetricsHost:
-    """motmetrics' default metrics plus the count of distinct predicted ids it lacks (built
-    once per process: registering its ~30 metrics costs more than scoring a short window)."""
-    host = mm.metrics.create()
-    host.register(
-        _num_predicted_unique_objects,
-        name="num_predicted_unique_objects",
-        fnc_m=_num_predicted_unique_objects_m,
-        formatter="{:d}".format,
-    )
-    return host
-
-
-def _num_predicted_unique_objects(df: object, pred_frequencies: object) -> int:
-    """Total number of unique hypothesis ids encountered."""
-    del df
-    return len(pred_frequencies)
-
-
-def _num_predicted_unique_objects_m(partials: list[dict]) -> int:
-    return sum(v["num_predicted_unique_objects"] for v in partials)
-
-
 def between(events: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     """The events of frames ``first..last`` (inclusive); the table is in frame order."""
     frames = events.index.get_level_values(0).to_numpy()
@@ -158,12 +170,63 @@ def between(events: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
 
 
 def event_counts(events: pd.DataFrame, track_counts: bool = False) -> dict[str, float]:
-    """:data:`EVENT_COUNTS` (plus :data:`TRACK_COUNTS` if asked) of an event table."""
+    """:data:`EVENT_COUNTS` (plus :data:`TRACK_COUNTS` if asked) of an event table, from
+    motmetrics' own metric functions (called directly: its ``compute`` re-inspects ~30
+    function signatures per call, which costs more than a short window's metrics)."""
     names = EVENT_COUNTS + (TRACK_COUNTS if track_counts else ())
     if len(events) == 0:
         return dict.fromkeys(names, 0)
-    values = _host().compute(events, metrics=list(names), return_dataframe=False)
+    f = mm.metrics
+    df = f.events_to_df_map(events)
+    objects, predictions = f.obj_frequencies(df), f.pred_frequencies(df)
+    num_objects = f.num_objects(df, objects)
+    assignment = f.id_global_assignment(df)
+    idfn = f.idfn(df, assignment)
+    values = {
+        "num_frames": f.num_frames(df),
+        "num_objects": num_objects,
+        "num_predictions": f.num_predictions(df, predictions),
+        "num_matches": f.num_matches(df),
+        "num_switches": f.num_switches(df),
+        "num_false_positives": f.num_false_positives(df),
+        "num_misses": f.num_misses(df),
+        "num_unique_objects": f.num_unique_objects(df, objects),
+        "num_predicted_unique_objects": len(predictions),
+        "idtp": f.idtp(df, assignment, num_objects, idfn),
+        "idfp": f.idfp(df, assignment),
+        "idfn": idfn,
+    }
+    if track_counts:
+        ratios = f.track_ratios(df, objects)
+        values.update(
+            mostly_tracked=f.mostly_tracked(df, ratios),
+            partially_tracked=f.partially_tracked(df, ratios),
+            mostly_lost=f.mostly_lost(df, ratios),
+            num_fragmentations=f.num_fragmentations(df, objects),
+        )
     return {name: _number(values[name]) for name in names}
+
+
+def assigned_pairs(events: pd.DataFrame) -> frozenset[tuple[float, float]]:
+    """The (object, hypothesis) pairs motmetrics' identity global assignment chose."""
+    if len(events) == 0:
+        return frozenset()
+    df = mm.metrics.events_to_df_map(events)
+    ocs, hcs, _ = mm.metrics.extract_counts_from_df_map(df)
+    oids, hids = sorted(ocs), sorted(hcs)
+    assignment = mm.metrics.id_global_assignment(df)
+    return frozenset(
+        (oids[r], hids[c])
+        for r, c in zip(assignment["rids"].tolist(), assignment["cids"].tolist(), strict=True)
+        if r < len(oids) and c < len(hids)
+    )
+
+
+def assigned_true_positives(events: pd.DataFrame, pairs: frozenset[tuple[float, float]]) -> int:
+    """Frames of ``events`` in which an assigned pair is pairable: the run's IDTP attributed to
+    frames, so it adds up over any cut of the run into windows."""
+    raw = events[(events.Type == "RAW") & events.D.notna()]
+    return sum(1 for pair in zip(raw.OId.tolist(), raw.HId.tolist(), strict=True) if pair in pairs)
 
 
 def distance_sum(events: pd.DataFrame) -> float:

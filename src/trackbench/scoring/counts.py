@@ -18,7 +18,8 @@ from trackbench.scoring.hota import HOTA_METRICS, empty_counts, hota_metrics
 
 RATIO_METRICS = ("mota", "motp", "idf1", "idp", "idr", "precision", "recall")
 # Counts of a frame range (cameras and windows); motp_sum: IoU (official) or 1 - IoU
-# (motmetrics) summed over the matches.
+# (motmetrics) summed over the matches; idtp_run: the whole run's identity assignment's true
+# positives in the range (idtp is the range's own assignment), which add up over windows.
 RANGE_COUNTS = (
     "num_frames",
     "num_objects",
@@ -31,6 +32,7 @@ RANGE_COUNTS = (
     "idfp",
     "idfn",
     "motp_sum",
+    "idtp_run",
 )
 # Counts that only a whole camera has (distinct ids, per-track rules).
 CAMERA_COUNTS = (
@@ -41,7 +43,7 @@ CAMERA_COUNTS = (
     "mostly_lost",
     "num_fragmentations",
 )
-COUNT_METRICS = tuple(k for k in RANGE_COUNTS + CAMERA_COUNTS if k != "motp_sum")
+COUNT_METRICS = tuple(k for k in RANGE_COUNTS + CAMERA_COUNTS if k not in ("motp_sum", "idtp_run"))
 METRICS = RATIO_METRICS + HOTA_METRICS + COUNT_METRICS
 WINDOW_METRICS = ("mota", "idf1", "hota", "num_false_positives", "num_misses", "num_switches")
 

@@ -42,7 +42,7 @@ def _forced(candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The assignment when no row and no column has two candidates (then every candidate
     pair is in the unique optimum), else None."""
     rows, cols = np.nonzero(candidates)
-    if np.all(rows[1:] != rows[:-1]) and np.unique(cols).size == cols.size:
+    if len(set(rows.tolist())) == len(rows) and len(set(cols.tolist())) == len(cols):
         return rows, cols
     return None
 
@@ -54,19 +54,28 @@ def official_matching(pairs: FramePairs, threshold: float) -> Matching:
     present: Counter[int] = Counter()
     matched: Counter[int] = Counter()
     starts: Counter[int] = Counter()
-    out_frame, out_gt, out_hyp, out_iou, out_switch = [], [], [], [], []
+    out_frame: list[int] = []
+    out_gt: list[int] = []
+    out_hyp: list[int] = []
+    out_switch: list[bool] = []
+    out_iou: list[np.ndarray] = []
+    limit = threshold - EPS
     for frame, gt_ids, hyp_ids, iou in zip(pairs.frames, pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True):
         if len(gt_ids) == 0:
             continue
-        present.update(gt_ids.tolist())
+        gts = gt_ids.tolist()
+        present.update(gts)
         if len(hyp_ids) == 0:
             continue
-        candidates = iou >= threshold - EPS
-        previous = [prev_timestep.get(g) for g in gt_ids.tolist()]
-        has_previous = np.array([p is not None for p in previous])
-        previous_ids = np.array([0 if p is None else p for p in previous], np.int64)
-        bonus = (hyp_ids[None, :] == previous_ids[:, None]) & has_previous[:, None]
-        score = np.where(candidates, 1000.0 * bonus + iou, 0.0)
+        candidates = iou >= limit
+        score = np.where(candidates, iou, 0.0)
+        if prev_timestep:
+            previous = [prev_timestep.get(g) for g in gts]
+            has_previous = np.array([p is not None for p in previous])
+            if has_previous.any():
+                previous_ids = np.array([0 if p is None else p for p in previous], np.int64)
+                bonus = (hyp_ids[None, :] == previous_ids[:, None]) & has_previous[:, None]
+                score = np.where(candidates, 1000.0 * bonus + iou, 0.0)
         candidates &= score > EPS
         assignment = _forced(candidates)
         if assignment is None:
@@ -75,29 +84,24 @@ def official_matching(pairs: FramePairs, threshold: float) -> Matching:
             assignment = match_rows[keep], match_cols[keep]
         match_rows, match_cols = assignment
         mg, mh = gt_ids[match_rows].tolist(), hyp_ids[match_cols].tolist()
-        switch = [g in last and last[g] != h for g, h in zip(mg, mh, strict=True)]
+        out_switch.extend(g in last and last[g] != h for g, h in zip(mg, mh, strict=True))
         starts.update(g for g in mg if g not in prev_timestep)
         matched.update(mg)
         prev_timestep = dict(zip(mg, mh, strict=True))
         last.update(prev_timestep)
-        out_frame.append(np.full(len(mg), frame, np.int64))
-        out_gt.append(np.asarray(mg, np.int64))
-        out_hyp.append(np.asarray(mh, np.int64))
+        out_frame.extend([frame] * len(mg))
+        out_gt.extend(mg)
+        out_hyp.extend(mh)
         out_iou.append(iou[match_rows, match_cols])
-        out_switch.append(np.asarray(switch, bool))
     ratios = np.array([matched[g] / n for g, n in present.items()])
     mt = int(np.sum(ratios > 0.8))
     pt = int(np.sum(ratios >= 0.2)) - mt
-
-    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.empty(0, dtype)
-
     return Matching(
-        frame=cat(out_frame, np.int64),
-        gt_id=cat(out_gt, np.int64),
-        hyp_id=cat(out_hyp, np.int64),
-        iou=cat(out_iou, np.float64),
-        switch=cat(out_switch, bool),
+        frame=np.asarray(out_frame, np.int64),
+        gt_id=np.asarray(out_gt, np.int64),
+        hyp_id=np.asarray(out_hyp, np.int64),
+        iou=np.concatenate([np.empty(0), *out_iou]),
+        switch=np.asarray(out_switch, bool),
         mostly_tracked=mt,
         partially_tracked=pt,
         mostly_lost=len(present) - mt - pt,

@@ -53,6 +53,7 @@ class _Scorer:
             self.events = clear.official_events(pairs, self.matching, threshold)
         else:
             self.events = clear.motmetrics_events(pairs, threshold)
+        self.assigned = clear.assigned_pairs(self.events)  # the run's identity assignment
 
     def _motp_sum(self, events, first: int | None = None, last: int | None = None) -> float:
         if self.matching is None:
@@ -66,6 +67,7 @@ class _Scorer:
         m = self.matching
         values = clear.event_counts(self.events, track_counts=m is None)
         values["motp_sum"] = self._motp_sum(self.events)
+        values["idtp_run"] = values["idtp"]
         if m is not None:
             values.update(
                 mostly_tracked=m.mostly_tracked,
@@ -80,6 +82,7 @@ class _Scorer:
         events = clear.between(self.events, first, last)
         values = clear.event_counts(events)
         values["motp_sum"] = self._motp_sum(events, first, last)
+        values["idtp_run"] = clear.assigned_true_positives(events, self.assigned)
         hota = hota_counts(self.pairs.between(first, last))
         return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, hota))
 
