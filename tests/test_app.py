@@ -39,12 +39,15 @@ def test_logged_params_describe_this_run_only():
     from trackbench.app import logged_params
 
     params = logged_params(AppConfig(), workers=2)
-    assert params["tracker/ocsort/inertia"] == 0.2 and params["runner.workers_resolved"] == 2
+    assert params["runner.workers_resolved"] == 2 and params["tracker.max_coast_frames"] == 30
     assert params["dataset.synthetic.seed"] == 0 and "dataset.synthetic.n_fish" not in params  # see log_input
     assert not [
         k for k in params if k.startswith(("tracker.bytetrack.", "tracker.ocsort.", "dataset.files.", "mlflow."))
     ]
-    assert len(params) <= 25 + 6, sorted(params)  # about 25 besides the kind's own (6) options
+    assert len(params) <= 25, sorted(params)
+    # A kind's own options are params where the run sets them (as every sweep over them does).
+    swept = logged_params(AppConfig(), workers=2, overridden=["tracker.ocsort.inertia", "+tracker.bytetrack.min_conf"])
+    assert swept["tracker.ocsort.inertia"] == 0.2 and "tracker.bytetrack.min_conf" not in swept
     mot = logged_params(AppConfig(dataset=DatasetConfig(name="mot", root="x")), workers=1)
     assert "dataset.files.score_map" in mot and not [k for k in mot if k.startswith("dataset.synthetic.")]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -23,12 +23,11 @@ log = logging.getLogger(__name__)
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
 _POOLED_WINDOW_METRICS = ("hota", "mota", "idf1", "num_switches")
-_CAMERA_WINDOW_METRICS = ("hota",)
+_CAMERA_WINDOW_METRICS: tuple[str, ...] = ()  # per camera: plots/windows.png and metrics.json
 # What goes to MLflow as plain metrics; metrics.json has everything.
 _OVERALL_METRICS = (
-    *("hota", "deta", "assa", "loca", "mota", "motp", "idf1", "idp", "idr"),
-    *("num_switches", "num_false_positives", "num_misses", "num_fragmentations"),
-    *("mostly_tracked", "partially_tracked", "mostly_lost"),
+    *("hota", "deta", "assa", "loca", "mota", "motp", "idf1"),
+    *("num_switches", "num_false_positives", "num_misses", "num_fragmentations", "mostly_tracked"),
 )
 _INTERVAL_METRICS = ("mota", "idf1")  # as <metric>_ci_low / _ci_high
 _CAMERA_METRICS = ("hota", "mota", "idf1")
@@ -42,6 +41,7 @@ class ExperimentResult:
     output_dir: Path
     run_id: str | None
     scoring: str = ""  # what was scored, for the console
+    address: str = ""  # where the MLflow UI shows the run
 
 
 def _version(package: str) -> str:
@@ -62,14 +62,17 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
-    """The resolved config, flattened, minus what does not describe this run: the option blocks
-    of other tracker kinds, the dataset's generator and split definitions (the dataset is an
-    MLflow dataset input with a digest instead; config.yaml has every value), and where MLflow
-    itself lives. The kind's own options are named ``tracker/<kind>/<option>`` so that they sort
-    after the knobs every kind shares (MLflow's compare view picks its first axes by name)."""
-    unused = [f"tracker.{k}." for k in SUPPORTED_KINDS if k != cfg.tracker.tracker_kind]
-    unused += ["dataset.synthetic.", "dataset.splits.", "mlflow."]
+def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()) -> dict[str, Any]:
+    """The resolved config, flattened, minus what does not describe this run or would crowd the
+    MLflow UI: the tracker kind's own options unless this run sets them (``overridden`` keys,
+    e.g. every key a sweep varies), the dataset's generator and split definitions (the dataset
+    is an MLflow dataset input with a digest instead), nulls, and where MLflow itself lives.
+    config.yaml, an artifact of every run, holds every value. Kind options are left out by
+    default because MLflow's compare view draws its first axes from params that differ between
+    runs, and another kind's options differ by being absent."""
+    own = f"tracker.{cfg.tracker.tracker_kind}."
+    unused = [f"tracker.{k}." for k in SUPPORTED_KINDS]
+    unused += ["dataset.synthetic.", "dataset.splits.", "mlflow.", "runner.progress", "runner.start_method"]
     if cfg.dataset.name == "synthetic":
         unused.append("dataset.files.")
     flat = to_flat_dict(cfg)
@@ -78,18 +81,14 @@ def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
         flat = {k: v for k, v in flat.items() if not k.startswith("tracker.") or k in _PRECOMPUTED_PARAMS}
     else:
         unused.append("tracker.results_dir")
-    unused += ["runner.progress", "runner.start_method"]  # how it ran, not what: results are identical
-    own = f"tracker.{cfg.tracker.tracker_kind}."
+    set_here = {k.lstrip("+~") for k in overridden}
     params = {
         k: v
         for k, v in flat.items()
-        if not k.startswith(tuple(unused)) and (v is not None or k.startswith(own))  # null: the default
+        if (not k.startswith(tuple(unused)) and v is not None) or (k.startswith(own) and k in set_here)
     }
     if cfg.dataset.name == "synthetic":
         params["dataset.synthetic.seed"] = cfg.dataset.synthetic.seed
-    params = {
-        (f"tracker/{k[len('tracker.') :].replace('.', '/')}" if k.startswith(own) else k): v for k, v in params.items()
-    }
     params["runner.workers_resolved"] = workers
     return params
 
@@ -101,6 +100,8 @@ def run_experiment(
     config_yaml: str = "",
     parent_run_id: str | None = None,
     sweep_dir: str | None = None,
+    default_run_name: str | None = None,
+    overridden: Collection[str] = (),
 ) -> ExperimentResult:
     """Run one job. Bad config or data raise TrackbenchError before/while running; an MLflow
     run that was started always ends FINISHED, FAILED or KILLED."""
@@ -138,8 +139,11 @@ def run_experiment(
             parent_run_id = logger.sweep_parent(sweep_dir)
     try:
         if logger is not None:
-            logger.start(cfg.mlflow.run_name, tags, parent_run_id)
-            logger.log_batch(params=logged_params(cfg, workers))
+            logger.start(cfg.mlflow.run_name or default_run_name or cfg.tracker.tracker_kind, tags, parent_run_id)
+            logger.log_batch(params=logged_params(cfg, workers, overridden))
+            from trackbench.mlflow_log import describe
+
+            describe(logger, run_note(cfg, sweep_dir), dataset_record(cfg))
         result = _track_score_write(cfg, dataset, output_dir, config_yaml)
         if logger is not None:
             logger.log_batch(metrics=mlflow_metrics(result), steps=mlflow_step_metrics(result))
@@ -163,8 +167,19 @@ def run_experiment(
         f"scored: {cfg.eval.matching} CLEAR matching, IoU >= {cfg.eval.iou_threshold:g}, "
         f"tracklet frames={cfg.eval.frames}, windows of {cfg.eval.window_frames} frames"
     )
+    address = ""
+    if logger is not None:
+        from trackbench.mlflow_log import run_address
+
+        address = run_address(cfg.mlflow.tracking_uri, logger.experiment_id(), logger.run_id)
     return ExperimentResult(
-        overall, result["per_camera"], float(objective), output_dir, None if logger is None else logger.run_id, scoring
+        overall,
+        result["per_camera"],
+        float(objective),
+        output_dir,
+        None if logger is None else logger.run_id,
+        scoring,
+        address,
     )
 
 
@@ -176,10 +191,19 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
     result = run(dataset, cfg, output_dir)  # workers write tracklets/ and mot/ per camera
+    frames = sum(o.n_frames for o in result.cameras)
+    # Summed over cameras (CPU time spent, whichever worker did it) vs wall clock of the runner:
+    # with several workers the sums exceed the wall time.
     timing = {
-        "tracking_s": sum(o.tracking_seconds for o in result.cameras),
-        "scoring_s": sum(o.scoring_seconds for o in result.cameras),
-        "wall_s": result.wall_seconds,
+        "tracking_summed_s": sum(o.tracking_seconds for o in result.cameras),
+        "scoring_summed_s": sum(o.scoring_seconds for o in result.cameras),
+        "runner_wall_s": result.wall_seconds,
+        "frames": frames,
+        "fps": frames / result.wall_seconds if result.wall_seconds > 0 else math.nan,
+        "workers": result.workers,
+        "per_camera_fps": {
+            o.camera_id: o.n_frames / o.tracking_seconds if o.tracking_seconds > 0 else math.nan for o in result.cameras
+        },
     }
     scores = result.scores
     windows = {
@@ -206,6 +230,49 @@ def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_ya
     return metrics
 
 
+def dataset_record(cfg: AppConfig) -> dict[str, str]:
+    """The dataset as MLflow records it: a name, a digest of everything that defines it (the
+    split applied; for MOT folders also each file's size), where it lives, a short profile."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from trackbench.datasets.factory import apply_split
+
+    d = apply_split(cfg.dataset)
+    definition: dict[str, Any] = asdict(d)
+    source = d.root or f"trackbench:{d.name}"
+    if d.name == "mot" and d.root:
+        root = Path(d.root)
+        definition["files"] = sorted(
+            (str(p.relative_to(root)), p.stat().st_size) for p in root.glob("*/*/*.txt") if p.is_file()
+        )
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    name = f"{d.name}:{d.split}" if d.split != "all" else d.name
+    profile = {"cameras": list(d.cameras) if d.cameras else "all", "split": d.split}
+    if d.name == "synthetic":
+        s = d.synthetic
+        profile.update(n_cameras=s.n_cameras, n_fish=s.n_fish, n_frames=s.n_frames, seed=s.seed)
+    return {"name": name, "digest": digest, "source": source, "profile": json.dumps(profile)}
+
+
+def run_note(cfg: AppConfig, sweep_dir: str | None) -> str:
+    """The run's description in the MLflow UI."""
+    t, e = cfg.tracker, cfg.eval
+    what = (
+        f"scored result files from {t.results_dir}"
+        if t.tracker_kind == PRECOMPUTED
+        else f"{t.tracker_kind} ({t.backend} backend), coast {t.max_coast_frames}, n_init {t.n_init}, "
+        f"iou {t.iou_threshold}, det_thresh {t.det_thresh}"
+    )
+    return (
+        f"{what} on {cfg.dataset.name} (split {cfg.dataset.split}). Scored with {e.matching} CLEAR matching at "
+        f"IoU {e.iou_threshold}, tracklet frames={e.frames}, windows of {e.window_frames} frames"
+        + (f"; job of the sweep {sweep_dir}" if sweep_dir else "")
+        + ". Every metric and the full config are in the artifacts (metrics.json, config.yaml)."
+    )
+
+
 def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
     """Bootstrap intervals of the headline metrics (README "Uncertainty")."""
     from trackbench.scoring import bootstrap
@@ -228,13 +295,16 @@ def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
         if metric in result.get("intervals", {}):
             out[f"{metric}_ci_low"] = result["intervals"][metric]["low"]
             out[f"{metric}_ci_high"] = result["intervals"][metric]["high"]
-    out.update({f"time/{k}": v for k, v in result["timing"].items()})
+    timing = result["timing"]
+    out["fps"] = timing["fps"]  # camera-frames tracked and scored per wall-clock second
+    out.update({f"cam/{c}/fps": v for c, v in timing["per_camera_fps"].items()})  # that camera's tracking only
+    out.update({f"time/{k}": timing[k] for k in ("tracking_summed_s", "scoring_summed_s", "runner_wall_s")})
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
 def mlflow_step_metrics(result: Mapping[str, Any]) -> list[tuple[str, float, int]]:
     """Per-window metrics as ``(key, value, step)``, step = the window's first frame: pooled
-    over cameras as ``window/<metric>``, per camera as ``cam/<camera_id>/window/<metric>``."""
+    over cameras as ``window/<metric>`` (per camera they are in metrics.json and the plot)."""
     out = []
     windows = result["windows"]
     for w in windows["pooled"]:

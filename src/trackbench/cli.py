@@ -19,8 +19,9 @@ log = logging.getLogger("trackbench")
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="config")
 def _app(cfg: DictConfig) -> float:
     from trackbench.app import run_experiment
+    from trackbench.naming import run_name
     from trackbench.summary import format_summary
-    from trackbench.sweep import parent_run_id
+    from trackbench.sweep import parent_run_id, swept_keys_of
 
     hc = HydraConfig.get()
     output_dir = Path(hc.runtime.output_dir)
@@ -29,12 +30,20 @@ def _app(cfg: DictConfig) -> float:
     sweep_dir = str(Path(hc.sweep.dir)) if hc.mode == RunMode.MULTIRUN else None
     try:
         tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        overrides = list(hc.overrides.task)
+        kind = str(OmegaConf.select(cfg, "tracker.tracker_kind", default="?"))
+        if sweep_dir:
+            name = run_name(kind, overrides, swept_keys_of(sweep_dir), hc.job.num)
+        else:
+            name = run_name(kind, overrides)
         result = run_experiment(
             tree,
             output_dir,
             config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
             parent_run_id=parent_run_id(sweep_dir) if sweep_dir else None,
             sweep_dir=sweep_dir,
+            default_run_name=name,
+            overridden=[o.partition("=")[0] for o in overrides],
         )
     except TrackbenchError as exc:
         print(f"trackbench: error: {exc}", file=sys.stderr)

@@ -199,3 +199,41 @@ def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
         except (MlflowException, OSError) as exc:
             raise TrackbenchError(f"run {run_id}: no metrics.json artifact ({exc})") from exc
         return json.loads(Path(path).read_text())
+
+
+EXPERIMENT_NOTE = (
+    "trackbench runs: which tracker, with which settings, tracks best. Open the runs table "
+    "(Model training / Runs), add the columns hota, mota, idf1 and tracker.tracker_kind; a sweep's "
+    "jobs sit under their parent run, whose artifacts hold the leaderboard and comparison plot."
+)
+
+
+def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
+    """The run's description (MLflow's note), the experiment's if it has none, and the dataset
+    as an MLflow dataset input (name, digest, source), which fills the UI's Dataset column."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    assert logger.run_id is not None
+    client, run_id = logger.client, logger.run_id
+    experiment_id = logger.experiment_id()
+    experiment = _retry(lambda: client.get_experiment(experiment_id), "experiment")
+    if "mlflow.note.content" not in experiment.tags:
+        _retry(lambda: client.set_experiment_tag(experiment_id, "mlflow.note.content", EXPERIMENT_NOTE), "tag")
+    entry = Dataset(
+        name=dataset["name"],
+        digest=dataset["digest"],
+        source_type="local",
+        source=dataset["source"],
+        profile=dataset.get("profile"),
+    )
+    context = InputTag(key="mlflow.data.context", value="eval")
+    _retry(lambda: client.log_inputs(run_id, datasets=[DatasetInput(entry, tags=[context])]), "dataset")
+    _retry(lambda: client.set_tag(run_id, "mlflow.note.content", note), "tag")
+
+
+def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
+    """Where the MLflow UI shows a run (or the experiment's runs table)."""
+    page = f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else "")
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{tracking_uri.rstrip('/')}/{page}"
+    return f"mlflow ui --backend-store-uri {tracking_uri}  ->  http://127.0.0.1:5000/{page}"

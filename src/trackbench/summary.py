@@ -33,4 +33,6 @@ def format_summary(result: Any) -> str:
     lines.append(f"results: {result.output_dir}")
     if result.run_id:
         lines.append(f"mlflow run: {result.run_id}")
+    if getattr(result, "address", ""):
+        lines.append(f"mlflow ui: {result.address}")
     return "\n".join(lines)

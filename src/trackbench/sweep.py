@@ -15,6 +15,12 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 PARENT_FILE = ".mlflow_parent_run_id"
+SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
+
+
+def swept_keys_of(sweep_dir: str | Path) -> list[str] | None:
+    path = Path(sweep_dir) / SWEPT_FILE
+    return path.read_text().split() if path.exists() else None
 
 
 def parent_run_id(sweep_dir: str | Path) -> str | None:
@@ -33,15 +39,20 @@ class MlflowSweepCallback(Callback):
         cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
         if not cfg.mlflow.enabled:
             return
+        import time
+
         from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
+        from trackbench.naming import sweep_title, swept_keys
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        task = list(config.hydra.overrides.task)
+        params = list(OmegaConf.select(config, "hydra.sweeper.params", default=None) or {})
+        (sweep_dir / SWEPT_FILE).write_text("\n".join(swept_keys(task, params)) + "\n")
         self._logger = RunLogger(cfg.mlflow)
-        overrides = " ".join(config.hydra.overrides.task)
         self._logger.start(
-            f"sweep {sweep_dir.name}",
-            {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": overrides},
+            sweep_title(task, params, time.strftime("%Y-%m-%d %H:%M")),
+            {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": " ".join(task)},
         )
         (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
         atexit.register(self._abandon)

@@ -29,8 +29,12 @@ def test_default_run_on_synthetic(cli, tmp_path):
     client, (run,) = local_client(tmp_path), local_runs(tmp_path)
     assert run.info.status == "FINISHED"
     assert run.data.tags["tracker_kind"] == "ocsort"
-    assert run.data.params["tracker/ocsort/inertia"] == "0.2"
-    assert "tracker.bytetrack.min_conf" not in run.data.params and "tracker/bytetrack/min_conf" not in run.data.params
+    assert run.data.params["tracker.max_coast_frames"] == "30" and "tracker.ocsort.inertia" not in run.data.params
+    assert run.info.run_name == "ocsort" and run.inputs.dataset_inputs[0].dataset.name == "synthetic"
+    assert "mlflow ui:" in proc.stdout and run.info.run_id in proc.stdout
+    assert set(metrics["intervals"]) == {"mota", "idf1", "deta"} and "hota" in proc.stdout.splitlines()[0].lower()
+    assert metrics["windows"]["pooled"] and (out / "plots" / "windows.png").stat().st_size > 0
+    assert len(run.data.metrics) <= 45, sorted(run.data.metrics)
     assert run.data.metrics["mota"] == pytest.approx(metrics["overall"]["mota"])
     assert run.data.metrics["cam/cam2/idf1"] == pytest.approx(metrics["per_camera"]["cam2"]["idf1"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}

@@ -1,0 +1,131 @@
+"""A 3-kind sweep as a user sees it in the MLflow UI: a live `mlflow server` on 127.0.0.1 and
+Debian's headless Chromium rendering the runs table and the compare view.
+
+Screenshots go to ``$TRACKBENCH_SCREENSHOTS`` (default: the test's temp dir); the README's
+come from this test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .conftest import sweep_family
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ui_server(tmp_path):
+    port = free_port()
+    root = tmp_path / "server"
+    root.mkdir()
+    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{root / 'store.db'}", "--artifacts-destination", str(root / "artifacts"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
+        time.sleep(0.5)
+    yield uri
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def text(dom: str) -> str:
+    """The page's visible words, one space between them."""
+    return " ".join(re.sub(r"<[^>]+>", " ", dom).split()) + " "
+
+
+def render(url: str, screenshot: Path) -> str:
+    """The page's DOM after its scripts ran, and a screenshot, from headless Chromium."""
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--virtual-time-budget=15000", "--window-size=1600,1000",
+    ]  # fmt: skip
+    for what in ("--dump-dom", f"--screenshot={screenshot}"):
+        with tempfile.TemporaryDirectory() as profile:
+            proc = subprocess.run(
+                [CHROMIUM, *flags, f"--user-data-dir={profile}", what, url], capture_output=True, text=True, timeout=120
+            )
+        if what == "--dump-dom":
+            dom = proc.stdout
+    assert screenshot.stat().st_size > 10_000, "empty screenshot"
+    return dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
+    shots = Path(os.environ.get("TRACKBENCH_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    proc = cli(
+        "-m", "experiment=smoke", "tracker=ocsort,bytetrack,sort", f"mlflow.tracking_uri={ui_server}",
+        "runner.workers=1", "eval.bootstrap.samples=200",
+    )  # fmt: skip
+    client = MlflowClient(tracking_uri=ui_server)
+    experiment = client.get_experiment_by_name("trackbench")
+    parent, children = sweep_family(client.search_runs([experiment.experiment_id]))
+    names = sorted(r.info.run_name for r in children)
+    assert names == ["bytetrack #1", "ocsort #0", "sort #2"]
+    assert parent.info.run_name.startswith("sweep ") and "tracker=ocsort,bytetrack,sort" in parent.info.run_name
+    for run in children:
+        assert len(run.data.metrics) <= 40 and len(run.data.params) <= 25, run.info.run_name
+        assert run.inputs.dataset_inputs and run.data.tags["mlflow.note.content"]
+    assert f"#/experiments/{experiment.experiment_id}/runs/" in proc.stdout
+
+    table = render(f"{ui_server}/#/experiments/{experiment.experiment_id}/runs", shots / "mlflow-runs.png")
+    assert parent.info.run_name[:20] in table, "the sweep's parent run is listed by its name"
+    assert "which tracker, with which settings" in table, "the experiment's description is shown"
+
+    ids = urllib.parse.quote(json.dumps([r.info.run_id for r in sorted(children, key=lambda r: r.info.run_name)]))
+    experiments = urllib.parse.quote(json.dumps([experiment.experiment_id]))
+    compare = render(f"{ui_server}/#/compare-runs?runs={ids}&experiments={experiments}", shots / "mlflow-compare.png")
+    for run in children:
+        assert run.info.run_name in compare, run.info.run_name
+        # the compare view rounds metrics to 3 decimals
+        assert f" {round(run.data.metrics['idf1'], 3)} " in text(compare), ("idf1 shown", run.info.run_name)
+    # The parallel-coordinates axes are drawn from params that differ: only the tracker kind.
+    assert (
+        "tracker.tracker_kind" in compare and "tracker.ocsort." not in compare and "tracker.bytetrack." not in compare
+    )
