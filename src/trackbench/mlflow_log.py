@@ -203,7 +203,7 @@ class RunLogger:
             self._heartbeat.stop()
             self._heartbeat = None
         if self._lost is not None:  # a second wait for a server that is gone helps nobody
-            log.warning("run %s left for the stale-run sweep: %s", self.run_id, self._lost)
+            log.info("run %s left for the stale-run sweep: %s", self.run_id, self._lost)
             return
         if error:
             self._call(lambda: self.client.set_tag(self.run_id, "error", error[:5000]), "tag")
