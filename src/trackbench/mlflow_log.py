@@ -310,10 +310,15 @@ def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = No
     if found is None:
         raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
     filters = ["attributes.status = 'FINISHED'"]
-    if sweep_dir:
-        filters.append(f"tags.`{SWEEP_TAG}` = '{Path(sweep_dir)}'")  # spelled as the jobs tag it
+    runs = []
+    # Sweeps are tagged with their absolute folder (older ones as given): try both spellings.
+    for spelling in dict.fromkeys([str(Path(sweep_dir).absolute()), str(Path(sweep_dir))] if sweep_dir else [""]):
+        query = " and ".join([*filters, f"tags.`{SWEEP_TAG}` = '{spelling}'"] if spelling else filters)
+        runs = client.search_runs([found.experiment_id], query, max_results=5000)
+        if runs:
+            break
     out = []
-    for run in client.search_runs([found.experiment_id], " and ".join(filters), max_results=5000):
+    for run in runs:
         if run.data.tags.get(ROLE_TAG) == "sweep" or not run.data.metrics:
             continue
         out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})

@@ -106,3 +106,21 @@ def artifact_sizes(client: MlflowClient, run_id: str, path: str | None = None) -
         else:
             out[info.path] = info.file_size
     return out
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A Ray head on 127.0.0.1 (token auth on), started in a folder of its own: jobs shipped to
+    it run there, so tests see whether anything lands in the head's folder."""
+    import tempfile
+
+    from .servers import RayHead
+
+    # Short and outside pytest's tmp_path: Ray's socket paths must stay under 107 characters.
+    head = RayHead(Path(tempfile.mkdtemp(prefix="tbray-")))
+    head.start()
+    try:
+        yield head
+    finally:
+        head.stop()
+        shutil.rmtree(head.folder, ignore_errors=True)

@@ -142,3 +142,83 @@ class MlflowServer:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGKILL)
         self._proc = None
+
+
+def _pids_in(folder: Path) -> list[int]:
+    """Our own Ray processes: every one of them runs in the head's fresh folder."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(entry / "cwd")) == folder:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def listening(pids: list[int]) -> list[str]:
+    """Local addresses the given processes listen on (TCP), read from ``ss -ltnp``."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    wanted = {f"pid={p}," for p in pids}
+    return [line.split()[3] for line in out.splitlines() if any(w in line for w in wanted)]
+
+
+class RayHead:
+    """``ray start --head`` on 127.0.0.1 in a fresh folder, with token authentication on.
+
+    ``env`` is what the head and every driver joining it get: the token lives in ``$HOME/.ray``
+    (a HOME of the test's own, so nothing is left in the user's), Ray's files under
+    ``RAY_TMPDIR``, and RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 keeps Ray from replacing 127.0.0.1
+    by the machine's interface address (../shared/NOTES.md); ``addresses()`` checks that."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.address = f"{HOST}:{self.port}"
+        home = folder / "home"
+        home.mkdir()
+        self.env = {
+            **os.environ,
+            "HOME": str(home),
+            "RAY_TMPDIR": str(folder / "tmp"),
+            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+            "RAY_AUTH_MODE": "token",
+            "RAY_USAGE_STATS_ENABLED": "0",
+        }
+        self._proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> None:
+        ray = str(Path(sys.executable).parent / "ray")
+        subprocess.run([ray, "get-auth-token", "--generate"], env=self.env, capture_output=True, check=True, timeout=60)
+        log_path = self.folder / "head.log"
+        with open(log_path, "w") as log:
+            self._proc = subprocess.Popen(
+                [
+                    ray, "start", "--head", "--block", f"--node-ip-address={HOST}", f"--port={self.port}",
+                    f"--ray-client-server-port={free_port()}", "--num-cpus=2", "--include-dashboard=false",
+                    "--disable-usage-stats", f"--temp-dir={self.folder / 'tmp'}",
+                ],
+                cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while "Ray runtime started" not in log_path.read_text():
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"ray head did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+    def addresses(self) -> list[str]:
+        return listening(_pids_in(self.folder))
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _pids_in(self.folder) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        for pid in _pids_in(self.folder):  # stragglers that ignored SIGTERM
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._proc = None
