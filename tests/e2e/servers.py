@@ -130,7 +130,7 @@ class MlflowServer:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGTERM)
         try:
-            self._proc.wait(timeout=30)
+            self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
@@ -194,7 +194,7 @@ class RayHead:
             self._proc = subprocess.Popen(
                 [
                     ray, "start", "--head", "--block", f"--node-ip-address={HOST}", f"--port={self.port}",
-                    f"--ray-client-server-port={free_port()}", "--num-cpus=2", "--include-dashboard=false",
+                    f"--ray-client-server-port={free_port()}", "--num-cpus=4", "--include-dashboard=false",
                     "--disable-usage-stats", f"--temp-dir={self.folder / 'tmp'}",
                 ],
                 cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
