@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG
+from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, sweep_experiment
 
 from .conftest import local_client, local_runs, trackbench_command
 
@@ -94,19 +94,18 @@ def test_sweeps_never_mark_a_live_run(tmp_path):
         tmp_path, "dataset.synthetic.n_frames=1500", "dataset.synthetic.n_cameras=2", "runner.workers=1", *BEAT,
         "hydra.run.dir=live",
     )  # fmt: skip
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweeps = 0
     try:
         run = wait_running(tmp_path, proc)
-        while proc.poll() is None:
-            out = subprocess.run(
-                [*gc_command(), "--stale-after", "4"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-            )
-            assert out.returncode == 0 and out.stdout.endswith("0 stale run(s) marked FAILED\n"), out.stdout
+        while proc.poll() is None:  # sweep again and again, with the shortest allowed timeout
+            assert sweep_experiment(uri, "trackbench", 4.0) == []
             sweeps += 1
+            time.sleep(0.5)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
-    assert sweeps >= 2, "the job ended before the sweeps could test it"
+    assert sweeps >= 5, "the job ended before the sweeps could test it"
     assert local_client(tmp_path).get_run(run.info.run_id).info.status == "FINISHED"

@@ -52,7 +52,7 @@ def test_short_outage_is_absorbed(tmp_path, team_server):
         run = wait_running(client, "outage-short", proc)
         team_server.stop()
         down = time.monotonic()
-        time.sleep(12)  # the job tracks on, its heartbeats and then its final logging meet a dead server
+        time.sleep(5)  # the job tracks on, its heartbeats and then its final logging meet a dead server
         team_server.start()
         outage = time.monotonic() - down
         _, stderr = proc.communicate(timeout=300)
@@ -61,7 +61,9 @@ def test_short_outage_is_absorbed(tmp_path, team_server):
             team_server.start()
         if proc.poll() is None:
             proc.kill()
-    assert 10 <= outage <= 40, outage
+    # A real outage (restarting the server takes 5-30 s more), well inside MLflow's default retry
+    # budget (retries after 2, 4, 8, 16, 32 and 64 s).
+    assert 10 <= outage <= 100, outage
     assert proc.returncode == 0, stderr
     assert_complete(client, client.get_run(run.info.run_id), tmp_path / "out")
 
