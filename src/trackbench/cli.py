@@ -64,7 +64,11 @@ def _app(cfg: DictConfig) -> float:
 
 def main() -> None:
     logging.captureWarnings(True)
-    _app()
+    try:
+        _app()
+    except KeyboardInterrupt:  # the run (if one started) is already marked KILLED
+        print("trackbench: interrupted", file=sys.stderr)
+        sys.exit(130)  # 128 + SIGINT, as shells report it
 
 
 if __name__ == "__main__":

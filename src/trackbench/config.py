@@ -96,6 +96,8 @@ class MlflowConfig:
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment_name: str = "trackbench"
     run_name: str | None = None
+    heartbeat_s: float = 30.0  # a live run refreshes its trackbench.heartbeat tag this often
+    stale_after_s: float = 600.0  # a RUNNING run whose heartbeat is older is marked FAILED (stale-run sweep)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,13 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(
             f"eval.frames={cfg.eval.frames} scores coasted frames, which tracker.backend=cpp does not give "
             "(only the frames boxmot reports); use eval.frames=detected or tracker.backend=python"
+        )
+    if cfg.mlflow.heartbeat_s <= 0:
+        raise TrackbenchError(f"mlflow.heartbeat_s must be > 0, got {cfg.mlflow.heartbeat_s}")
+    if cfg.mlflow.stale_after_s < 3 * cfg.mlflow.heartbeat_s:
+        raise TrackbenchError(
+            f"mlflow.stale_after_s={cfg.mlflow.stale_after_s:g} must be at least 3 x mlflow.heartbeat_s="
+            f"{cfg.mlflow.heartbeat_s:g}, or a live run could be taken for a dead one"
         )
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")

@@ -3,6 +3,13 @@
 SQLite (the default store) allows one writer at a time; parallel jobs see "database is
 locked". Every store call here retries such errors with backoff, so parallel jobs on one
 machine lose nothing. For many machines, use an ``mlflow server`` URI instead (README).
+
+A process that dies without ending its run (SIGKILL, the OOM killer, a lost machine) cannot
+mark it. So a live run refreshes a ``trackbench.heartbeat`` tag (unix time) from a daemon
+thread, and :func:`sweep_stale_runs` marks RUNNING runs whose heartbeat is older than
+``stale_after_s`` FAILED; every run start sweeps its experiment, ``trackbench-gc`` on demand.
+An ``mlflow server`` that stays away longer than MLflow's own HTTP retries turns into one
+TrackbenchError line; the run is then left to the sweep.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import contextlib
 import logging
 import re
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +45,27 @@ _BATCH = 100  # MLflow's limit on params / metrics per log_batch call
 PARENT_TAG = "mlflow.parentRunId"
 SWEEP_TAG = "trackbench.sweep_dir"  # on the sweep's parent run and on every job of it
 ROLE_TAG = "trackbench.role"  # "sweep" on a sweep's parent run
+HEARTBEAT_TAG = "trackbench.heartbeat"  # unix time of the run's last sign of life
+STALE_TAG = "trackbench.stale"  # why the stale-run sweep marked the run FAILED
+# How MLflow's HTTP client words a request that never got an answer (after its own retries).
+_UNREACHABLE = ("failed with exception", "failed with timeout exception", "max retries exceeded")
+
+
+class ServerUnreachable(TrackbenchError):
+    """The tracking server did not answer within MLflow's retry budget."""
+
+
+def _unreachable(exc: BaseException) -> bool:
+    return any(marker in str(exc).lower() for marker in _UNREACHABLE)
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause out of MLflow's one-paragraph message, e.g. 'Connection refused'."""
+    text = " ".join(str(exc).split())
+    for marker in ("Connection refused", "Read timed out", "Name or service not known", "timed out"):
+        if marker in text:
+            return marker
+    return text[:160]
 
 
 def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
@@ -82,6 +111,28 @@ class RunLogger:
         self.client = MlflowClient(tracking_uri=cfg.tracking_uri)
         self.cfg = cfg
         self.run_id: str | None = None
+        self._heartbeat: _Heartbeat | None = None
+        self._lost: ServerUnreachable | None = None  # set once the server stopped answering
+
+    def _call(self, call: Callable[[], T], what: str) -> T:
+        """A store call (SQLite lock retries included); a server that stays away past MLflow's
+        HTTP retries becomes one ServerUnreachable line naming the run and what happens to it."""
+        try:
+            return _retry(call, what)
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            run = (
+                f"; run {self.run_id} is marked FAILED by the stale-run sweep (trackbench-gc, or any later "
+                "trackbench run on this experiment) once the server is back"
+                if self.run_id
+                else ""
+            )
+            self._lost = ServerUnreachable(
+                f"MLflow server {self.cfg.tracking_uri} did not answer ({what}: {_reason(exc)}) "
+                f"within MLflow's HTTP retries (MLFLOW_HTTP_REQUEST_MAX_RETRIES/_BACKOFF_FACTOR/_TIMEOUT){run}"
+            )
+            raise self._lost from None
 
     def experiment_id(self) -> str:
         def get_or_create() -> str:
@@ -95,14 +146,14 @@ class RunLogger:
                     raise
                 return self.client.get_experiment_by_name(self.cfg.experiment_name).experiment_id
 
-        return _retry(get_or_create, "experiment")
+        return self._call(get_or_create, "experiment")
 
     def sweep_parent(self, sweep_dir: str) -> str | None:
         """The parent run the sweep callback created for ``sweep_dir``, found by its tags
         (for jobs on machines that do not share the sweep directory)."""
         experiment_id = self.experiment_id()
         query = f"tags.`{SWEEP_TAG}` = '{sweep_dir}' and tags.`{ROLE_TAG}` = 'sweep'"
-        found = _retry(lambda: self.client.search_runs([experiment_id], query, max_results=1), "search")
+        found = self._call(lambda: self.client.search_runs([experiment_id], query, max_results=1), "search")
         return found[0].info.run_id if found else None
 
     def start(self, run_name: str | None, tags: Mapping[str, str], parent_run_id: str | None = None) -> str:
@@ -110,11 +161,17 @@ class RunLogger:
         if parent_run_id:
             all_tags[PARENT_TAG] = parent_run_id
         experiment_id = self.experiment_id()
+        self._call(lambda: sweep_stale_runs(self.client, [experiment_id], self.cfg.stale_after_s), "stale-run sweep")
+        all_tags[HEARTBEAT_TAG] = _now_tag()
         # Ctrl-C between the store creating the run and us holding its id would leave it
         # RUNNING forever; hold SIGINT back until the id is ours (then end() can mark it).
         with _sigint_deferred():
-            run = _retry(lambda: self.client.create_run(experiment_id, tags=all_tags, run_name=run_name), "create run")
+            run = self._call(
+                lambda: self.client.create_run(experiment_id, tags=all_tags, run_name=run_name), "create run"
+            )
             self.run_id = run.info.run_id
+        self._heartbeat = _Heartbeat(self.client, self.run_id, self.cfg.heartbeat_s)
+        self._heartbeat.start()
         return self.run_id
 
     def log_batch(
@@ -133,21 +190,106 @@ class RunLogger:
         t = [RunTag(k, str(v)) for k, v in tags.items()]
         for i in range(0, max(len(p), len(m), len(t)), _BATCH):
             chunk = (m[i : i + _BATCH], p[i : i + _BATCH], t[i : i + _BATCH])
-            _retry(
+            self._call(
                 lambda c=chunk: self.client.log_batch(self.run_id, metrics=c[0], params=c[1], tags=c[2]),
                 "log",
             )
 
     def log_artifacts(self, folder: Path) -> None:
         assert self.run_id is not None
-        _retry(lambda: self.client.log_artifacts(self.run_id, str(folder)), "artifacts")
+        self._call(lambda: self.client.log_artifacts(self.run_id, str(folder)), "artifacts")
 
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self.run_id is None:
             return
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+        if self._lost is not None:  # a second wait for a server that is gone helps nobody
+            log.info("run %s left for the stale-run sweep: %s", self.run_id, self._lost)
+            return
         if error:
-            _retry(lambda: self.client.set_tag(self.run_id, "error", error[:5000]), "tag")
-        _retry(lambda: self.client.set_terminated(self.run_id, status), "terminate")
+            self._call(lambda: self.client.set_tag(self.run_id, "error", error[:5000]), "tag")
+        self._call(lambda: self.client.set_terminated(self.run_id, status), "terminate")
+
+
+class _Heartbeat:
+    """A daemon thread that refreshes the run's heartbeat tag every ``interval`` seconds. A
+    failed refresh (server away) is only logged: the job itself decides whether it goes on."""
+
+    def __init__(self, client: MlflowClient, run_id: str, interval: float) -> None:
+        self._client, self._run_id, self._interval = client, run_id, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="trackbench-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)  # a refresh stuck in MLflow's retries must not hold us
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                _retry(lambda: self._client.set_tag(self._run_id, HEARTBEAT_TAG, _now_tag()), "heartbeat")
+            except Exception as exc:
+                log.debug("heartbeat of run %s not refreshed: %s", self._run_id, exc)
+
+
+def _now_tag() -> str:
+    return f"{time.time():.3f}"
+
+
+def stale_age(tags: Mapping[str, str], now: float, stale_after_s: float) -> float | None:
+    """Seconds since a RUNNING run's last heartbeat if that is more than ``stale_after_s``,
+    else None. A run without a readable heartbeat (not started by trackbench) is never stale."""
+    try:
+        beat = float(tags[HEARTBEAT_TAG])
+    except (KeyError, ValueError):
+        return None
+    age = now - beat
+    return age if age > stale_after_s else None
+
+
+def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_after_s: float) -> list[str]:
+    """Mark FAILED every RUNNING run of the experiments whose heartbeat is older than
+    ``stale_after_s`` (its process died without ending it), with the reason in the ``error``
+    and ``trackbench.stale`` tags. Returns the run ids marked."""
+    marked = []
+    running = _retry(
+        lambda: client.search_runs(experiment_ids, "attributes.status = 'RUNNING'", max_results=5000), "search"
+    )
+    now = time.time()
+    for run in running:
+        age = stale_age(run.data.tags, now, stale_after_s)
+        if age is None:
+            continue
+        last = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now - age))
+        reason = (
+            f"no heartbeat for {age:.0f} s (last {last}; stale after {stale_after_s:g} s): its process died "
+            f"without ending the run (killed, e.g. SIGKILL or out of memory, or its machine was lost); marked "
+            f"FAILED by the stale-run sweep on {socket.gethostname()}"
+        )
+        run_id = run.info.run_id
+        _retry(lambda r=run_id, m=reason: client.log_batch(r, tags=[RunTag(STALE_TAG, m), RunTag("error", m)]), "tag")
+        _retry(lambda r=run_id: client.set_terminated(r, "FAILED"), "terminate")
+        log.warning("run %s marked FAILED: %s", run_id, reason)
+        marked.append(run_id)
+    return marked
+
+
+def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: float) -> list[str]:
+    """:func:`sweep_stale_runs` over one experiment by name (None: every experiment)."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    if experiment is None:
+        ids = [e.experiment_id for e in client.search_experiments(max_results=50000)]
+    else:
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
+        ids = [found.experiment_id]
+    return sweep_stale_runs(client, ids, stale_after_s) if ids else []
 
 
 def _param_value(value: Any) -> str:
@@ -171,10 +313,15 @@ def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = No
     if found is None:
         raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
     filters = ["attributes.status = 'FINISHED'"]
-    if sweep_dir:
-        filters.append(f"tags.`{SWEEP_TAG}` = '{Path(sweep_dir)}'")  # spelled as the jobs tag it
+    runs = []
+    # Sweeps are tagged with their absolute folder (older ones as given): try both spellings.
+    for spelling in dict.fromkeys([str(Path(sweep_dir).absolute()), str(Path(sweep_dir))] if sweep_dir else [""]):
+        query = " and ".join([*filters, f"tags.`{SWEEP_TAG}` = '{spelling}'"] if spelling else filters)
+        runs = client.search_runs([found.experiment_id], query, max_results=5000)
+        if runs:
+            break
     out = []
-    for run in client.search_runs([found.experiment_id], " and ".join(filters), max_results=5000):
+    for run in runs:
         if run.data.tags.get(ROLE_TAG) == "sweep" or not run.data.metrics:
             continue
         out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -73,6 +74,9 @@ _progress_queue = None  # set in worker processes by _init_worker
 def _init_worker(queue) -> None:
     global _progress_queue
     _progress_queue = queue
+    # Ctrl-C reaches the whole process group: the main process reports it (one line, run
+    # KILLED); a worker just stops, without a traceback of its own.
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
 def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:

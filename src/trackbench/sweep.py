@@ -3,6 +3,10 @@
 The parent is created once, in the launcher process, before any job starts; its id is written
 to ``<sweep dir>/.mlflow_parent_run_id`` where every job (any launcher sharing the sweep dir)
 reads it. If the sweep dies, the parent is marked FAILED at exit instead of staying RUNNING.
+
+Relative paths of a multirun (``hydra.sweep.dir``, a ``sqlite:///`` store) mean the driver's
+working directory for every launcher: Ray runs jobs in the directory its head was started in,
+so the callback rewrites them to absolute paths before any job is shipped.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -21,6 +25,38 @@ SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run na
 def swept_keys_of(sweep_dir: str | Path) -> list[str] | None:
     path = Path(sweep_dir) / SWEPT_FILE
     return path.read_text().split() if path.exists() else None
+
+
+_SQLITE = "sqlite:///"
+
+
+def absolute_sqlite_uri(uri: str, cwd: Path) -> str:
+    """``sqlite:///mlflow.db`` (relative to the working directory) as ``sqlite:////abs/mlflow.db``."""
+    if not uri.startswith(_SQLITE) or uri.startswith(_SQLITE + "/") or uri == _SQLITE + ":memory:":
+        return uri
+    return _SQLITE + str(cwd / uri[len(_SQLITE) :])
+
+
+def _set_override(overrides: list, key: str, value: str) -> None:
+    """Replace ``key=...`` in a Hydra override list (or append it); the value is quoted."""
+    quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    overrides[:] = [o for o in overrides if str(o).split("=", 1)[0].lstrip("+~") != key]
+    overrides.append(f"{key}={quoted}")
+
+
+def resolve_paths(config: DictConfig, cwd: Path) -> None:
+    """Make the sweep dir and a relative SQLite store absolute against ``cwd``, in ``config``
+    and in the overrides every job's config is composed from (Hydra's load_sweep_config)."""
+    sweep_dir = Path(str(config.hydra.sweep.dir))
+    uri = str(config.mlflow.tracking_uri)
+    absolute_uri = absolute_sqlite_uri(uri, cwd)
+    with read_write(config), open_dict(config):
+        if not sweep_dir.is_absolute():
+            config.hydra.sweep.dir = str(cwd / sweep_dir)
+            _set_override(config.hydra.overrides.hydra, "hydra.sweep.dir", str(cwd / sweep_dir))
+        if absolute_uri != uri:
+            config.mlflow.tracking_uri = absolute_uri
+            _set_override(config.hydra.overrides.task, "mlflow.tracking_uri", absolute_uri)
 
 
 def parent_run_id(sweep_dir: str | Path) -> str | None:
@@ -34,6 +70,8 @@ class MlflowSweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.config import load_config
+
+        resolve_paths(config, Path.cwd())
 
         app_keys = [k for k in config if k != "hydra"]
         cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
@@ -56,6 +94,11 @@ class MlflowSweepCallback(Callback):
         )
         (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
         atexit.register(self._abandon)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers ship the callbacks to their job processes (joblib, Ray); the parent run and
+        # its heartbeat thread stay with the driver.
+        return {"_logger": None}
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:

@@ -46,3 +46,81 @@ def sweep_family(all_runs) -> tuple:
     (parent,) = [r for r in all_runs if r.data.tags.get(ROLE_TAG) == "sweep"]
     children = [r for r in all_runs if r.data.tags.get(PARENT_TAG) == parent.info.run_id]
     return parent, children
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory):
+    """The README's team setup on 127.0.0.1: PostgreSQL and an ``mlflow server`` on it with
+    proxied artifacts. Tests that stop it (outages) start it again before they end."""
+    from .servers import MlflowServer, postgres
+
+    folder = tmp_path_factory.mktemp("team")
+    with postgres() as database_uri:
+        server = MlflowServer(database_uri, folder)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def assert_complete(client: MlflowClient, run, output_dir) -> None:
+    """A job run holds exactly what its output folder says: every param of its config, every
+    metric of its metrics.json once (no duplicates), every file as an artifact."""
+    import json
+
+    import yaml
+
+    from trackbench.app import logged_params, mlflow_metrics
+    from trackbench.config import load_config
+    from trackbench.mlflow_log import metric_key
+    from trackbench.runner import resolve_workers
+
+    assert run.info.status == "FINISHED", (run.info.run_id, run.info.status, run.data.tags.get("error"))
+    cfg_tree = yaml.safe_load((output_dir / "config.yaml").read_text())
+    cfg_tree.pop("hydra", None)
+    cfg = load_config(cfg_tree)
+    n_cameras = cfg.dataset.synthetic.n_cameras
+    expected_params = logged_params(cfg, resolve_workers(cfg.runner.workers, n_cameras))
+    assert set(run.data.params) == set(expected_params)
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    expected_metrics = {metric_key(k): v for k, v in mlflow_metrics(metrics).items()}
+    assert set(run.data.metrics) == set(expected_metrics)
+    for key, value in expected_metrics.items():
+        history = client.get_metric_history(run.info.run_id, key)
+        assert [m.value for m in history] == [pytest.approx(value)], key
+    on_disk = {str(p.relative_to(output_dir)): p.stat().st_size for p in output_dir.rglob("*") if p.is_file()}
+    logged = artifact_sizes(client, run.info.run_id)
+    assert set(logged) == set(on_disk)
+    # The job's log file grows after the upload (its last lines say the run ended).
+    assert {k: v for k, v in logged.items() if k != "trackbench.log"} == {
+        k: v for k, v in on_disk.items() if k != "trackbench.log"
+    }
+
+
+def artifact_sizes(client: MlflowClient, run_id: str, path: str | None = None) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for info in client.list_artifacts(run_id, path):
+        if info.is_dir:
+            out.update(artifact_sizes(client, run_id, info.path))
+        else:
+            out[info.path] = info.file_size
+    return out
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A Ray head on 127.0.0.1 (token auth on), started in a folder of its own: jobs shipped to
+    it run there, so tests see whether anything lands in the head's folder."""
+    import tempfile
+
+    from .servers import RayHead
+
+    # Short and outside pytest's tmp_path: Ray's socket paths must stay under 107 characters.
+    head = RayHead(Path(tempfile.mkdtemp(prefix="tbray-")))
+    head.start()
+    try:
+        yield head
+    finally:
+        head.stop()
+        shutil.rmtree(head.folder, ignore_errors=True)

@@ -1,34 +1,81 @@
-"""Hydra's Ray launcher (optional extra `ray`; it pins cloudpickle<3, which the joblib launcher's
-joblib 1.6 does not accept, so it lives in its own environment). Skipped when not installed."""
+"""Hydra's Ray launcher for real: the README's local-Ray form, and its join-a-cluster form
+against a Ray head on 127.0.0.1 started in another folder. Jobs log into the sweep's own MLflow
+store and write into the sweep's folder, wherever the head runs. (The `ray` extra shares the
+environment with the joblib launcher: joblib 1.5 accepts Ray's cloudpickle 2.)"""
 
 from __future__ import annotations
 
-import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from .conftest import local_runs, sweep_family
+from .conftest import assert_complete, local_client, local_runs, sweep_family, trackbench_command
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None,
-        reason="hydra-ray-launcher not installed (pip install -e '.[ray]' in a separate environment)",
-    ),
-]
+pytestmark = pytest.mark.slow
+
+SMALL = ("dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=60", "runner.workers=1")
 
 
-def test_multirun_on_local_ray(cli, tmp_path):
-    cli(
+def trackbench(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*trackbench_command(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return proc
+
+
+def test_multirun_joins_a_running_ray_cluster_by_address(tmp_path, ray_head):
+    assert ray_head.addresses(), "the head listens somewhere"
+    assert all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in ray_head.addresses()), ray_head.addresses()
+    # The README's command, with the head's address; RAY_AUTH_MODE=token (the head has a token).
+    trackbench(
+        tmp_path,
+        ray_head.env,
         "-m",
-        "tracker=ocsort,bytetrack",
-        "dataset.synthetic.n_cameras=2",
-        "dataset.synthetic.n_frames=60",
-        "runner.workers=1",
+        "tracker=ocsort,bytetrack,sort,botsort",
+        *SMALL,
         "hydra/launcher=ray",
-        "+hydra.launcher.ray.init.num_cpus=2",
+        f"+hydra.launcher.ray.init.address={ray_head.address}",
+        "+hydra.launcher.ray.init.object_store_memory=null",
         "hydra.sweep.dir=sweep",
     )
+    parent, children = sweep_family(local_runs(tmp_path))  # the sweep's default sqlite:///mlflow.db
+    assert parent.info.status == "FINISHED"
+    assert sorted(r.data.tags["tracker_kind"] for r in children) == ["botsort", "bytetrack", "ocsort", "sort"]
+    sweep = tmp_path / "sweep"
+    assert sorted(Path(r.data.tags["output_dir"]) for r in children) == [sweep / str(i) for i in range(4)]
+    client = local_client(tmp_path)
+    for run in children:
+        assert_complete(client, run, Path(run.data.tags["output_dir"]))
+    left_in_head = sorted(p.name for p in ray_head.folder.iterdir())
+    assert left_in_head == ["head.log", "home", "tmp"], "nothing of the sweep lands where the head runs"
+
+
+def test_multirun_on_local_ray(tmp_path):
+    scratch = Path(tempfile.mkdtemp(prefix="tbray-"))  # short: Ray's socket paths must stay < 107 characters
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),  # the token Ray makes for a new local cluster stays in the test's folder
+        "RAY_TMPDIR": str(scratch),
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # keep Ray on 127.0.0.1 (../shared/NOTES.md)
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    try:
+        trackbench(
+            tmp_path,
+            env,
+            "-m",
+            "tracker=ocsort,bytetrack",
+            *SMALL,
+            "hydra/launcher=ray",
+            "+hydra.launcher.ray.init.num_cpus=2",
+            "hydra.sweep.dir=sweep",
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     parent, children = sweep_family(local_runs(tmp_path))
     assert sorted(r.data.tags["tracker_kind"] for r in children) == ["bytetrack", "ocsort"]
     assert all(r.info.status == "FINISHED" for r in [parent, *children])
+    assert (tmp_path / "sweep" / "1" / "metrics.json").is_file()

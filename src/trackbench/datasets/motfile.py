@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from trackbench.datasets.base import BoxTable
+from trackbench.datasets.boxfit import first_unfit
 from trackbench.errors import TrackbenchError
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,9 @@ def read_detections(
     ``"clip"`` clips it to [0, 1]; ``"minmax"`` maps the raw range of the whole file
     (all rows, before ``min_score``, so a box's score does not depend on the selection)
     linearly onto [0, 1], and a file with one constant score gets 1.0 everywhere.
-    ``last_frame`` (e.g. seqinfo's seqLength) makes rows beyond it an error.
+    ``last_frame`` (e.g. seqinfo's seqLength) makes rows beyond it an error. Every kept row
+    must also be one boxmot accepts (:mod:`trackbench.datasets.boxfit`: finite and
+    ``x2 > x1``, ``y2 > y1`` in float32), else the error names its line.
     """
     if score_map not in SCORE_MAPS:
         raise TrackbenchError(f"score_map {score_map!r} is not one of {', '.join(SCORE_MAPS)}")
@@ -196,7 +199,8 @@ def read_detections(
         score = np.clip(raw, 0.0, 1.0)
     elif score_map == "minmax":
         lo, hi = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 1.0)
-        score = np.ones_like(raw) if hi == lo else (raw - lo) / (hi - lo)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing range is refused below
+            score = np.ones_like(raw) if hi == lo else (raw - lo) / (hi - lo)
     else:
         score = raw
         outside = np.flatnonzero(keep & ((raw < 0) | (raw > 1)))
@@ -206,6 +210,10 @@ def read_detections(
                 f"score {raw[outside[0]]:g} is outside [0, 1]; set dataset.files.score_map to 'clip' or 'minmax' "
                 "(and dataset.files.min_score to drop weak boxes)",
             )
+    kept = np.flatnonzero(keep)
+    unfit = first_unfit(data[kept, 2:6], score[kept])
+    if unfit is not None:
+        raise rows.error(int(kept[unfit[0]]), unfit[1])
     if raw.size:
         log.info(
             "%s: %d of %d detections kept (raw score %.4g..%.4g, min_score=%s, score_map=%s)",

@@ -1,0 +1,73 @@
+"""Heartbeat and stale-run sweep: dead runs are marked FAILED with a reason, live ones never."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from trackbench.config import AppConfig, MlflowConfig, load_config
+from trackbench.errors import TrackbenchError
+from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, RunLogger, stale_age, sweep_experiment
+from trackbench.settings import to_flat_dict
+from trackbench.stale import main as gc_main
+
+
+def test_stale_age_only_for_an_old_readable_heartbeat():
+    assert stale_age({HEARTBEAT_TAG: "100.0"}, now=200.0, stale_after_s=60) == pytest.approx(100.0)
+    assert stale_age({HEARTBEAT_TAG: "100.0"}, now=150.0, stale_after_s=60) is None
+    assert stale_age({}, now=1e12, stale_after_s=60) is None  # not ours: never judged
+    assert stale_age({HEARTBEAT_TAG: "soon"}, now=1e12, stale_after_s=60) is None
+
+
+def test_stale_after_must_leave_room_for_missed_heartbeats():
+    tree = {"mlflow": {"heartbeat_s": 10.0, "stale_after_s": 20.0}}
+    with pytest.raises(TrackbenchError, match=r"mlflow.stale_after_s=20 must be at least 3 x mlflow.heartbeat_s=10"):
+        load_config(tree)
+    assert to_flat_dict(load_config({}))["mlflow.stale_after_s"] == AppConfig().mlflow.stale_after_s
+
+
+def test_heartbeat_refreshes_and_sweep_marks_only_dead_runs(tmp_path, capsys):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = MlflowConfig(tracking_uri=uri, heartbeat_s=0.2, stale_after_s=3.0)
+    client = MlflowClient(tracking_uri=uri)
+
+    def dead_run() -> str:
+        logger = RunLogger(cfg)
+        logger.start("dead", {})
+        logger._heartbeat.stop()  # its process "died": no more heartbeats, run left RUNNING
+        client.set_tag(logger.run_id, HEARTBEAT_TAG, f"{time.time() - 10:.3f}")
+        return logger.run_id
+
+    first_dead = dead_run()
+    live = RunLogger(cfg)
+    live.start("live", {})  # a later run start sweeps the experiment
+    assert client.get_run(first_dead).info.status == "FAILED"
+    beat = float(client.get_run(live.run_id).data.tags[HEARTBEAT_TAG])
+    deadline = time.monotonic() + 20
+    while float(client.get_run(live.run_id).data.tags[HEARTBEAT_TAG]) == beat:
+        assert time.monotonic() < deadline, "the heartbeat was never refreshed"
+        time.sleep(0.1)
+    dead = dead_run()
+    foreign = client.create_run(client.get_experiment_by_name("trackbench").experiment_id)  # no heartbeat tag
+
+    assert sweep_experiment(uri, "trackbench", 3.0) == [dead]
+    run = client.get_run(dead)
+    assert run.info.status == "FAILED"
+    assert "no heartbeat for" in run.data.tags[STALE_TAG] and run.data.tags["error"] == run.data.tags[STALE_TAG]
+    assert client.get_run(live.run_id).info.status == "RUNNING"
+    assert client.get_run(foreign.info.run_id).info.status == "RUNNING"
+
+    time.sleep(1.0)  # live keeps beating: a sweep with a short timeout still leaves it alone
+    assert gc_main(["--tracking-uri", uri, "--stale-after", "0.9"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "0 stale run(s) marked FAILED"
+    live.end("FINISHED")
+    assert client.get_run(live.run_id).info.status == "FINISHED"
+
+
+def test_gc_names_a_missing_experiment_in_one_line(tmp_path, capsys):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    RunLogger(MlflowConfig(tracking_uri=uri)).experiment_id()
+    assert gc_main(["--tracking-uri", uri, "--experiment", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == f"trackbench-gc: error: no experiment named 'nope' in {uri}"
