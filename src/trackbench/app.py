@@ -18,6 +18,7 @@ from trackbench.config import AppConfig, load_config
 from trackbench.errors import TrackbenchError
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import SUPPORTED_KINDS
+from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, TrialPruned, camera_reporter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def logged_params(cfg: AppConfig, workers: int) -> dict[str, Any]:
     of other tracker kinds, the other dataset source's block, and where MLflow itself lives."""
     unused = [f"tracker.{k}." for k in SUPPORTED_KINDS if k != cfg.tracker.tracker_kind]
     unused.append("dataset.files." if cfg.dataset.name == "synthetic" else "dataset.synthetic.")
-    unused.append("mlflow.")
+    unused.extend(["mlflow.", "tuning."])
     params = {k: v for k, v in to_flat_dict(cfg).items() if not k.startswith(tuple(unused))}
     params["runner.workers_resolved"] = workers
     return params
@@ -79,6 +80,7 @@ def run_experiment(
     if not cameras:
         raise TrackbenchError(f"dataset {cfg.dataset.name}: no cameras selected")
     workers = resolve_workers(cfg.runner.workers, len(cameras))
+    trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
     logger = None
     if cfg.mlflow.enabled:
         from trackbench.mlflow_log import SWEEP_TAG, RunLogger
@@ -95,17 +97,27 @@ def run_experiment(
             tags["git_commit"] = commit
         if sweep_dir:
             tags[SWEEP_TAG] = sweep_dir
+        if trial is not None:
+            tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         if sweep_dir and parent_run_id is None:
             parent_run_id = logger.sweep_parent(sweep_dir)
     try:
         if logger is not None:
             logger.start(cfg.mlflow.run_name, tags, parent_run_id)
             logger.log_batch(params=logged_params(cfg, workers))
-        result = _track_score_write(cfg, dataset, output_dir, config_yaml)
+            if trial is not None:
+                trial[1](RUN_ATTR, logger.run_id)
+        on_camera = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
+        result = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera)
         if logger is not None:
-            logger.log_batch(metrics=mlflow_metrics(result))
+            logger.log_batch(metrics=mlflow_metrics(result), tags={STATE_TAG: "complete"} if trial else {})
             logger.log_artifacts(output_dir)
             logger.end("FINISHED")
+    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
+        if logger is not None:
+            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
+            logger.end("KILLED")
+        raise
     except KeyboardInterrupt:
         if logger is not None:
             logger.end("KILLED", "interrupted (KeyboardInterrupt)")
@@ -125,14 +137,24 @@ def run_experiment(
     )
 
 
-def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str) -> dict[str, Any]:
+def _open_trial(cfg: AppConfig) -> Any:
+    if cfg.tuning.trial is None:
+        return None
+    from trackbench.tuning.report import open_report
+
+    return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
+
+
+def _track_score_write(
+    cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, on_camera: Any = None
+) -> dict[str, Any]:
     from trackbench import artifacts, plots
     from trackbench.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
-    result = run(dataset, cfg, output_dir)  # workers write tracklets/ and mot/ per camera
+    result = run(dataset, cfg, output_dir, on_camera)  # workers write tracklets/ and mot/ per camera
     timing = {
         "tracking_s": sum(o.tracking_seconds for o in result.cameras),
         "scoring_s": sum(o.scoring_seconds for o in result.cameras),

@@ -73,6 +73,16 @@ class ObjectiveConfig:
 
 
 @dataclass(frozen=True)
+class TuningConfig:
+    """Which Optuna trial this job is (set by the trackbench_optuna sweeper; empty otherwise).
+    The job reports its running objective to that trial, which the study's pruner may stop."""
+
+    storage: str | None = None  # SQLAlchemy URL of the study's storage
+    study_name: str | None = None
+    trial: int | None = None  # the trial's number in the study
+
+
+@dataclass(frozen=True)
 class AppConfig:
     tracker: TrackingConfig = field(default_factory=TrackingConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
@@ -80,6 +90,7 @@ class AppConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
 
 
 def load_config(tree: Any) -> AppConfig:
@@ -99,6 +110,8 @@ def load_config(tree: Any) -> AppConfig:
             f"eval.frames={cfg.eval.frames} scores coasted frames, which tracker.backend=cpp does not give "
             "(only the frames boxmot reports); use eval.frames=detected or tracker.backend=python"
         )
+    if cfg.tuning.trial is not None and not (cfg.tuning.storage and cfg.tuning.study_name):
+        raise TrackbenchError("tuning.trial is set but tuning.storage or tuning.study_name is not")
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
     return cfg
