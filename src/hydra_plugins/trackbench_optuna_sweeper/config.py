@@ -51,7 +51,7 @@ _PRUNERS = {
                            "reduction_factor": 4, "min_early_stopping_rate": 0, "bootstrap_count": 0},
     "hyperband": {"_target_": "optuna.pruners.HyperbandPruner", "min_resource": 1, "max_resource": "auto",
                   "reduction_factor": 3, "bootstrap_count": 0},
-    "nop": None,
+    "nop": {"_target_": "optuna.pruners.NopPruner"},
 }  # fmt: skip
 
 _store = ConfigStore.instance()

@@ -63,6 +63,9 @@ class TrackbenchOptunaSweeper(Sweeper):
         from trackbench.tuning.study import Study, StudySpec
 
         assert self.config is not None
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")  # as Hydra's basic sweeper records it
         lines = [f"{k}={v}" for k, v in (self.s.params or {}).items()] + list(arguments)
         space, fixed = ov.parse(lines)
         if not space:

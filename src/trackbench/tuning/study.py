@@ -29,17 +29,8 @@ log = logging.getLogger(__name__)
 # Optuna logs through its own stderr handler by default; send its records to ours instead.
 optuna.logging.disable_default_handler()
 optuna.logging.enable_propagation()
-# We keep heartbeats ourselves around ask/tell (Optuna's own are tied to Study.optimize), and
-# fail_stale_trials has been "experimental" since Optuna 2.9: both warnings are noise here.
-warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used", category=UserWarning)
-warnings.filterwarnings(
-    "ignore",
-    message=".*(fail_stale_trials|heartbeat_interval|grace_period|heartbeat_stale)",
-    category=optuna.exceptions.ExperimentalWarning,
-)
 
 PRUNER_ATTR = "trackbench.pruner"  # study user attr: the pruner spec every job builds
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 @dataclass(frozen=True)
@@ -60,6 +51,17 @@ class TrialRecord:
     value: float | None
     params: dict[str, Any]
     user_attrs: dict[str, Any]
+    intermediate: dict[int, float]  # step -> reported objective so far
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """We keep heartbeats ourselves around ask/tell (Optuna's own are tied to Study.optimize),
+    and the heartbeat API has been "experimental" since Optuna 2.9: both warnings are noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed", category=UserWarning)
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        yield
 
 
 def build(spec: Mapping[str, Any] | None, module: str) -> Any:
@@ -94,13 +96,15 @@ def _storage(url: str, **heartbeat: Any) -> optuna.storages.RDBStorage:
     # SQLite lets one writer in at a time; wait for the lock instead of failing after 5 s.
     engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else None
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine, **heartbeat)
+        with _quiet():
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine, **heartbeat)
     except Exception as exc:  # sqlalchemy's errors for bad URLs, missing drivers, refused connections
         raise TrackbenchError(f"hydra.sweeper.storage={url!r}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
 
 
 def _record(t: FrozenTrial) -> TrialRecord:
-    return TrialRecord(t.number, t.state.name, t.value if t.values else None, dict(t.params), dict(t.user_attrs))
+    value = t.value if t.values else None
+    return TrialRecord(t.number, t.state.name, value, dict(t.params), dict(t.user_attrs), dict(t.intermediate_values))
 
 
 class Study:
@@ -142,13 +146,15 @@ class Study:
         return [_record(t) for t in self._study.get_trials(deepcopy=False)]
 
     def fail_stale(self) -> None:
-        optuna.storages.fail_stale_trials(self._study)
+        with _quiet():
+            optuna.storages.fail_stale_trials(self._study)
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         self._study.enqueue_trial(dict(params))
 
     def ask(self, space: Mapping[str, Param]) -> tuple[int, dict[str, Any]]:
-        trial = self._study.ask({name: distribution(p) for name, p in space.items()})
+        with _quiet():
+            trial = self._study.ask({name: distribution(p) for name, p in space.items()})
         with self._lock:
             self._running[trial.number] = trial._trial_id
         self._storage.record_heartbeat(trial._trial_id)
