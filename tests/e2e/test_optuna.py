@@ -14,7 +14,7 @@ import yaml
 
 from trackbench.mlflow_log import ROLE_TAG
 from trackbench.tracking.kinds import SUPPORTED_KINDS
-from trackbench.tuning.report import RUN_ATTR, STATE_TAG, TRIAL_TAG
+from trackbench.tuning.report import PROCESS_ATTR, RUN_ATTR, STATE_TAG, TRIAL_TAG
 from trackbench.tuning.study import load_trials
 
 from .conftest import local_client, local_runs, trackbench_command
@@ -159,3 +159,33 @@ def test_pruned_trials_are_tagged_not_failed(cli, tmp_path):
         + " searched another space (tracker.ocsort.max_obs differs); use another hydra.sweeper.study_name"
     ]  # fmt: skip
     assert len(load_trials(storage(tmp_path), "ocsort")) == 2
+
+
+def test_a_job_process_that_dies_fails_its_trial_and_the_sweep_goes_on(tmp_path):
+    proc = subprocess.Popen(
+        [*trackbench_command(), "hparams_search=sort_optuna", "hydra.sweeper.n_trials=4", "hydra/sweeper/pruner=nop",
+         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *SMALL, "hydra.sweep.dir=sw"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    victim = None
+    while victim is None or PROCESS_ATTR not in victim.user_attrs:
+        assert proc.poll() is None, "the sweep ended before a job could be killed"
+        assert time.monotonic() < deadline, "no trial started"
+        victim = _running_trial(storage(tmp_path), "sort", 0)
+        time.sleep(0.05)
+    os.kill(int(victim.user_attrs[PROCESS_ATTR].rsplit(":", 1)[1]), signal.SIGKILL)  # a joblib worker
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr
+
+    trials = {t.number: t for t in load_trials(storage(tmp_path), "sort")}
+    assert sorted(trials) == [0, 1, 2, 3] and trials[victim.number].state == "FAIL"
+    assert trials[3].state == "COMPLETE", "the sweep went on after the dead job"
+    runs = local_runs(tmp_path)
+    jobs = jobs_of(runs)
+    assert jobs[victim.number].info.status == "FAILED"
+    for number, t in trials.items():
+        if number in jobs:
+            assert jobs[number].info.status == {"FAIL": "FAILED", "COMPLETE": "FINISHED"}[t.state]
+    (parent,) = [r for r in runs if r.data.tags.get(ROLE_TAG) == "sweep"]
+    assert parent.info.status == "FINISHED"

@@ -9,6 +9,8 @@ the final objective, so the last step equals it).
 from __future__ import annotations
 
 import math
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,7 @@ STATE_TAG = "trackbench.trial_state"  # MLflow tag on a trial's run: complete | 
 TRIAL_TAG = "trackbench.trial"  # the trial's number
 STUDY_TAG = "trackbench.study"
 RUN_ATTR = "trackbench.mlflow_run_id"  # Optuna user attr of a trial: its job's MLflow run
+PROCESS_ATTR = "trackbench.process"  # ... and "<host>:<pid>" of the job process running it
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Call
     from trackbench.tuning.study import TrialReporter
 
     reporter = TrialReporter(storage, study_name, trial)
+    reporter.set_attr(PROCESS_ATTR, f"{socket.gethostname()}:{os.getpid()}")
     return reporter.report, reporter.set_attr
 
 
