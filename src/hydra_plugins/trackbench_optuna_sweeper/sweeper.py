@@ -93,7 +93,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else (os.cpu_count() or 1)
         hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}"]
         with study.heartbeats():
-            while (todo := int(self.s.n_trials) - len(study.trials())) > 0:
+            while (todo := int(self.s.n_trials) - _started(study)) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
                 jobs = [
                     [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values(), *hidden,
@@ -261,6 +261,11 @@ class TrackbenchOptunaSweeper(Sweeper):
         logger.log_file(sweep_dir / RESULTS_FILE, "best")
         if with_best:
             logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
+
+
+def _started(study: Any) -> int:
+    """Trials asked so far (enqueued ones still waiting are not started)."""
+    return sum(t.state != "WAITING" for t in study.trials())
 
 
 def _plain(node: Any) -> Any:
