@@ -98,6 +98,8 @@ def test_a_killed_sweep_resumes_and_the_best_config_replays_its_objective(cli, t
     best = max((t for t in trials if t.state == "COMPLETE"), key=lambda t: t.value)
     assert (results["best_trial"], results["best_value"]) == (best.number, best.value)
     assert parents["second"].data.tags["trackbench.best_value"] == repr(best.value)
+    on_bound = ", ".join(f"{k}={side}" for k, side in results["best_on_bound"].items())
+    assert parents["second"].data.tags.get("trackbench.best_on_bound", "") == on_bound
     artifacts = local_client(tmp_path).list_artifacts(parents["second"].info.run_id, "best")
     assert {a.path for a in artifacts} == {"best/optimization_results.yaml", "best/experiment"}
     cli("--config-dir", "second", "experiment=best", "hydra.run.dir=replay", "mlflow.enabled=false")
