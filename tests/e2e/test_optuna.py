@@ -118,8 +118,10 @@ def test_two_joblib_workers_share_one_study(cli, tmp_path):
         run = jobs[t.number]
         assert {k: run.data.params[k] for k in t.params} == {k: str(v) for k, v in t.params.items()}
         assert run.data.metrics["idf1"] == t.value
-    a, b = jobs[0].info, jobs[1].info
-    assert a.start_time < b.end_time and b.start_time < a.end_time, "the first two trials ran side by side"
+    # Trials 0 and 1 were in flight in the study together (launched as one batch of two jobs);
+    # whether loky's workers overlap in time depends on the machine's load, so that is not asserted.
+    assert trials[1].started < trials[0].finished and trials[0].started < trials[1].finished
+    assert all(PROCESS_ATTR in t.user_attrs for t in trials)
 
 
 @pytest.mark.parametrize("kind", SUPPORTED_KINDS)

@@ -52,6 +52,8 @@ class TrialRecord:
     params: dict[str, Any]
     user_attrs: dict[str, Any]
     intermediate: dict[int, float]  # step -> reported objective so far
+    started: float | None  # POSIX timestamps
+    finished: float | None
 
 
 @contextlib.contextmanager
@@ -104,7 +106,17 @@ def _storage(url: str, **heartbeat: Any) -> optuna.storages.RDBStorage:
 
 def _record(t: FrozenTrial) -> TrialRecord:
     value = t.value if t.values else None
-    return TrialRecord(t.number, t.state.name, value, dict(t.params), dict(t.user_attrs), dict(t.intermediate_values))
+    started, finished = (d.timestamp() if d else None for d in (t.datetime_start, t.datetime_complete))
+    return TrialRecord(
+        t.number,
+        t.state.name,
+        value,
+        dict(t.params),
+        dict(t.user_attrs),
+        dict(t.intermediate_values),
+        started,
+        finished,
+    )
 
 
 class Study:
