@@ -18,6 +18,7 @@ from trackbench.config import AppConfig, load_config
 from trackbench.errors import TrackbenchError
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
+from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, TrialPruned, camera_reporter
 
 log = logging.getLogger(__name__)
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
@@ -72,7 +73,7 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     runs, and another kind's options differ by being absent."""
     own = f"tracker.{cfg.tracker.tracker_kind}."
     unused = [f"tracker.{k}." for k in SUPPORTED_KINDS]
-    unused += ["dataset.synthetic.", "dataset.splits.", "mlflow.", "runner.progress", "runner.start_method"]
+    unused += ["dataset.synthetic.", "dataset.splits.", "mlflow.", "tuning.", "runner.progress", "runner.start_method"]
     if cfg.dataset.name == "synthetic":
         unused.append("dataset.files.")
     flat = to_flat_dict(cfg)
@@ -118,6 +119,7 @@ def run_experiment(
 
         check_results(cfg.tracker.results_dir, cameras)
     workers = resolve_workers(cfg.runner.workers, len(cameras))
+    trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
     logger = None
     if cfg.mlflow.enabled:
         from trackbench.mlflow_log import SWEEP_TAG, RunLogger
@@ -135,6 +137,8 @@ def run_experiment(
             tags["git_commit"] = commit
         if sweep_dir:
             tags[SWEEP_TAG] = sweep_dir
+        if trial is not None:
+            tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         if sweep_dir and parent_run_id is None:
             parent_run_id = logger.sweep_parent(sweep_dir)
     try:
@@ -144,11 +148,23 @@ def run_experiment(
             from trackbench.mlflow_log import describe
 
             describe(logger, run_note(cfg, sweep_dir), dataset_record(cfg))
-        result = _track_score_write(cfg, dataset, output_dir, config_yaml)
+            if trial is not None:
+                trial[1](RUN_ATTR, logger.run_id)
+        on_camera = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
+        result = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera)
         if logger is not None:
-            logger.log_batch(metrics=mlflow_metrics(result), steps=mlflow_step_metrics(result))
+            logger.log_batch(
+                metrics=mlflow_metrics(result),
+                steps=mlflow_step_metrics(result),
+                tags={STATE_TAG: "complete"} if trial else {},
+            )
             logger.log_artifacts(output_dir)
             logger.end("FINISHED")
+    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
+        if logger is not None:
+            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
+            logger.end("KILLED")
+        raise
     except KeyboardInterrupt:
         if logger is not None:
             logger.end("KILLED", "interrupted (KeyboardInterrupt)")
@@ -183,14 +199,24 @@ def run_experiment(
     )
 
 
-def _track_score_write(cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str) -> dict[str, Any]:
+def _open_trial(cfg: AppConfig) -> Any:
+    if cfg.tuning.trial is None:
+        return None
+    from trackbench.tuning.report import open_report
+
+    return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
+
+
+def _track_score_write(
+    cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, on_camera: Any = None
+) -> dict[str, Any]:
     from trackbench import artifacts, plots
     from trackbench.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
-    result = run(dataset, cfg, output_dir)  # workers write tracklets/ and mot/ per camera
+    result = run(dataset, cfg, output_dir, on_camera)  # workers write tracklets/ and mot/ per camera
     frames = sum(o.n_frames for o in result.cameras)
     # Summed over cameras (CPU time spent, whichever worker did it) vs wall clock of the runner:
     # with several workers the sums exceed the wall time.

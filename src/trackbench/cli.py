@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -17,11 +19,12 @@ log = logging.getLogger("trackbench")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="config")
-def _app(cfg: DictConfig) -> float:
+def _app(cfg: DictConfig) -> Any:
     from trackbench.app import run_experiment
     from trackbench.naming import run_name
     from trackbench.summary import format_summary
     from trackbench.sweep import parent_run_id, swept_keys_of
+    from trackbench.tuning.report import PrunedTrial, TrialPruned
 
     hc = HydraConfig.get()
     output_dir = Path(hc.runtime.output_dir)
@@ -45,6 +48,9 @@ def _app(cfg: DictConfig) -> float:
             default_run_name=name,
             overridden=[o.partition("=")[0] for o in overrides],
         )
+    except TrialPruned as exc:  # the sweeper tells Optuna; not an error
+        log.info("%s", exc)
+        return PrunedTrial(exc.step, exc.value)
     except TrackbenchError as exc:
         print(f"trackbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -62,8 +68,23 @@ def _app(cfg: DictConfig) -> float:
     return result.objective
 
 
+def _expose_sweeper_plugin() -> None:
+    """Editable installs (PEP 660) map our packages through an import hook that ``pkgutil``
+    cannot walk, so Hydra's plugin scan would miss the sweeper in the ``hydra_plugins``
+    namespace; add its real folder to the namespace path. A no-op for wheel installs."""
+    import hydra_plugins
+
+    spec = importlib.util.find_spec("hydra_plugins.trackbench_optuna_sweeper")
+    if spec is None or spec.origin is None:
+        return
+    folder = str(Path(spec.origin).parent.parent)
+    if folder not in list(hydra_plugins.__path__):
+        hydra_plugins.__path__.append(folder)
+
+
 def main() -> None:
     logging.captureWarnings(True)
+    _expose_sweeper_plugin()
     try:
         _app()
     except KeyboardInterrupt:  # the run (if one started) is already marked KILLED

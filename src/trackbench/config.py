@@ -109,6 +109,16 @@ class ObjectiveConfig:
 
 
 @dataclass(frozen=True)
+class TuningConfig:
+    """Which Optuna trial this job is (set by the trackbench_optuna sweeper; empty otherwise).
+    The job reports its running objective to that trial, which the study's pruner may stop."""
+
+    storage: str | None = None  # SQLAlchemy URL of the study's storage
+    study_name: str | None = None
+    trial: int | None = None  # the trial's number in the study
+
+
+@dataclass(frozen=True)
 class AppConfig:
     tracker: TrackingConfig = field(default_factory=TrackingConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
@@ -116,6 +126,7 @@ class AppConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
 
 
 def load_config(tree: Any) -> AppConfig:
@@ -154,6 +165,8 @@ def load_config(tree: Any) -> AppConfig:
             f"mlflow.stale_after_s={cfg.mlflow.stale_after_s:g} must be at least 3 x mlflow.heartbeat_s="
             f"{cfg.mlflow.heartbeat_s:g}, or a live run could be taken for a dead one"
         )
+    if cfg.tuning.trial is not None and not (cfg.tuning.storage and cfg.tuning.study_name):
+        raise TrackbenchError("tuning.trial is set but tuning.storage or tuning.study_name is not")
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
     validate_splits(cfg.dataset)

@@ -199,6 +199,10 @@ class RunLogger:
         assert self.run_id is not None
         self._call(lambda: self.client.log_artifacts(self.run_id, str(folder)), "artifacts")
 
+    def log_file(self, path: Path, artifact_path: str | None = None) -> None:
+        assert self.run_id is not None
+        _retry(lambda: self.client.log_artifact(self.run_id, str(path), artifact_path), "artifact")
+
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self.run_id is None:
             return
@@ -290,6 +294,22 @@ def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: f
             raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
         ids = [found.experiment_id]
     return sweep_stale_runs(client, ids, stale_after_s) if ids else []
+
+
+def fail_abandoned(cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None) -> None:
+    """Mark a run whose process died FAILED, if it is still RUNNING, and its sweep parent too
+    (the sweep that ran it died with it) unless that parent is ``spare_parent``."""
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    run = _retry(lambda: client.get_run(run_id), "get run")
+    ids = [run_id]
+    parent = run.data.tags.get(PARENT_TAG)
+    if parent and parent != spare_parent:
+        ids.append(parent)
+    for rid in ids:
+        if _retry(lambda r=rid: client.get_run(r), "get run").info.status != "RUNNING":
+            continue
+        _retry(lambda r=rid: client.set_tag(r, "error", error[:5000]), "tag")
+        _retry(lambda r=rid: client.set_terminated(r, "FAILED"), "terminate")
 
 
 def _param_value(value: Any) -> str:

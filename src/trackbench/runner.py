@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,9 +161,13 @@ def resolve_workers(requested: int | None, n_cameras: int) -> int:
     return max(1, min(requested or available, n_cameras))
 
 
-def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> RunResult:
+def run(
+    dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None, on_camera: Callable | None = None
+) -> RunResult:
     """Track and score every camera of ``dataset``; results in camera order. With
-    ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there."""
+    ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there.
+    ``on_camera(outcome)`` is called as each camera finishes, in camera order; if it raises,
+    the run stops (cameras not started yet are cancelled) and the exception propagates."""
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
         import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
@@ -176,7 +181,7 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
         if workers == 1:
-            outcomes = [run_camera(job, progress.update) for job in jobs]
+            outcomes = list(_notify((run_camera(job, progress.update) for job in jobs), on_camera))
         else:
             ctx = _worker_context(cfg.runner.start_method)
             with contextlib.ExitStack() as stack:
@@ -185,8 +190,9 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
                 pool = stack.enter_context(
                     ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,))
                 )
+                stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
-                outcomes = list(pool.map(run_camera, jobs))
+                outcomes = list(_notify(pool.map(run_camera, jobs), on_camera))
                 if listener is not None:
                     queue.put(None)
                     listener.join()
@@ -197,6 +203,22 @@ def run(dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None) -> Run
         )
     scores = summarize({o.camera_id: o.scores for o in outcomes})
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
+
+
+def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> Iterator[CameraOutcome]:
+    for outcome in outcomes:
+        if on_camera is not None:
+            on_camera(outcome)
+        yield outcome
+
+
+def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
+    def on_exit(exc_type: type | None, *rest: object) -> bool:
+        if exc_type is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return False  # never swallow the exception
+
+    return on_exit
 
 
 class _Progress:

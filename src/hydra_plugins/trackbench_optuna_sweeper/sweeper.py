@@ -1,0 +1,283 @@
+"""The Sweeper: asks Optuna for trials, launches them with any Hydra launcher, tells outcomes.
+
+A batch of ``n_jobs`` trials is launched at once (joblib on one machine, Ray on many); every job
+opens its trial from the shared storage (``tuning.*`` keys) to report its running objective.
+While jobs run, this process beats each trial's heartbeat: a trial whose beats stop (its sweep
+was killed) is failed by the next session, its MLflow run marked FAILED.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.plugins import Plugins
+from hydra.core.utils import JobStatus
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
+from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
+
+log = logging.getLogger(__name__)
+BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
+RESULTS_FILE = "optimization_results.yaml"
+SPACE_ATTR = "trackbench.search_space"
+_DROPPED = ("hydra", "mlflow", "tuning")  # not part of what a trial computes
+
+
+class TrackbenchOptunaSweeper(Sweeper):
+    def __init__(self, **settings: Any) -> None:
+        self.s = OmegaConf.create(settings)
+        self.config: DictConfig | None = None
+        self.launcher: Any = None
+        self.job_idx = 0
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
+
+    # -- the sweep -------------------------------------------------------------------------
+
+    def sweep(self, arguments: list[str]) -> None:
+        from trackbench.errors import TrackbenchError
+
+        try:
+            self._sweep(arguments)
+        except TrackbenchError as exc:  # one line, as the CLI reports a job's errors
+            print(f"trackbench: error: {exc}", file=sys.stderr)
+            sys.exit(2)
+
+    def _sweep(self, arguments: list[str]) -> None:
+        from trackbench.config import load_config
+        from trackbench.tuning.study import Study, StudySpec
+
+        assert self.config is not None
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")  # as Hydra's basic sweeper records it
+        lines = [f"{k}={v}" for k, v in (self.s.params or {}).items()] + list(arguments)
+        space, fixed = ov.parse(lines)
+        if not space:
+            raise _error("hydra.sweeper.params has no interval/range/choice to search")
+        app = OmegaConf.masked_copy(self.config, [k for k in self.config if k != "hydra"])
+        self.app_cfg = load_config(OmegaConf.to_container(app, resolve=True))
+        spec = StudySpec(
+            storage=self._storage(),
+            name=str(self.s.study_name),
+            direction=str(self.s.direction),
+            sampler=_plain(self.s.sampler),
+            pruner=_plain(self.s.pruner),
+            heartbeat_interval=int(self.s.heartbeat_interval),
+            grace_period=int(self.s.grace_period),
+        )
+        study = Study(spec, on_stale=self._abandoned)
+        self._check_space(study, spec, space)
+        study.fail_stale()
+        existing = study.trials()
+        if existing:
+            log.info("resuming study %r (%s): %d of %d trials exist", spec.name, _safe(spec.storage), len(existing),
+                     self.s.n_trials)  # fmt: skip
+        elif self.s.enqueue_defaults:
+            study.enqueue(self._defaults(space))
+        n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else (os.cpu_count() or 1)
+        hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}"]
+        with study.heartbeats():
+            while (todo := int(self.s.n_trials) - _started(study)) > 0:
+                batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
+                jobs = [
+                    [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values(), *hidden,
+                     f"tuning.trial={number}"]
+                    for number, params in batch
+                ]  # fmt: skip
+                self._launch(study, [n for n, _ in batch], jobs)
+                study.fail_stale()
+            self._wait_for_others(study)
+        self._results(study, space, fixed, spec)
+
+    def _launch(self, study: Any, numbers: list[int], jobs: list[list[str]]) -> None:
+        self.job_idx = max(self.job_idx, numbers[0])
+        try:
+            returns = self.launcher.launch(jobs, initial_job_idx=self.job_idx)
+        except Exception as exc:  # a job process died (joblib: TerminatedWorkerError): fail the batch, go on
+            log.warning("trials %s failed: %s: %s", numbers, type(exc).__name__, exc)
+            for number in numbers:
+                self._fail(study, number, f"{type(exc).__name__}: {exc}")
+            self.job_idx += len(jobs)
+            return
+        except BaseException:  # Ctrl-C, or a job's bad config (exit 2): fail the batch and stop
+            for number in numbers:
+                self._fail(study, number, "the sweep was interrupted")
+            raise
+        self.job_idx += len(jobs)
+        from trackbench.tuning.report import PrunedTrial
+
+        for number, ret in zip(numbers, returns, strict=True):
+            if ret.status != JobStatus.COMPLETED:
+                log.warning("trial %d failed: %r", number, ret._return_value)
+                self._fail(study, number, f"job failed: {ret._return_value!r}")
+            elif isinstance(ret.return_value, PrunedTrial):
+                study.tell(number, "PRUNED")
+                log.info("trial %d pruned at step %d", number, ret.return_value.step)
+            else:
+                value = float(ret.return_value)
+                if math.isnan(value):
+                    self._fail(study, number, "objective is NaN")
+                else:
+                    study.tell(number, "COMPLETE", value)
+                    best = study.best()
+                    log.info("trial %d: %g (best %g, trial %d)", number, value, best.value, best.number)
+
+    def _fail(self, study: Any, number: int, error: str) -> None:
+        record = study.tell(number, "FAIL")
+        if record.state == "FAIL":
+            self._fail_run(record, error, spare_parent=True)
+
+    def _abandoned(self, record: Any) -> None:
+        """A trial whose sweep stopped beating: its process (and sweep) died."""
+        log.warning("trial %d had no heartbeat for %ds: marked failed", record.number, self.s.grace_period)
+        self._fail_run(record, f"trial {record.number}: its sweep process died (no heartbeat)", spare_parent=False)
+
+    def _fail_run(self, record: Any, error: str, *, spare_parent: bool) -> None:
+        from trackbench.tuning.report import RUN_ATTR
+
+        run_id = record.user_attrs.get(RUN_ATTR)
+        if run_id and self.app_cfg.mlflow.enabled:
+            from trackbench.mlflow_log import fail_abandoned
+            from trackbench.sweep import parent_run_id
+
+            spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
+            fail_abandoned(self.app_cfg.mlflow, run_id, error, spare_parent=spare)
+
+    def _wait_for_others(self, study: Any) -> None:
+        """Trials still running belong to another live sweep on this study, or to a dead one
+        not yet past its grace period: wait until they finish or go stale."""
+        while running := [t.number for t in study.trials() if t.state == "RUNNING"]:
+            log.info("waiting for running trials %s (other sweeps, or stale after %ds)", running, self.s.grace_period)
+            time.sleep(self.s.heartbeat_interval)
+            study.fail_stale()
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def _storage(self) -> str:
+        from trackbench.tuning.location import absolute_storage, default_storage
+
+        if self.s.storage:
+            return absolute_storage(str(self.s.storage), Path.cwd())
+        return default_storage(self.app_cfg.mlflow.tracking_uri, Path.cwd())
+
+    def _defaults(self, space: dict[str, Any]) -> dict[str, Any]:
+        """The configured value of each searched key (trial 0), where it lies in the space."""
+        from trackbench.tuning.space import contains
+
+        choices = self.config.hydra.runtime.choices
+        out = {}
+        for key in space:
+            name = ov.bare_key(key)
+            value = choices.get(name) if name in choices else OmegaConf.select(self.config, name, default=None)
+            if value is not None and contains(space[key], value):
+                out[key] = value
+            else:
+                log.warning("default %s=%r is outside the searched space: trial 0 samples it", name, value)
+        return out
+
+    def _check_space(self, study: Any, spec: Any, space: dict[str, Any]) -> None:
+        text = {k: repr(v) for k, v in sorted(space.items())}
+        stored = study.user_attr(SPACE_ATTR)
+        if stored is not None and stored != text:
+            raise _error(
+                f"study {spec.name!r} in {_safe(spec.storage)} searched another space "
+                f"({sorted(set(stored.items()) ^ set(text.items()))[0][0]} differs); "
+                "use another hydra.sweeper.study_name"
+            )
+        study.set_user_attr(SPACE_ATTR, text)
+
+    # -- outputs -----------------------------------------------------------------------------
+
+    def _results(self, study: Any, space: dict[str, Any], fixed: dict[str, str], spec: Any) -> None:
+        from trackbench.tuning.space import on_bound
+
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        trials = study.trials()
+        states = {s: sum(t.state == s for t in trials) for s in sorted({t.state for t in trials})}
+        best = study.best()
+        results: dict[str, Any] = {"name": "optuna", "study_name": spec.name, "storage": _safe(spec.storage),
+                                   "direction": spec.direction, "n_trials": len(trials), "states": states}  # fmt: skip
+        tags = {"trackbench.study": spec.name, "trackbench.trial_states": str(states)}
+        if best is None:
+            log.warning("study %r has no completed trial: no best config", spec.name)
+        else:
+            bounds = on_bound(space, best.params)
+            for key, side in bounds.items():
+                log.warning("best %s=%r lies on the %s bound of its range: widen the range", key,
+                            best.params[key], side)  # fmt: skip
+            results.update(best_trial=best.number, best_value=best.value, best_params=best.params,
+                           best_on_bound=bounds)  # fmt: skip
+            self._write_best(sweep_dir, best, fixed)
+            tags.update({"trackbench.best_trial": str(best.number), "trackbench.best_value": repr(best.value)})
+            if bounds:
+                tags["trackbench.best_on_bound"] = ", ".join(f"{k}={v}" for k, v in bounds.items())
+            log.info("best trial %d: %g with %s", best.number, best.value, best.params)
+        OmegaConf.save(OmegaConf.create(results), sweep_dir / RESULTS_FILE)
+        self._log_parent(sweep_dir, tags, with_best=best is not None)
+
+    def _write_best(self, sweep_dir: Path, best: Any, fixed: dict[str, str]) -> None:
+        job = [*(f"{k}={ov.value_text(v)}" for k, v in best.params.items()), *fixed.values()]
+        composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
+        keep = [k for k in composed if k not in _DROPPED]
+        tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
+        header = (
+            "# @package _global_\n"
+            f"# Best trial {best.number} of Optuna study {self.s.study_name!r}: objective {best.value!r}.\n"
+            f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} experiment=best\n"
+        )
+        path = sweep_dir / BEST_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + OmegaConf.to_yaml(OmegaConf.create(tree)))
+
+    def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
+        if not self.app_cfg.mlflow.enabled:
+            return
+        from trackbench.mlflow_log import RunLogger
+        from trackbench.sweep import parent_run_id
+
+        run_id = parent_run_id(str(sweep_dir))
+        if run_id is None:
+            return
+        logger = RunLogger(self.app_cfg.mlflow)
+        logger.run_id = run_id
+        logger.log_batch(tags=tags)
+        logger.log_file(sweep_dir / RESULTS_FILE, "best")
+        if with_best:
+            logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
+
+
+def _started(study: Any) -> int:
+    """Trials asked so far (enqueued ones still waiting are not started)."""
+    return sum(t.state != "WAITING" for t in study.trials())
+
+
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def _safe(url: str) -> str:
+    """A storage URL without its password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _error(message: str) -> Exception:
+    from trackbench.errors import TrackbenchError
+
+    return TrackbenchError(message)

@@ -1,0 +1,80 @@
+"""The job's side of a trial: report the objective as cameras finish, stop when pruned.
+
+Kept free of Optuna (``study.py`` is imported only when a job is a trial). The hook the runner
+calls is :class:`CameraReporter`; the step is the number of cameras finished so far, minus one,
+in camera order, and the value the objective pooled over those cameras (the same pooling as
+the final objective, so the last step equals it).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+STATE_TAG = "trackbench.trial_state"  # MLflow tag on a trial's run: complete | pruned
+TRIAL_TAG = "trackbench.trial"  # the trial's number
+STUDY_TAG = "trackbench.study"
+RUN_ATTR = "trackbench.mlflow_run_id"  # Optuna user attr of a trial: its job's MLflow run
+PROCESS_ATTR = "trackbench.process"  # ... and "<host>:<pid>" of the job process running it
+
+
+@dataclass(frozen=True)
+class PrunedTrial:
+    """What a pruned job returns to the sweeper instead of its objective."""
+
+    step: int
+    value: float
+
+
+class TrialPruned(Exception):
+    """Raised inside a job when the study's pruner stops its trial."""
+
+    def __init__(self, step: int, value: float) -> None:
+        super().__init__(f"trial pruned at step {step} (objective so far {value:.6g})")
+        self.step = step
+        self.value = value
+
+
+Report = Callable[[int, float], bool]  # (step, value) -> should the trial stop?
+
+
+def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Callable[[str, Any], None]]:
+    """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial."""
+    from trackbench.tuning.study import TrialReporter
+
+    reporter = TrialReporter(storage, study_name, trial)
+    reporter.set_attr(PROCESS_ATTR, f"{socket.gethostname()}:{os.getpid()}")
+    return reporter.report, reporter.set_attr
+
+
+def camera_reporter(report: Report, metric: str, direction: str) -> CameraReporter:
+    """The runner's ``on_camera`` hook for a trial, pooling as the final objective is pooled."""
+    from trackbench.scoring import summarize
+
+    return CameraReporter(report, lambda scores: summarize(scores).overall, metric, direction)
+
+
+class CameraReporter:
+    """Called with each finished camera's outcome (in camera order); raises
+    :class:`TrialPruned` when the pruner stops the trial."""
+
+    def __init__(
+        self, report: Report, pool: Callable[[dict[str, Any]], dict[str, float]], metric: str, direction: str
+    ) -> None:
+        self._report = report
+        self._pool = pool  # per-camera scores -> pooled overall metrics
+        self._metric = metric
+        self._worst = -math.inf if direction == "maximize" else math.inf
+        self._scores: dict[str, Any] = {}
+
+    def __call__(self, outcome: Any) -> None:
+        self._scores[outcome.camera_id] = outcome.scores
+        value = self._pool(self._scores).get(self._metric, math.nan)
+        value = self._worst if math.isnan(value) else float(value)
+        step = len(self._scores) - 1
+        if self._report(step, value):
+            raise TrialPruned(step, value)

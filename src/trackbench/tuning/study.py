@@ -1,0 +1,242 @@
+"""The only module that imports Optuna: a study in RDB storage, driven by ask and tell.
+
+The sweeper (``hydra_plugins.trackbench_optuna_sweeper``) opens a :class:`Study`, asks for
+trials, keeps their heartbeats while jobs run and tells the outcome; a job opens its own trial
+with :class:`TrialReporter` to report its running objective and ask the pruner whether to stop.
+Optuna does all sampling, storage and pruning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from trackbench.errors import TrackbenchError
+from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam, Param
+
+log = logging.getLogger(__name__)
+
+# Optuna logs through its own stderr handler by default; send its records to ours instead.
+optuna.logging.disable_default_handler()
+optuna.logging.enable_propagation()
+
+PRUNER_ATTR = "trackbench.pruner"  # study user attr: the pruner spec every job builds
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    storage: str  # SQLAlchemy URL
+    name: str
+    direction: str  # maximize | minimize
+    sampler: Mapping[str, Any] | None  # {"_target_": "optuna.samplers.TPESampler", "seed": 1}
+    pruner: Mapping[str, Any] | None  # {"_target_": "optuna.pruners.MedianPruner", ...}; None: no pruning
+    heartbeat_interval: int = 10  # seconds between heartbeats of a running trial
+    grace_period: int = 60  # a running trial without a heartbeat this long is failed
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    number: int
+    state: str  # COMPLETE | PRUNED | FAIL | RUNNING | WAITING
+    value: float | None
+    params: dict[str, Any]
+    user_attrs: dict[str, Any]
+    intermediate: dict[int, float]  # step -> reported objective so far
+    started: float | None  # POSIX timestamps
+    finished: float | None
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """We keep heartbeats ourselves around ask/tell (Optuna's own are tied to Study.optimize),
+    and the heartbeat API has been "experimental" since Optuna 2.9: both warnings are noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed", category=UserWarning)
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def build(spec: Mapping[str, Any] | None, module: str) -> Any:
+    """An Optuna sampler or pruner from ``{"_target_": "optuna.<module>.<Class>", **kwargs}``
+    (nested specs allowed, e.g. PatientPruner's wrapped pruner). Only Optuna's own classes."""
+    if spec is None:
+        return None
+    kwargs = {k: v for k, v in spec.items() if k != "_target_"}
+    target = str(spec.get("_target_", ""))
+    prefix = f"optuna.{module}."
+    cls = getattr(getattr(optuna, module), target[len(prefix) :], None) if target.startswith(prefix) else None
+    if cls is None:
+        raise TrackbenchError(f"hydra.sweeper.{module[:-1]}._target_={target!r} is not a class of {prefix[:-1]}")
+    nested = {k: build(v, module) if isinstance(v, Mapping) and "_target_" in v else v for k, v in kwargs.items()}
+    try:
+        return cls(**nested)
+    except (TypeError, ValueError) as exc:
+        raise TrackbenchError(f"hydra.sweeper.{module[:-1]}: {target}: {exc}") from None
+
+
+def distribution(param: Param) -> BaseDistribution:
+    if isinstance(param, FloatParam):
+        return FloatDistribution(param.low, param.high, log=param.log, step=param.step)
+    if isinstance(param, IntParam):
+        return IntDistribution(param.low, param.high, log=param.log, step=param.step)
+    if isinstance(param, CategoricalParam):
+        return CategoricalDistribution(param.choices)
+    raise TypeError(param)
+
+
+def _storage(url: str, **heartbeat: Any) -> optuna.storages.RDBStorage:
+    # SQLite lets one writer in at a time; wait for the lock instead of failing after 5 s.
+    engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else None
+    try:
+        with _quiet():
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine, **heartbeat)
+    except Exception as exc:  # sqlalchemy's errors for bad URLs, missing drivers, refused connections
+        raise TrackbenchError(f"hydra.sweeper.storage={url!r}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+
+
+def _record(t: FrozenTrial) -> TrialRecord:
+    value = t.value if t.values else None
+    started, finished = (d.timestamp() if d else None for d in (t.datetime_start, t.datetime_complete))
+    return TrialRecord(
+        t.number,
+        t.state.name,
+        value,
+        dict(t.params),
+        dict(t.user_attrs),
+        dict(t.intermediate_values),
+        started,
+        finished,
+    )
+
+
+class Study:
+    """One study, created or resumed by name. ``on_stale(record)`` is called for each running
+    trial this (or another) process stopped sending heartbeats for, after it is marked FAIL."""
+
+    def __init__(self, spec: StudySpec, on_stale: Callable[[TrialRecord], None]) -> None:
+        self.spec = spec
+        storage = _storage(
+            spec.storage,
+            heartbeat_interval=spec.heartbeat_interval,
+            grace_period=spec.grace_period,
+            heartbeat_stale_trial_callback=lambda study, trial: on_stale(_record(trial)),
+        )
+        self._storage = storage
+        self._study = optuna.create_study(
+            storage=storage,
+            study_name=spec.name,
+            direction=spec.direction,
+            sampler=build(spec.sampler, "samplers"),
+            load_if_exists=True,
+        )
+        if self._study.direction.name.lower() != spec.direction:
+            raise TrackbenchError(
+                f"study {spec.name!r} in {spec.storage} was created to {self._study.direction.name.lower()}, "
+                f"not {spec.direction}; use another hydra.sweeper.study_name"
+            )
+        self._study.set_user_attr(PRUNER_ATTR, json.loads(json.dumps(spec.pruner)))
+        self._running: dict[int, int] = {}  # number -> trial id, trials this process launched
+        self._lock = threading.Lock()
+
+    def user_attr(self, key: str) -> Any:
+        return self._study.user_attrs.get(key)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._study.set_user_attr(key, value)
+
+    def trials(self) -> list[TrialRecord]:
+        return [_record(t) for t in self._study.get_trials(deepcopy=False)]
+
+    def fail_stale(self) -> None:
+        with _quiet():
+            optuna.storages.fail_stale_trials(self._study)
+
+    def enqueue(self, params: Mapping[str, Any]) -> None:
+        self._study.enqueue_trial(dict(params))
+
+    def ask(self, space: Mapping[str, Param]) -> tuple[int, dict[str, Any]]:
+        with _quiet():
+            trial = self._study.ask({name: distribution(p) for name, p in space.items()})
+        with self._lock:
+            self._running[trial.number] = trial._trial_id
+        self._storage.record_heartbeat(trial._trial_id)
+        return trial.number, dict(trial.params)
+
+    def tell(self, number: int, state: str, value: float | None = None) -> TrialRecord:
+        """Finish a trial: ``COMPLETE`` with its value, ``PRUNED`` (its last reported value is
+        kept by Optuna) or ``FAIL``. A trial another process finished already is left as is."""
+        with self._lock:
+            self._running.pop(number, None)
+        kwargs: dict[str, Any] = {"state": TrialState[state], "skip_if_finished": True}
+        if state == "COMPLETE":
+            kwargs["values"] = value
+        return _record(self._study.tell(number, **kwargs))
+
+    @contextlib.contextmanager
+    def heartbeats(self) -> Iterator[None]:
+        """While inside, a thread records a heartbeat for every trial this process launched."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.spec.heartbeat_interval):
+                with self._lock:
+                    ids = list(self._running.values())
+                for trial_id in ids:
+                    with contextlib.suppress(Exception):  # a trial finished meanwhile, a locked db
+                        self._storage.record_heartbeat(trial_id)
+
+        thread = threading.Thread(target=beat, name="optuna-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def best(self) -> TrialRecord | None:
+        complete = [t for t in self._study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+        return _record(self._study.best_trial) if complete else None
+
+
+class TrialReporter:
+    """A job's handle on its own trial: running objective in, pruning decision out."""
+
+    def __init__(self, storage: str, study_name: str, number: int) -> None:
+        rdb = _storage(storage)
+        try:
+            study_id = rdb.get_study_id_from_name(study_name)
+            trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, number)
+        except KeyError as exc:
+            raise TrackbenchError(f"tuning: no trial {number} of study {study_name!r} in {storage}: {exc}") from None
+        pruner = build(rdb.get_study_user_attrs(study_id).get(PRUNER_ATTR), "pruners")
+        study = optuna.load_study(
+            study_name=study_name,
+            storage=rdb,
+            sampler=optuna.samplers.RandomSampler(),  # never samples here; avoids building TPE
+            pruner=pruner or optuna.pruners.NopPruner(),
+        )
+        self._trial = optuna.trial.Trial(study, trial_id)
+
+    def set_attr(self, key: str, value: Any) -> None:
+        self._trial.set_user_attr(key, value)
+
+    def report(self, step: int, value: float) -> bool:
+        """Record the objective so far at ``step``; True if the pruner says stop."""
+        self._trial.report(value, step)
+        return self._trial.should_prune()
+
+
+def load_trials(storage: str, study_name: str) -> list[TrialRecord]:
+    """Every trial of a stored study, read only (for reports and tests)."""
+    study = optuna.load_study(study_name=study_name, storage=_storage(storage), sampler=optuna.samplers.RandomSampler())
+    return [_record(t) for t in study.get_trials(deepcopy=False)]
