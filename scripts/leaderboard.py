@@ -56,6 +56,8 @@ def compare(uri: str, run_a: str, run_b: str, metric: str, samples: int, seed: i
         }
         return bootstrap.blocks(windows), m["overall"]
 
+    if metric in ("hota", "assa", "assre", "asspr", "loca"):
+        raise TrackbenchError(f"{metric}: no calibrated interval (README Uncertainty)")
     (blocks_a, a), (blocks_b, b) = load(run_a), load(run_b)
     if len(blocks_a) != len(blocks_b):
         raise TrackbenchError(f"runs {run_a} and {run_b} were not scored on the same cameras and windows")
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", nargs="*", default=list(DEFAULT_PARAMS), help="params to show")
     parser.add_argument("--metrics", nargs="*", default=["mota", "idf1", "num_switches"], help="metrics to show")
     parser.add_argument("--limit", type=int, default=50)
-    parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap of two runs")
+    parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap, full run ids")
     parser.add_argument("--samples", type=int, default=1000, help="bootstrap resamples (--compare)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (--compare)")
     args = parser.parse_args(argv)
