@@ -404,3 +404,20 @@ def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None
     if tracking_uri.startswith(("http://", "https://")):
         return f"{tracking_uri.rstrip('/')}/{page}"
     return f"mlflow ui --backend-store-uri {tracking_uri}  ->  http://127.0.0.1:5000/{page}"
+
+
+def child_runs(logger: RunLogger) -> list[dict[str, Any]]:
+    """The job runs under ``logger``'s (parent) run: name, id, status, tags and metrics."""
+    assert logger.run_id is not None
+    query = f"tags.`{PARENT_TAG}` = '{logger.run_id}'"
+    runs = _retry(lambda: logger.client.search_runs([logger.experiment_id()], query, max_results=5000), "search")
+    return [
+        {
+            "name": r.info.run_name,
+            "run_id": r.info.run_id,
+            "status": r.info.status,
+            "tags": dict(r.data.tags),
+            "metrics": dict(r.data.metrics),
+        }
+        for r in runs
+    ]

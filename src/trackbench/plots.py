@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import matplotlib.patches
@@ -61,6 +62,22 @@ def plot_windows(
     fig.suptitle(title or "metrics per window")
     fig.tight_layout()
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
+    plt.close(fig)
+
+
+def plot_sweep(path: Path, rows: Sequence[Mapping[str, Any]], metric: str, title: str) -> None:
+    """The sweep's jobs, best first: ``metric`` as labelled horizontal bars."""
+    shown = list(rows)[:30]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.35 * max(1, len(shown))))
+    names = [str(r["run"]) for r in shown][::-1]
+    values = [float(r[metric]) for r in shown][::-1]
+    bars = ax.barh(names, values, color="tab:blue")
+    ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+    ax.set_xlabel(metric)
+    ax.set_xlim(0, max([1.0, *values]) * 1.08)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
     plt.close(fig)
 
 

@@ -100,10 +100,54 @@ class MlflowSweepCallback(Callback):
         # its heartbeat thread stay with the driver.
         return {"_logger": None}
 
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if self._logger is not None:  # in the driver (basic launcher): the standing so far
+            self._report(config)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:
+            self._report(config)
             self._logger.end("FINISHED")
             self._logger = None
+
+    def _report(self, config: DictConfig) -> None:
+        """The sweep's standing on its parent run: best job, counts, leaderboard, plot."""
+        import logging
+
+        from trackbench import sweep_report
+        from trackbench.mlflow_log import child_runs
+
+        try:
+            metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
+            direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
+            s = sweep_report.standing(child_runs(self._logger), metric, direction)
+            tags = {f"trackbench.jobs_{k}": str(v) for k, v in s["counts"].items()}
+            if s["best"] is not None:
+                best = s["best"]
+                tags.update(
+                    {
+                        "trackbench.best_run": best["name"],
+                        "trackbench.best_run_id": best["run_id"],
+                        f"trackbench.best_{metric}": f"{best['metrics'][metric]:.6g}",
+                    }
+                )
+            self._logger.log_batch(
+                metrics={f"best_{metric}": s["best"]["metrics"][metric]} if s["best"] else {}, tags=tags
+            )
+            folder = Path(str(config.hydra.sweep.dir)) / "report"
+            folder.mkdir(parents=True, exist_ok=True)
+            rows = sweep_report.leaderboard_rows(s["ranked"], metric)
+            title = f"sweep {Path(str(config.hydra.sweep.dir))}: {metric}, best first"
+            (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
+            (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
+            if rows:
+                from trackbench.plots import plot_sweep
+
+                plot_sweep(folder / "comparison.png", rows, metric, title)
+            for path in sorted(folder.iterdir()):
+                self._logger.log_file(path, "report")
+        except Exception as exc:  # the standing is a report; never let it fail the sweep
+            logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
 
     def _abandon(self) -> None:
         if self._logger is not None:

@@ -113,6 +113,15 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
         assert len(run.data.metrics) <= 40 and len(run.data.params) <= 25, run.info.run_name
         assert run.inputs.dataset_inputs and run.data.tags["mlflow.note.content"]
     assert f"#/experiments/{experiment.experiment_id}/runs/" in proc.stdout
+    # The parent carries the sweep's result: best job, counts, leaderboard and plot.
+    best = max(children, key=lambda r: r.data.metrics["idf1"])
+    parent = client.get_run(parent.info.run_id)
+    assert parent.data.tags["trackbench.best_run"] == best.info.run_name
+    assert parent.data.tags["trackbench.best_run_id"] == best.info.run_id
+    assert parent.data.metrics["best_idf1"] == best.data.metrics["idf1"]
+    assert (parent.data.tags["trackbench.jobs_finished"], parent.data.tags["trackbench.jobs_failed"]) == ("3", "0")
+    report = {a.path for a in client.list_artifacts(parent.info.run_id, "report")}
+    assert report == {"report/leaderboard.csv", "report/leaderboard.md", "report/comparison.png"}
 
     table = render(f"{ui_server}/#/experiments/{experiment.experiment_id}/runs", shots / "mlflow-runs.png")
     assert parent.info.run_name[:20] in table, "the sweep's parent run is listed by its name"

@@ -1,0 +1,61 @@
+"""A sweep's standing from its job runs: the leaderboard, the best job, the counts. Pure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+COLUMNS = ("hota", "idf1", "mota", "num_switches", "num_false_positives", "num_misses")
+PRUNED_TAG = "trackbench.trial_state"
+
+
+def _state(run: Mapping[str, Any]) -> str:
+    if run["tags"].get(PRUNED_TAG) == "pruned":
+        return "pruned"
+    return {"FINISHED": "finished", "FAILED": "failed", "KILLED": "failed"}.get(run["status"], "running")
+
+
+def standing(runs: Sequence[Mapping[str, Any]], metric: str, direction: str) -> dict[str, Any]:
+    """Counts by state, and the finished jobs sorted best first by ``metric``."""
+    counts = {"finished": 0, "failed": 0, "pruned": 0, "running": 0}
+    for run in runs:
+        counts[_state(run)] += 1
+    scored = [r for r in runs if _state(r) == "finished" and math.isfinite(r["metrics"].get(metric, math.nan))]
+    scored.sort(key=lambda r: r["metrics"][metric], reverse=direction == "maximize")
+    return {"counts": counts, "ranked": scored, "best": scored[0] if scored else None}
+
+
+def leaderboard_rows(ranked: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
+    columns = [metric, *(c for c in COLUMNS if c != metric)]
+    return [
+        {"rank": i + 1, "run": r["name"], "run_id": r["run_id"], **{c: r["metrics"].get(c) for c in columns}}
+        for i, r in enumerate(ranked)
+    ]
+
+
+def as_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def as_markdown(rows: Sequence[Mapping[str, Any]], title: str) -> str:
+    if not rows:
+        return f"# {title}\n\nno finished job yet\n"
+    keys = [k for k in rows[0] if k != "run_id"]
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}" if not v.is_integer() else str(int(v))
+        return "-" if v is None else str(v)
+
+    lines = [f"# {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
