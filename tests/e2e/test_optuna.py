@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -91,7 +92,7 @@ def test_a_killed_sweep_resumes_and_the_best_config_replays_its_objective(cli, t
         if t.state == "COMPLETE":
             assert jobs[t.number].info.status == "FINISHED"
             assert jobs[t.number].data.metrics["idf1"] == t.value
-    parents = {r.data.tags["trackbench.sweep_dir"]: r for r in runs if r.data.tags.get(ROLE_TAG) == "sweep"}
+    parents = {Path(r.data.tags["trackbench.sweep_dir"]).name: r for r in runs if r.data.tags.get(ROLE_TAG) == "sweep"}
     assert parents["first"].info.status == "FAILED" and parents["second"].info.status == "FINISHED"
 
     results = yaml.safe_load((tmp_path / "second" / "optimization_results.yaml").read_text())
