@@ -71,7 +71,7 @@ def assert_complete(client: MlflowClient, run, output_dir) -> None:
 
     import yaml
 
-    from trackbench.app import logged_params, mlflow_metrics
+    from trackbench.app import logged_params, mlflow_metrics, mlflow_step_metrics
     from trackbench.config import load_config
     from trackbench.mlflow_log import metric_key
     from trackbench.runner import resolve_workers
@@ -85,10 +85,16 @@ def assert_complete(client: MlflowClient, run, output_dir) -> None:
     assert set(run.data.params) == set(expected_params)
     metrics = json.loads((output_dir / "metrics.json").read_text())
     expected_metrics = {metric_key(k): v for k, v in mlflow_metrics(metrics).items()}
-    assert set(run.data.metrics) == set(expected_metrics)
+    steps: dict[str, list] = {}
+    for key, value, step in mlflow_step_metrics(metrics):  # per-window metrics: one value per step
+        steps.setdefault(metric_key(key), []).append((step, pytest.approx(value)))
+    assert set(run.data.metrics) == set(expected_metrics) | set(steps)
     for key, value in expected_metrics.items():
         history = client.get_metric_history(run.info.run_id, key)
         assert [m.value for m in history] == [pytest.approx(value)], key
+    for key, series in steps.items():
+        history = client.get_metric_history(run.info.run_id, key)
+        assert sorted((m.step, m.value) for m in history) == series, key
     on_disk = {str(p.relative_to(output_dir)): p.stat().st_size for p in output_dir.rglob("*") if p.is_file()}
     logged = artifact_sizes(client, run.info.run_id)
     assert set(logged) == set(on_disk)
