@@ -56,7 +56,10 @@ DEFAULT_WINDOW_FRAMES = 100
 @dataclass(frozen=True)
 class EvalConfig:
     iou_threshold: float = 0.5
-    frames: Literal["detected", "interior", "all"] = "detected"  # tracklet frames that are scored
+    # Which rows are scored: "reported" (what boxmot's update() returned online, as published
+    # MOT results) or tracklet frames: "detected" (plus back-filled probation/hidden frames),
+    # "interior" (plus coasted gaps), "all" (plus trailing coasts). README "Which frames are scored".
+    frames: Literal["reported", "detected", "interior", "all"] = "reported"
     matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
     window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (README "Per-window metrics")
 
@@ -107,10 +110,10 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(f"eval.window_frames must be >= 1, got {cfg.eval.window_frames}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:
         raise TrackbenchError(f"eval.iou_threshold must lie in (0, 1], got {cfg.eval.iou_threshold}")
-    if cfg.tracker.backend == "cpp" and cfg.eval.frames != "detected":
+    if cfg.tracker.backend == "cpp" and cfg.eval.frames != "reported":
         raise TrackbenchError(
-            f"eval.frames={cfg.eval.frames} scores coasted frames, which tracker.backend=cpp does not give "
-            "(only the frames boxmot reports); use eval.frames=detected or tracker.backend=python"
+            f"eval.frames={cfg.eval.frames} scores back-filled tracklet frames, which tracker.backend=cpp does not "
+            "give (only the rows boxmot reports); use eval.frames=reported or tracker.backend=python"
         )
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
