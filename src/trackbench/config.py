@@ -51,6 +51,14 @@ class RunnerConfig:
 
 
 DEFAULT_WINDOW_FRAMES = 100
+# What each eval.frames mode scores, in the words the console summary uses.
+FRAME_MEANINGS = {
+    "reported": "the rows boxmot reported online (comparable with published boxmot/MOTChallenge results)",
+    "detected": "tracklet frames with a detection, incl. back-filled probation and hidden frames "
+    "(NOT comparable with published results)",
+    "interior": "detected tracklet frames plus coasted gaps (NOT comparable with published results)",
+    "all": "every tracklet frame, trailing coasts too (NOT comparable with published results)",
+}
 
 
 @dataclass(frozen=True)

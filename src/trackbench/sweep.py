@@ -8,6 +8,7 @@ reads it. If the sweep dies, the parent is marked FAILED at exit instead of stay
 from __future__ import annotations
 
 import atexit
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,18 @@ class MlflowSweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.config import load_config
+        from trackbench.errors import TrackbenchError
+        from trackbench.sweep_frames import check_one_frame_set
 
         app_keys = [k for k in config if k != "hydra"]
-        cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+        try:
+            cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+            params = OmegaConf.select(config, "hydra.sweeper.params")
+            params = OmegaConf.to_container(params, resolve=False) if params is not None else None
+            check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, params)
+        except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
+            print(f"trackbench: error: {exc}", file=sys.stderr)
+            sys.exit(2)
         if not cfg.mlflow.enabled:
             return
         from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
