@@ -35,6 +35,7 @@ def test_defaults_load():
         ({"eval__iou_threshold": 0.0}, "eval.iou_threshold must lie in (0, 1]"),
         ({"tracker__tracker_kind": "strongsort"}, "ReID"),
         ({"tracker__backend": "cpp", "eval__frames": "interior"}, "tracker.backend=cpp does not give"),
+        ({"tracker__backend": "cpp", "eval__frames": "detected"}, "use eval.frames=reported"),
         ({"dataset__synthetic__miss_rate": 3.0}, "miss_rate"),
         ({"dataset__name": "mot"}, "dataset.root"),
         ({"eval__matching": "devkit"}, "eval.matching='devkit' is not allowed; choose one of official, motmetrics"),

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from trackbench.config import AppConfig, load_config
+from trackbench.config import FRAME_MEANINGS, AppConfig, load_config
 from trackbench.errors import TrackbenchError
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
@@ -179,9 +179,12 @@ def run_experiment(
         raise TrackbenchError(f"objective.metric={cfg.objective.metric!r} is not a metric; see metrics.json")
     if math.isnan(objective):
         objective = -math.inf if cfg.objective.direction == "maximize" else math.inf
+    meaning = FRAME_MEANINGS[cfg.eval.frames]
+    if cfg.tracker.tracker_kind == PRECOMPUTED:
+        meaning = f"the rows of the result files in {cfg.tracker.results_dir}"
     scoring = (
         f"scored: {cfg.eval.matching} CLEAR matching, IoU >= {cfg.eval.iou_threshold:g}, "
-        f"tracklet frames={cfg.eval.frames}, windows of {cfg.eval.window_frames} frames"
+        f"windows of {cfg.eval.window_frames} frames; eval.frames={cfg.eval.frames}: {meaning}"
     )
     address = ""
     if logger is not None:

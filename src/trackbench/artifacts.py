@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
 from trackbench.scoring import hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
@@ -79,11 +80,12 @@ def read_tracklets(path: Path) -> tuple[Tracklet2D, ...]:
     return tuple(out)
 
 
-def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tracklet2D], frames: str) -> None:
-    """A camera's tracklets and its MOTChallenge result file (written by its worker)."""
+def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tracklet2D], scored: BoxTable) -> None:
+    """A camera's tracklets (in full, whatever was scored) and its MOTChallenge result file of
+    the ``scored`` rows (written by its worker)."""
     write_tracklets(output_dir / "tracklets" / f"{camera_id}.jsonl", tracklets)
     (output_dir / "mot").mkdir(parents=True, exist_ok=True)
-    write_mot_results(output_dir / "mot" / f"{camera_id}.txt", tracklets, frames)
+    write_mot_table(output_dir / "mot" / f"{camera_id}.txt", scored)
 
 
 # (track_id, first frame, number of frames, status): a run of consecutive same-status entries
@@ -105,7 +107,11 @@ def timeline_spans(tracklets: Sequence[Tracklet2D]) -> tuple[Span, ...]:
 
 def write_mot_results(path: Path, tracklets: Iterable[Tracklet2D], frames: str) -> None:
     """The scored rows of one camera as a MOTChallenge tracker file, sorted by frame and id."""
-    table = hypotheses_from_tracklets(tracklets, frames)
+    write_mot_table(path, hypotheses_from_tracklets(tracklets, frames))
+
+
+def write_mot_table(path: Path, table: BoxTable) -> None:
+    """Hypothesis rows as a MOTChallenge tracker file, sorted by frame and id."""
     order = np.lexsort((table.ids, table.frames))
     tmp = path.with_name(f".{path.name}.tmp")
     write_results(tmp, table.frames[order], table.ids[order], table.boxes[order], table.confidences[order])

@@ -70,6 +70,14 @@ class RunnerConfig:
 
 
 DEFAULT_WINDOW_FRAMES = 100
+# What each eval.frames mode scores, in the words the console summary uses.
+FRAME_MEANINGS = {
+    "reported": "the rows boxmot reported online (comparable with published boxmot/MOTChallenge results)",
+    "detected": "tracklet frames with a detection, incl. back-filled probation and hidden frames "
+    "(NOT comparable with published results)",
+    "interior": "detected tracklet frames plus coasted gaps (NOT comparable with published results)",
+    "all": "every tracklet frame, trailing coasts too (NOT comparable with published results)",
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,10 @@ class BootstrapConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     iou_threshold: float = 0.5
-    frames: Literal["detected", "interior", "all"] = "detected"  # tracklet frames that are scored
+    # Which rows are scored: "reported" (what boxmot's update() returned online, as published
+    # MOT results) or tracklet frames: "detected" (plus back-filled probation/hidden frames),
+    # "interior" (plus coasted gaps), "all" (plus trailing coasts). README "Which frames are scored".
+    frames: Literal["reported", "detected", "interior", "all"] = "reported"
     matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
     window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (README "Per-window metrics")
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
@@ -153,10 +164,10 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(f"eval.window_frames must be >= 1, got {cfg.eval.window_frames}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:
         raise TrackbenchError(f"eval.iou_threshold must lie in (0, 1], got {cfg.eval.iou_threshold}")
-    if cfg.tracker.backend == "cpp" and cfg.eval.frames != "detected":
+    if cfg.tracker.backend == "cpp" and cfg.eval.frames != "reported":
         raise TrackbenchError(
-            f"eval.frames={cfg.eval.frames} scores coasted frames, which tracker.backend=cpp does not give "
-            "(only the frames boxmot reports); use eval.frames=detected or tracker.backend=python"
+            f"eval.frames={cfg.eval.frames} scores back-filled tracklet frames, which tracker.backend=cpp does not "
+            "give (only the rows boxmot reports); use eval.frames=reported or tracker.backend=python"
         )
     if cfg.mlflow.heartbeat_s <= 0:
         raise TrackbenchError(f"mlflow.heartbeat_s must be > 0, got {cfg.mlflow.heartbeat_s}")

@@ -14,7 +14,7 @@ import numpy as np
 from trackbench.datasets.mot import slice_frames
 from trackbench.datasets.motfile import read_results
 from trackbench.errors import TrackbenchError
-from trackbench.types import CameraInfo, Tracklet2D
+from trackbench.types import CameraInfo, ReportedRows, Tracklet2D
 
 
 def results_file(results_dir: str, camera_id: str) -> Path:
@@ -57,3 +57,9 @@ def read_tracklets(results_dir: str, camera: CameraInfo) -> tuple[Tracklet2D, ..
             )
         )
     return tuple(tracklets)
+
+
+def reported_rows(camera_id: str, tracklets: tuple[Tracklet2D, ...]) -> ReportedRows:
+    """A result file is what some tracker reported: every row, in frame then id order."""
+    rows = sorted((f, t.track_id, b) for t in tracklets for f, b in zip(t.frames, t.bboxes, strict=True))
+    return ReportedRows(camera_id, tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))

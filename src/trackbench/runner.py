@@ -25,11 +25,18 @@ from tqdm import tqdm
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.config import AppConfig, EvalConfig
 from trackbench.datasets.base import Dataset
-from trackbench.scoring import CameraScores, Scores, hypotheses_from_tracklets, score_camera, summarize
+from trackbench.scoring import (
+    CameraScores,
+    Scores,
+    hypotheses_from_reported,
+    hypotheses_from_tracklets,
+    score_camera,
+    summarize,
+)
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.types import CameraInfo, CarryForward, TrackingContext, Tracklet2D
+from trackbench.types import CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
 
 log = logging.getLogger(__name__)
 
@@ -80,29 +87,33 @@ def _init_worker(queue) -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
-def track_camera(job: CameraJob, on_frames=None) -> tuple[Tracklet2D, ...]:
-    """All batches of one camera through one TrackingStage, carry passed along; stitched.
-    With ``tracker=precomputed``, the camera's result file read as tracklets instead."""
+def track_camera(job: CameraJob, on_frames=None) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
+    """All batches of one camera through one TrackingStage, carry passed along; the stitched
+    tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
+    file read as tracklets instead (every row is a reported row)."""
     camera = job.camera
     if job.tracking.tracker_kind == PRECOMPUTED:
-        from trackbench.precomputed import read_tracklets
+        from trackbench.precomputed import read_tracklets, reported_rows
 
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
             on_frames(camera.camera_id, _n_frames(camera))
-        return tracklets
-    from trackbench.tracking.stage import TrackingStage, stitch  # boxmot (torch) only when tracking
+        return tracklets, reported_rows(camera.camera_id, tracklets)
+    from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
 
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     carry = CarryForward()
     pieces: list[Tracklet2D] = []
+    reported: list[ReportedRows] = [ReportedRows(camera.camera_id)]
     for batch in job.dataset.iter_batches(job.camera.camera_id, job.batch_size):
         context, carry = stage.run(TrackingContext((batch,)), carry)
         pieces.extend(context.tracklets)
+        reported.extend(context.reported)
         if on_frames is not None:
             on_frames(job.camera.camera_id, len(batch.frames))
-    return stitch(pieces)
+    (rows,) = join_reported(reported)
+    return stitch(pieces), rows
 
 
 def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
@@ -114,9 +125,12 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
             queue.put((camera_id, n))
 
     start = time.perf_counter()
-    tracklets = track_camera(job, on_frames)
+    tracklets, reported = track_camera(job, on_frames)
     tracked = time.perf_counter()
-    hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
+    if job.eval.frames == "reported":
+        hyp = hypotheses_from_reported(reported)
+    else:
+        hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
     scores = score_camera(
         job.dataset.ground_truth(job.camera.camera_id),
         hyp,
@@ -127,7 +141,7 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
     )
     done = time.perf_counter()
     if job.output_dir is not None:
-        write_camera_files(job.output_dir, job.camera.camera_id, tracklets, job.eval.frames)
+        write_camera_files(job.output_dir, job.camera.camera_id, tracklets, hyp)
     return CameraOutcome(
         camera_id=job.camera.camera_id,
         tracklets=None if job.output_dir is not None else tracklets,

@@ -12,6 +12,7 @@ so the callback rewrites them to absolute paths before any job is shipped.
 from __future__ import annotations
 
 import atexit
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,20 @@ class MlflowSweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.config import load_config
+        from trackbench.errors import TrackbenchError
+        from trackbench.sweep_frames import check_one_frame_set
 
         resolve_paths(config, Path.cwd())
 
         app_keys = [k for k in config if k != "hydra"]
-        cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+        try:
+            cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+            params = OmegaConf.select(config, "hydra.sweeper.params")
+            params = OmegaConf.to_container(params, resolve=False) if params is not None else None
+            check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, params)
+        except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
+            print(f"trackbench: error: {exc}", file=sys.stderr)
+            sys.exit(2)
         if not cfg.mlflow.enabled:
             return
         import time

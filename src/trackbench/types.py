@@ -71,11 +71,26 @@ class CarryForward:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportedRows:
+    """The rows boxmot's ``update()`` returned online for one camera's frames: per frame, the
+    confirmed tracks matched in it, with the box boxmot reported, in frame then track-id order.
+    Track ids are the tracklets' ids. What published MOT results score (``eval.frames=reported``).
+    """
+
+    camera_id: str
+    frames: tuple[int, ...] = ()
+    track_ids: tuple[int, ...] = ()
+    bboxes: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TrackingContext:
-    """What flows through :class:`TrackingStage`: the batch in, the tracklets out."""
+    """What flows through :class:`TrackingStage`: the batch in, the tracklets out, and the rows
+    boxmot reported for exactly this batch's frames (one :class:`ReportedRows` per camera batch)."""
 
     batches: tuple[CameraBatch, ...]
     tracklets: tuple[Tracklet2D, ...] = ()
+    reported: tuple[ReportedRows, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG
+
 from .conftest import local_runs, sweep_family
 
 pytestmark = pytest.mark.slow
@@ -46,3 +48,67 @@ def test_experiment_configs_compose(cli):
     for experiment in ("compare_kinds", "smoke"):
         proc = cli(f"experiment={experiment}", "--cfg", "job")
         assert "tracker" in proc.stdout
+
+
+def test_a_sweep_mixing_frame_sets_is_refused_before_any_job(cli, tmp_path):
+    for args in (
+        ("-m", "eval.frames=detected,reported"),
+        ("-m", "tracker.backend=python,cpp", "eval.frames=detected"),
+    ):
+        proc = cli(*args, *SMALL, "hydra.sweep.dir=mixed", check=False)
+        assert proc.returncode == 2, proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith("trackbench: error: ") and "eval.frames" in line
+    assert not (tmp_path / "mixed" / "0").exists(), "no job ran"
+    assert not (tmp_path / "mlflow.db").exists(), "no MLflow run was started"
+
+
+def _need_cpp():
+    from tests.tracking.test_native import need_native
+
+    need_native("ocsort")
+
+
+def test_cpp_grid_and_joblib_sweeps_score_as_python(cli, tmp_path):
+    _need_cpp()
+    grid = ("tracker.n_init=1,3", "tracker.max_coast_frames=5,30")
+    cli("-m", *grid, *SMALL, "tracker.backend=cpp", "hydra.sweep.dir=cpp")
+    cli(
+        "-m",
+        *grid,
+        *SMALL,
+        "tracker.backend=cpp",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "hydra.sweep.dir=jl",
+    )
+    cli("-m", *grid, *SMALL, "hydra.sweep.dir=py")
+    runs = local_runs(tmp_path)
+    by_sweep: dict[str, dict] = {}
+    for run in runs:
+        sweep = run.data.tags.get(SWEEP_TAG, "")
+        if run.data.tags.get(ROLE_TAG) != "sweep" and sweep:
+            key = (run.data.params["tracker.n_init"], run.data.params["tracker.max_coast_frames"])
+            by_sweep.setdefault(sweep.rsplit("/", 1)[-1], {})[key] = run
+    assert {k: len(v) for k, v in by_sweep.items()} == {"cpp": 4, "jl": 4, "py": 4}
+    for key, py in by_sweep["py"].items():
+        for name in ("cpp", "jl"):
+            cpp = by_sweep[name][key]
+            assert cpp.info.status == "FINISHED" and cpp.data.params["tracker.backend"] == "cpp"
+            assert cpp.data.params["eval.frames"] == "reported"
+            for metric in ("idf1", "mota", "hota", "num_switches", "num_misses", "num_false_positives"):
+                assert cpp.data.metrics[metric] == pytest.approx(py.data.metrics[metric], rel=1e-9), (name, key)
+
+
+def test_cpp_optuna_sweep_gives_the_python_trials(cli, tmp_path):
+    _need_cpp()
+    for backend in ("python", "cpp"):
+        cli(
+            "hparams_search=ocsort_optuna",
+            "hydra.sweeper.n_trials=3",
+            *SMALL,
+            f"tracker.backend={backend}",
+            f"hydra.sweep.dir={backend}",
+        )
+    best = {b: yaml.safe_load((tmp_path / b / "optimization_results.yaml").read_text()) for b in ("python", "cpp")}
+    assert best["cpp"] == best["python"], "same trials, same objectives, same best"

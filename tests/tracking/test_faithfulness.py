@@ -14,7 +14,7 @@ from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tracking.stage import detections_array
 
 from .scenes import scene
-from .test_stage import whole
+from .test_stage import whole, whole_full
 
 
 def plain_loop(kind: str, dets: list) -> dict[tuple[int, int], tuple[float, ...]]:
@@ -73,3 +73,17 @@ def test_every_reported_frame_is_detected_with_the_same_box(kind, seed):
                 raise AssertionError("SFSORT has no probation: every matched frame is reported")
             else:
                 assert probation, "ByteTrack/BoT-SORT hide only probation frames"
+
+
+@pytest.mark.parametrize("kind", SUPPORTED_KINDS)
+def test_reported_rows_are_exactly_what_plain_boxmot_reports(kind):
+    dets = scene(3, n_frames=80, n_targets=5, miss=0.15)
+    reported = plain_loop(kind, dets)
+    (rows,) = whole_full(kind, {"c": dets})[1]
+    ours = {(f, tid): box for f, tid, box in zip(rows.frames, rows.track_ids, rows.bboxes, strict=True)}
+    assert len(ours) == len(rows.frames) == len(reported)
+    id_map: dict[int, int] = {}
+    for (frame, boxmot_id), box in sorted(reported.items()):
+        (tid,) = [t for (f, t), b in ours.items() if f == frame and b == box]
+        assert id_map.setdefault(boxmot_id, tid) == tid, "one boxmot id, one track id"
+    assert len(set(id_map.values())) == len(id_map)

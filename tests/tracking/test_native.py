@@ -27,7 +27,7 @@ from trackbench.types import CarryForward, TrackingContext
 
 from .scenes import batches, scene
 from .test_faithfulness import plain_loop
-from .test_stage import run_batched, whole
+from .test_stage import run_batched, run_batched_full, whole, whole_full
 
 # Largest box difference, in pixels, between a C++ row and the Python row of the same track and
 # frame, measured on these scenes. The C++ builds compute in float32, boxmot's Python in float64:
@@ -121,7 +121,7 @@ def test_every_native_option_is_ours(kind):
 def test_cpp_batch_size_invariance(kind, seed, size):
     need_native(kind)
     cams = {"a": scene(seed, n_frames=70), "b": scene(seed + 1, n_frames=50)}
-    assert run_batched(kind, cams, size, backend="cpp") == whole(kind, cams, backend="cpp")
+    assert run_batched_full(kind, cams, size, backend="cpp") == whole_full(kind, cams, backend="cpp")
 
 
 def _first_batch(backend: str = "cpp"):

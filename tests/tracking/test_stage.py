@@ -15,26 +15,44 @@ from trackbench.errors import TrackbenchError
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import Journal
 from trackbench.tracking.kinds import SUPPORTED_KINDS
-from trackbench.tracking.stage import TrackingStage, stitch
-from trackbench.types import CameraBatch, CarryForward, Detection, TrackingContext, Tracklet2D
+from trackbench.tracking.stage import TrackingStage, join_reported, stitch
+from trackbench.types import CameraBatch, CarryForward, Detection, ReportedRows, TrackingContext, Tracklet2D
 
 from .scenes import batches, scene
 
 
-def run_batched(kind: str, per_camera: dict[str, list], size: int, **cfg) -> tuple[Tracklet2D, ...]:
+def run_batched_full(
+    kind: str, per_camera: dict[str, list], size: int, **cfg
+) -> tuple[tuple[Tracklet2D, ...], tuple[ReportedRows, ...]]:
+    """Stitched tracklets and joined reported rows; checks that every batch's reported rows
+    lie in that batch's frames."""
     stage = TrackingStage(TrackingConfig(tracker_kind=kind, **cfg))
     split = {cam: batches(cam, dets, size) for cam, dets in per_camera.items()}
     n_batches = max(len(b) for b in split.values())
-    carry, pieces = CarryForward(), []
+    carry, pieces, rows = CarryForward(), [], []
     for i in range(n_batches):
         ctx = TrackingContext(tuple(b[i] for b in split.values() if i < len(b)))
         ctx, carry = stage.run(ctx, carry)
+        assert [r.camera_id for r in ctx.reported] == [b.camera_id for b in ctx.batches]
+        for batch, reported in zip(ctx.batches, ctx.reported, strict=True):
+            assert set(reported.frames) <= set(batch.frames), "a batch reports only its own frames"
         pieces.extend(ctx.tracklets)
-    return stitch(pieces)
+        rows.extend(ctx.reported)
+    return stitch(pieces), join_reported(rows)
+
+
+def run_batched(kind: str, per_camera: dict[str, list], size: int, **cfg) -> tuple[Tracklet2D, ...]:
+    return run_batched_full(kind, per_camera, size, **cfg)[0]
+
+
+def whole_full(
+    kind: str, per_camera: dict[str, list], **cfg
+) -> tuple[tuple[Tracklet2D, ...], tuple[ReportedRows, ...]]:
+    return run_batched_full(kind, per_camera, max(len(d) for d in per_camera.values()), **cfg)
 
 
 def whole(kind: str, per_camera: dict[str, list], **cfg) -> tuple[Tracklet2D, ...]:
-    return run_batched(kind, per_camera, max(len(d) for d in per_camera.values()), **cfg)
+    return whole_full(kind, per_camera, **cfg)[0]
 
 
 def steady(n: int, x0: float = 100.0) -> list[tuple[Detection, ...]]:
@@ -94,8 +112,26 @@ def test_coasting_stops_after_max_coast_frames(kind):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), size=st.sampled_from([1, 2, 7]))
 def test_batch_size_invariance(kind, seed, size):
+    # Tracklets and reported rows alike.
     cams = {"a": scene(seed, n_frames=40), "b": scene(seed + 1, n_frames=40)}
-    assert run_batched(kind, cams, size) == whole(kind, cams)
+    assert run_batched_full(kind, cams, size) == whole_full(kind, cams)
+
+
+@pytest.mark.parametrize("kind", SUPPORTED_KINDS)
+def test_reported_rows_are_detected_entries_with_the_tracklets_ids(kind):
+    tracklets, reported = whole_full(kind, {"a": scene(4, n_frames=60), "b": scene(7, n_frames=60)})
+    entries = {
+        (t.camera_id, f, t.track_id): (b, s)
+        for t in tracklets
+        for f, b, s in zip(t.frames, t.bboxes, t.frame_status, strict=True)
+    }
+    assert [r.camera_id for r in reported] == ["a", "b"]
+    for rows in reported:
+        keys = list(zip(rows.frames, rows.track_ids, strict=True))
+        assert keys == sorted(set(keys)), "frame then id order, one row per track and frame"
+        assert rows.frames, "both cameras report rows"
+        for frame, tid, box in zip(rows.frames, rows.track_ids, rows.bboxes, strict=True):
+            assert entries[(rows.camera_id, frame, tid)] == (box, "detected")
 
 
 @pytest.mark.parametrize("kind", SUPPORTED_KINDS)

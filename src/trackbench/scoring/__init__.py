@@ -7,7 +7,7 @@ importer), ``counts`` (the one pooling rule), ``windows`` and ``score`` (a camer
 """
 
 from trackbench.scoring.counts import COUNT_METRICS, METRICS, RATIO_METRICS, WINDOW_METRICS, Counts
-from trackbench.scoring.frames import FRAME_MODES, FrameMode, hypotheses_from_tracklets
+from trackbench.scoring.frames import FRAME_MODES, FrameMode, hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.scoring.hota import HOTA_METRICS
 from trackbench.scoring.score import MATCHING_MODES, CameraScores, Scores, score, score_camera, summarize
 from trackbench.scoring.windows import WindowScores
@@ -25,6 +25,7 @@ __all__ = [
     "FrameMode",
     "Scores",
     "WindowScores",
+    "hypotheses_from_reported",
     "hypotheses_from_tracklets",
     "score",
     "score_camera",

@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError
 from trackbench.iou import frame_ious
-from trackbench.types import Tracklet2D
+from trackbench.types import ReportedRows, Tracklet2D
 
 FrameMode = Literal["detected", "interior", "all"]
 FRAME_MODES: tuple[str, ...] = get_args(FrameMode)
@@ -78,6 +78,22 @@ def hypotheses_from_tracklets(tracklets: Iterable[Tracklet2D], frames: FrameMode
         frames=np.concatenate(frame_rows),
         ids=np.concatenate(id_rows),
         boxes=np.concatenate(box_rows).reshape(-1, 4),
+        confidences=np.ones(n, np.float64),
+        distractor=np.zeros(n, bool),
+    )
+    return rows(table, np.lexsort((table.ids, table.frames)))
+
+
+def hypotheses_from_reported(reported: ReportedRows) -> BoxTable:
+    """Hypothesis rows (confidence 1.0) of exactly the rows boxmot's ``update()`` returned
+    (``eval.frames=reported``), sorted by frame and id."""
+    n = len(reported.frames)
+    if n == 0:
+        return BoxTable.empty()
+    table = BoxTable(
+        frames=np.asarray(reported.frames, np.int64),
+        ids=np.asarray(reported.track_ids, np.int64),
+        boxes=np.asarray(reported.bboxes, np.float64).reshape(-1, 4),
         confidences=np.ones(n, np.float64),
         distractor=np.zeros(n, bool),
     )

@@ -299,13 +299,15 @@ class TrackerAdapter:
             self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
         _silence_boxmot()
 
-    def step(self, dets: np.ndarray) -> list[TrackView]:
+    def step(self, dets: np.ndarray) -> tuple[list[TrackView], dict[int, Box]]:
         """Feed one frame (``N x 6``: x1, y1, x2, y2, conf, cls). Returns every live track
-        afterwards (C++: only the reported ones); a track boxmot reported in this frame is
-        matched and confirmed and carries the box boxmot reported."""
+        afterwards (C++: only the reported ones), and the rows ``update()`` returned (boxmot id
+        -> x1, y1, x2, y2); a track boxmot reported in this frame is matched and confirmed and
+        carries the box boxmot reported."""
         out = self._tracker.update(dets, None)
         reported = {int(row[4]): (row[0], row[1], row[2], row[3]) for row in out.tolist()}
-        return v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker, reported)
+        views = v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker, reported)
+        return views, reported
 
     def compact(self) -> None:
         """Drop state that can no longer influence the output (called after every batch)."""

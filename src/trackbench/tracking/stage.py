@@ -29,12 +29,15 @@ from trackbench.types import (
     CarryForward,
     Detection,
     FrameStatus,
+    ReportedRows,
     TrackingContext,
     Tracklet2D,
 )
 
 # (frame, (x1, y1, x2, y2), status)
 Entry = tuple[int, Box, FrameStatus]
+# (frame, our track id, (x1, y1, x2, y2)): one row boxmot's update() returned
+Row = tuple[int, int, Box]
 
 
 @dataclass
@@ -89,13 +92,16 @@ class TrackingStage:
         a handle that works once, in this process (a second use raises TrackbenchError)."""
         states = dict(carry.states)
         tracklets: list[Tracklet2D] = []
+        reported: list[ReportedRows] = []
         for batch in context.batches:
             camera = batch.camera_id
             state, journal = self._restore(camera, states.get(camera))
             _check_frames(state, camera, batch.frames, len(batch.detections))
             arrays = [detections_array(d) for d in batch.detections]
-            emitted = self._track_frames(state, batch.frames, arrays)
+            rows: list[Row] = []
+            emitted = self._track_frames(state, batch.frames, arrays, rows)
             tracklets.extend(_tracklet(camera, tid, entries) for tid, entries in sorted(emitted.items()))
+            reported.append(_reported_rows(camera, rows))
             if state.tracker.native:
                 states[camera] = native_carry.park(state)
                 continue
@@ -108,7 +114,7 @@ class TrackingStage:
             states[camera] = value
             self._live[camera] = (value, state, journal)
         new_carry = CarryForward(tuple(sorted(states.items())))
-        return replace(context, tracklets=tuple(tracklets)), new_carry
+        return replace(context, tracklets=tuple(tracklets), reported=tuple(reported)), new_carry
 
     def _restore(self, camera_id: str, value: bytes | None) -> tuple[_CameraState, Journal]:
         if value is None:
@@ -139,19 +145,23 @@ class TrackingStage:
 
     @staticmethod
     def _track_frames(
-        state: _CameraState, frames: tuple[int, ...], arrays: list[np.ndarray]
+        state: _CameraState, frames: tuple[int, ...], arrays: list[np.ndarray], rows: list[Row] | None = None
     ) -> defaultdict[int, list[Entry]]:
-        """Feed consecutive frames; returns the entries of confirmed tracks by our track id.
+        """Feed consecutive frames; returns the entries of confirmed tracks by our track id and
+        appends the rows boxmot's ``update()`` returned to ``rows`` (a journal replay passes None).
         The hot path: one pass over boxmot's live tracks per frame, no per-track objects
         beyond the entry itself (widths and centroids are derived once, in _tracklet)."""
         emitted: defaultdict[int, list[Entry]] = defaultdict(list)
         ids, pending = state.ids, state.pending
         for frame, dets in zip(frames, arrays, strict=True):
-            views = state.tracker.step(dets)
+            views, reported = state.tracker.step(dets)
             newly_confirmed = sorted(v[0] for v in views if v[2] and v[0] not in ids)
             for boxmot_id in newly_confirmed:
                 ids[boxmot_id] = state.next_id
                 state.next_id += 1
+            if rows is not None and reported:
+                # A reported track is confirmed in this frame, so it has its id by now.
+                rows.extend(sorted((frame, ids[b], box) for b, box in reported.items()))
             on_probation = 0
             for boxmot_id, matched, _, box in views:
                 entry = (frame, box, "detected" if matched else "coasted")
@@ -186,6 +196,34 @@ def _check_frames(state: _CameraState, camera: str, frames: tuple[int, ...], n_d
             f"camera {camera}: batch starts at frame {frames[0]} but the carry continues at {state.next_frame}"
         )
     state.next_frame = frames[-1] + 1
+
+
+def _reported_rows(camera_id: str, rows: list[Row]) -> ReportedRows:
+    return ReportedRows(
+        camera_id=camera_id,
+        frames=tuple(r[0] for r in rows),
+        track_ids=tuple(r[1] for r in rows),
+        bboxes=tuple((x1, y1, x2 - x1, y2 - y1) for _, _, (x1, y1, x2, y2) in rows),
+    )
+
+
+def join_reported(pieces: list[ReportedRows] | tuple[ReportedRows, ...]) -> tuple[ReportedRows, ...]:
+    """Join per-batch reported rows of the same camera in frame order, one per camera (sorted)."""
+    grouped: dict[str, list[ReportedRows]] = {}
+    for piece in pieces:
+        grouped.setdefault(piece.camera_id, []).append(piece)
+    result = []
+    for camera_id, parts in sorted(grouped.items()):
+        parts = sorted((p for p in parts if p.frames), key=lambda p: p.frames[0])
+        result.append(
+            ReportedRows(
+                camera_id=camera_id,
+                frames=tuple(f for p in parts for f in p.frames),
+                track_ids=tuple(i for p in parts for i in p.track_ids),
+                bboxes=tuple(b for p in parts for b in p.bboxes),
+            )
+        )
+    return tuple(result)
 
 
 def _tracklet(camera_id: str, track_id: int, entries: list[Entry]) -> Tracklet2D:
