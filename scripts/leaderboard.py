@@ -20,10 +20,9 @@ import sys
 
 from trackbench.errors import TrackbenchError
 from trackbench.mlflow_log import finished_runs, run_metrics_file
-from trackbench.scoring.counts import Counts
+from trackbench.scoring.counts import LOWER_IS_BETTER
 
 DEFAULT_PARAMS = ("tracker.max_coast_frames", "tracker.n_init", "tracker.iou_threshold", "tracker.det_thresh")
-LOWER_IS_BETTER = {"num_switches", "num_false_positives", "num_misses", "num_fragmentations", "motp"}
 
 
 def render(table: list[dict], params: list[str], metrics: list[str]) -> str:
@@ -46,15 +45,10 @@ def _cell(row: dict, column: str) -> str:
 def compare(uri: str, run_a: str, run_b: str, metric: str, samples: int, seed: int) -> str:
     """Paired bootstrap of two runs' window blocks (same cameras and windows)."""
     from trackbench.scoring import bootstrap
-    from trackbench.scoring.windows import WindowScores
 
     def load(run_id: str) -> tuple[tuple, dict]:
         m = run_metrics_file(uri, run_id)
-        windows = {
-            cam: [WindowScores(w["first_frame"], w["last_frame"], Counts.from_json(w["counts"])) for w in ws]
-            for cam, ws in m["windows"]["per_camera"].items()
-        }
-        return bootstrap.blocks(windows), m["overall"]
+        return bootstrap.blocks_from_json(m["windows"]["per_camera"]), m["overall"]
 
     if metric in ("hota", "assa", "assre", "asspr", "loca"):
         raise TrackbenchError(f"{metric}: no calibrated interval (README Uncertainty)")

@@ -107,3 +107,36 @@ def test_shipped_splits_are_disjoint():
             tree_ = OmegaConf.to_container(cfg, resolve=True)
             tree_.pop("hydra", None)
             assert load_config(tree_).dataset.split == split
+        # the README's spelling for a MOT folder's splits
+        readme = ["'dataset.splits.tune={cameras: [A, B]}'", "'dataset.splits.test={cameras: [C], first_frame: 5}'"]
+        cfg = compose(
+            "config",
+            overrides=["dataset=mot", "dataset.root=/x", "dataset.split=test"] + [o.strip("'") for o in readme],
+        )
+        tree_ = OmegaConf.to_container(cfg, resolve=True)
+        tree_.pop("hydra", None)
+        splits = load_config(tree_).dataset.splits
+        assert (splits.tune.cameras, splits.test.cameras, splits.test.first_frame) == (("A", "B"), ("C",), 5)
+
+
+def test_every_hparams_search_tunes_on_the_tune_split():
+    """A sweep picks settings on `tune` so that `test` stays held out (trackbench-benchmark)."""
+    from importlib.resources import files
+
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers hydra/sweeper=trackbench_optuna)
+
+    names = sorted(p.name.removesuffix(".yaml") for p in files("trackbench.conf").joinpath("hparams_search").iterdir())
+    assert len(names) == 7
+    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+        for name in names:
+            cfg = compose("config", overrides=[f"hparams_search={name}"], return_hydra_config=True)
+            assert cfg.dataset.split == "tune", name
+            tree_ = OmegaConf.to_container(cfg, resolve=False)
+            tree_.pop("hydra", None)
+            assert load_config(OmegaConf.to_container(OmegaConf.create(tree_), resolve=True)).dataset.split == "tune"
+            # overridable as any key: a sweep on all the data is one override away
+            again = compose("config", overrides=[f"hparams_search={name}", "dataset.split=all"])
+            assert again.dataset.split == "all"

@@ -141,6 +141,8 @@ def run_experiment(
             tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         if sweep_dir and parent_run_id is None:
             parent_run_id = logger.sweep_parent(sweep_dir)
+        if not sweep_dir:  # a sweep's jobs sit under the sweep's parent run, which sits under this one
+            parent_run_id = parent_run_id or cfg.mlflow.parent_run_id
     try:
         if logger is not None:
             logger.start(cfg.mlflow.run_name or default_run_name or cfg.tracker.tracker_kind, tags, parent_run_id)

@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trackbench.errors import TrackbenchError
+from trackbench.errors import TrackbenchError, config_error_line
 
 log = logging.getLogger("trackbench")
 
@@ -55,20 +55,15 @@ def _app(cfg: DictConfig) -> Any:
         print(f"trackbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # omegaconf's MissingMandatoryValue and friends name the key
-        if type(exc).__module__.startswith("omegaconf"):
-            key = getattr(exc, "full_key", None)
-            message = str(exc).splitlines()[0]
-            print(
-                f"trackbench: error: {key}: {message}" if key else f"trackbench: error: {message}",
-                file=sys.stderr,
-            )
-            sys.exit(2)
-        raise
+        if (line := config_error_line(exc)) is None or not type(exc).__module__.startswith("omegaconf"):
+            raise
+        print(f"trackbench: error: {line}", file=sys.stderr)
+        sys.exit(2)
     print(format_summary(result), file=sys.stdout)
     return result.objective
 
 
-def _expose_sweeper_plugin() -> None:
+def expose_sweeper_plugin() -> None:
     """Editable installs (PEP 660) map our packages through an import hook that ``pkgutil``
     cannot walk, so Hydra's plugin scan would miss the sweeper in the ``hydra_plugins``
     namespace; add its real folder to the namespace path. A no-op for wheel installs."""
@@ -84,7 +79,7 @@ def _expose_sweeper_plugin() -> None:
 
 def main() -> None:
     logging.captureWarnings(True)
-    _expose_sweeper_plugin()
+    expose_sweeper_plugin()
     try:
         _app()
     except KeyboardInterrupt:  # the run (if one started) is already marked KILLED

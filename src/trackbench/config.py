@@ -109,6 +109,7 @@ class MlflowConfig:
     run_name: str | None = None
     heartbeat_s: float = 30.0  # a live run refreshes its trackbench.heartbeat tag this often
     stale_after_s: float = 600.0  # a RUNNING run whose heartbeat is older is marked FAILED (stale-run sweep)
+    parent_run_id: str | None = None  # nest this run (or a sweep's parent run) under that run, e.g. a benchmark's
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,8 @@ def validate_splits(cfg: DatasetConfig) -> None:
             if cfg.split == name:
                 raise TrackbenchError(
                     f"dataset.split={name}: dataset.splits.{name} is not defined for dataset={cfg.name} "
-                    f"(set dataset.splits.{name}.cameras, first_frame/last_frame or, for synthetic, seed)"
+                    f"(e.g. 'dataset.splits.{name}={{cameras: [...], first_frame: N, last_frame: M}}', "
+                    "for synthetic {seed: N}; or use all the data: dataset.split=all)"
                 )
             continue
         if spec.seed is not None and cfg.name != "synthetic":

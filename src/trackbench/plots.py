@@ -1,4 +1,4 @@
-"""Run plots: per-camera MOTA/IDF1 bars and a per-camera timeline of tracklets."""
+"""Plots: a run's per-camera metrics, windows and tracklet timelines; a sweep's and a benchmark's standing."""
 
 from __future__ import annotations
 
@@ -75,6 +75,37 @@ def plot_sweep(path: Path, rows: Sequence[Mapping[str, Any]], metric: str, title
     ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
     ax.set_xlabel(metric)
     ax.set_xlim(0, max([1.0, *values]) * 1.08)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+    plt.close(fig)
+
+
+_BENCH_SERIES = (
+    ("default_test", "defaults, test", "tab:gray", "o"),
+    ("tuned_tune", "tuned, tune", "tab:orange", "s"),
+    ("tuned_test", "tuned, test", "tab:blue", "D"),
+)
+
+
+def plot_benchmark(path: Path, rows: Sequence[Any], metric: str, title: str) -> None:
+    """One line per kind (best on top): ``metric`` with its 95% interval for the defaults on
+    test, the tuned settings on tune and on test (rows: benchmark_report.KindRow)."""
+    fig, ax = plt.subplots(figsize=(8.5, max(3.0, 1.4 + 0.55 * len(rows))))
+    n = len(rows)
+    for k, (attr, label, color, marker) in enumerate(_BENCH_SERIES):
+        ys = [n - 1 - i + (1 - k) * 0.22 for i in range(n)]
+        xs, lo, hi = [], [], []
+        for r in rows:
+            x = getattr(r, attr)
+            xs.append(x.value)
+            lo.append(x.value - x.low if math.isfinite(x.low) else 0.0)
+            hi.append(x.high - x.value if math.isfinite(x.high) else 0.0)
+        ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=color, label=label, capsize=3, markersize=5)
+    ax.set_yticks(range(n), [r.kind for r in rows][::-1])
+    ax.set_xlabel(f"{metric} (95% interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})

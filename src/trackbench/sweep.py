@@ -99,8 +99,9 @@ class MlflowSweepCallback(Callback):
         (sweep_dir / SWEPT_FILE).write_text("\n".join(swept_keys(task, params)) + "\n")
         self._logger = RunLogger(cfg.mlflow)
         self._logger.start(
-            sweep_title(task, params, time.strftime("%Y-%m-%d %H:%M")),
+            sweep_title(task, params, time.strftime("%Y-%m-%d %H:%M"), cfg.tracker.tracker_kind),
             {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": " ".join(task)},
+            cfg.mlflow.parent_run_id,
         )
         (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
         atexit.register(self._abandon)

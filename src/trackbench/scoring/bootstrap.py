@@ -73,6 +73,16 @@ def blocks(windows: Mapping[str, Sequence[WindowScores]]) -> tuple[Counts, ...]:
     return tuple(out)
 
 
+def blocks_from_json(per_camera: Mapping[str, Sequence[Mapping]]) -> tuple[Counts, ...]:
+    """:func:`blocks` of a run from its metrics.json (``windows.per_camera``)."""
+    return blocks(
+        {
+            camera: [WindowScores(w["first_frame"], w["last_frame"], Counts.from_json(w["counts"])) for w in ws]
+            for camera, ws in per_camera.items()
+        }
+    )
+
+
 def draws(n_blocks: int, samples: int, seed: int) -> np.ndarray:
     """``(samples, n_blocks)`` block indices drawn with replacement; the same for a seed."""
     if n_blocks < 1:

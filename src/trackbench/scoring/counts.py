@@ -45,6 +45,11 @@ CAMERA_COUNTS = (
 )
 COUNT_METRICS = tuple(k for k in RANGE_COUNTS + CAMERA_COUNTS if k not in ("motp_sum", "idtp_run"))
 METRICS = RATIO_METRICS + HOTA_METRICS + COUNT_METRICS
+# Counts of errors: smaller is better. (MOTP is not here: official matching reports it as mean IoU,
+# higher is better; eval.matching=motmetrics as mean 1 - IoU.)
+LOWER_IS_BETTER = frozenset(
+    ("num_switches", "num_false_positives", "num_misses", "num_fragmentations", "mostly_lost", "idfp", "idfn")
+)
 WINDOW_METRICS = ("mota", "idf1", "hota", "num_false_positives", "num_misses", "num_switches")
 
 

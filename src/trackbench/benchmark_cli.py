@@ -1,0 +1,83 @@
+"""The ``trackbench-benchmark`` command: a thin Hydra app around :mod:`trackbench.benchmark`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from trackbench.errors import TrackbenchError, config_error_line
+
+_OWN_KEYS = ("kinds", "trials")
+
+
+def _validator(step: Any) -> None:
+    """Compose a step's config as its ``trackbench`` process will (minus the study's best
+    settings, which do not exist yet) and validate it, so a bad key fails before any run."""
+    from hydra import compose
+
+    from trackbench.config import load_config
+
+    overrides = [o for o in step.args if not o.startswith("hydra.") and o != "experiment=best"]
+    cfg = compose("config", overrides=overrides)
+    tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    tree.pop("hydra", None)
+    load_config(tree)
+    if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
+        from trackbench.datasets.factory import open_dataset
+
+        if not open_dataset(load_config(tree).dataset).cameras():
+            raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
+
+
+@hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="benchmark")
+def _app(cfg: DictConfig) -> None:
+    from trackbench.benchmark import BenchmarkSettings, check_settings, run_benchmark, study_overrides
+
+    hc = HydraConfig.get()
+    try:
+        kinds = OmegaConf.to_container(cfg.kinds) if OmegaConf.is_list(cfg.kinds) else [cfg.kinds]
+        task = [o for o in hc.overrides.task if o.split("=", 1)[0].lstrip("+~") not in _OWN_KEYS]
+        hydra_overrides = list(hc.overrides.hydra)
+        check_settings([str(k) for k in kinds], cfg.trials, task, hydra_overrides)
+        tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        for key in (*_OWN_KEYS, "hydra"):
+            tree.pop(key, None)
+        settings = BenchmarkSettings(
+            kinds=tuple(str(k) for k in kinds),
+            trials=int(cfg.trials),
+            folder=Path(hc.runtime.output_dir).resolve(),
+            overrides=tuple(task),
+            study_overrides=study_overrides(hydra_overrides),
+        )
+        report = run_benchmark(settings, tree, (sys.executable, "-m", "trackbench"), _validator)
+    except TrackbenchError as exc:
+        print(f"trackbench-benchmark: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as exc:  # omegaconf's and Hydra's config errors (a step's config) name the key
+        if (line := config_error_line(exc)) is None:
+            raise
+        print(f"trackbench-benchmark: error: {line}", file=sys.stderr)
+        sys.exit(2)
+    print(report)
+
+
+def main() -> None:
+    from trackbench.cli import expose_sweeper_plugin
+
+    expose_sweeper_plugin()
+    import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (hparams_search configs compose)
+
+    try:
+        _app()
+    except KeyboardInterrupt:  # the benchmark's parent run is already marked KILLED
+        print("trackbench-benchmark: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
