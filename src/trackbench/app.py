@@ -118,6 +118,16 @@ def run_experiment(
         from trackbench.precomputed import check_results
 
         check_results(cfg.tracker.results_dir, cameras)
+    resumed_run = None
+    if cfg.runner.resume is not None:  # results go to the interrupted run's folder; its config.yaml stays
+        from trackbench import checkpoints
+
+        if cfg.tracker.tracker_kind == PRECOMPUTED:
+            raise TrackbenchError("runner.resume: tracker=precomputed tracks nothing; run it again instead")
+        output_dir = Path(cfg.runner.resume).resolve()
+        checkpoints.check_resumable(output_dir, to_flat_dict(cfg), cfg.tracker.backend)
+        resumed_run = checkpoints.read_run_id(output_dir)
+        config_yaml = ""
     workers = resolve_workers(cfg.runner.workers, len(cameras))
     trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
     logger = None
@@ -137,6 +147,10 @@ def run_experiment(
             tags["git_commit"] = commit
         if sweep_dir:
             tags[SWEEP_TAG] = sweep_dir
+        if cfg.runner.resume is not None:
+            tags["trackbench.resumed_from"] = str(output_dir)
+            if resumed_run:
+                tags["trackbench.resumed_run_id"] = resumed_run
         if trial is not None:
             tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         if sweep_dir and parent_run_id is None:
@@ -152,6 +166,16 @@ def run_experiment(
             describe(logger, run_note(cfg, sweep_dir), dataset_record(cfg))
             if trial is not None:
                 trial[1](RUN_ATTR, logger.run_id)
+            if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
+                from trackbench.checkpoints import write_run_id
+
+                write_run_id(output_dir, logger.run_id)  # a resumption of this run names it
+            if resumed_run:
+                from trackbench.mlflow_log import fail_abandoned
+
+                fail_abandoned(
+                    cfg.mlflow, resumed_run, f"interrupted; resumed as run {logger.run_id}", spare_parents=True
+                )
         on_camera = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
         result = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera)
         if logger is not None:
@@ -163,6 +187,9 @@ def run_experiment(
             logger.log_artifacts(output_dir)
             logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
+        from trackbench import checkpoints
+
+        checkpoints.remove(output_dir)  # a pruned trial is not resumed
         if logger is not None:
             logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
             logger.end("KILLED")
@@ -258,6 +285,9 @@ def _track_score_write(
     plots.plot_camera_metrics(output_dir / "plots" / "metrics.png", scores.per_camera, scores.overall, title)
     plots.plot_windows(output_dir / "plots" / "windows.png", windows["per_camera"], windows["pooled"], title)
     plots.plot_timelines(output_dir / "plots" / "timeline.png", {o.camera_id: o.spans for o in result.cameras})
+    from trackbench import checkpoints
+
+    checkpoints.remove(output_dir)  # complete: nothing to resume
     return metrics
 
 

@@ -67,6 +67,7 @@ class RunnerConfig:
     workers: int | None = None  # camera worker processes (None: number of cores)
     progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
+    resume: str | None = None  # an interrupted run's output dir: continue it from its checkpoints
 
 
 DEFAULT_WINDOW_FRAMES = 100

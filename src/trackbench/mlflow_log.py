@@ -296,14 +296,17 @@ def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: f
     return sweep_stale_runs(client, ids, stale_after_s) if ids else []
 
 
-def fail_abandoned(cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None) -> None:
+def fail_abandoned(
+    cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None, *, spare_parents: bool = False
+) -> None:
     """Mark a run whose process died FAILED, if it is still RUNNING, and its sweep parent too
-    (the sweep that ran it died with it) unless that parent is ``spare_parent``."""
+    (the sweep that ran it died with it) unless that parent is ``spare_parent`` (or
+    ``spare_parents``: the run alone)."""
     client = MlflowClient(tracking_uri=cfg.tracking_uri)
     run = _retry(lambda: client.get_run(run_id), "get run")
     ids = [run_id]
     parent = run.data.tags.get(PARENT_TAG)
-    if parent and parent != spare_parent:
+    if parent and parent != spare_parent and not spare_parents:
         ids.append(parent)
     for rid in ids:
         if _retry(lambda r=rid: client.get_run(r), "get run").info.status != "RUNNING":
@@ -400,7 +403,20 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
 
 def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
     """Where the MLflow UI shows a run (or the experiment's runs table)."""
-    page = f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else "")
+    return _address(tracking_uri, f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else ""))
+
+
+def compare_address(tracking_uri: str, experiment_id: str, run_ids: Sequence[str]) -> str:
+    """The MLflow UI's compare view of ``run_ids`` (metrics side by side, parallel coordinates)."""
+    import json
+    import urllib.parse
+
+    runs = urllib.parse.quote(json.dumps(list(run_ids)), safe="")
+    experiments = urllib.parse.quote(json.dumps([experiment_id]), safe="")
+    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}")
+
+
+def _address(tracking_uri: str, page: str) -> str:
     if tracking_uri.startswith(("http://", "https://")):
         return f"{tracking_uri.rstrip('/')}/{page}"
     return f"mlflow ui --backend-store-uri {tracking_uri}  ->  http://127.0.0.1:5000/{page}"

@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
+from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import AppConfig, EvalConfig
 from trackbench.datasets.base import Dataset
 from trackbench.scoring import (
@@ -48,8 +49,9 @@ class CameraJob:
     tracking: TrackingConfig
     batch_size: int
     eval: EvalConfig
-    output_dir: Path | None = None  # where the worker writes this camera's files
+    output_dir: Path | None = None  # where the worker writes this camera's files (and checkpoints)
     checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
+    resume: bool = False  # continue from the camera's checkpoint in output_dir (runner.resume)
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,29 @@ def track_camera(job: CameraJob, on_frames=None) -> tuple[tuple[Tracklet2D, ...]
 
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
-    carry = CarryForward()
-    pieces: list[Tracklet2D] = []
-    reported: list[ReportedRows] = [ReportedRows(camera.camera_id)]
-    for batch in job.dataset.iter_batches(job.camera.camera_id, job.batch_size):
-        context, carry = stage.run(TrackingContext((batch,)), carry)
-        pieces.extend(context.tracklets)
-        reported.extend(context.reported)
+    # On disk after every batch (the Python backend's carry is bytes; the C++ one is a live handle).
+    disk = CameraCheckpoints(job.output_dir, camera.camera_id) if _checkpointed(job) else None
+    kept = disk.load() if disk is not None and job.resume else None
+    if disk is not None and kept is None:
+        disk.start()
+    carry = kept.carry if kept else CarryForward()
+    pieces: list[Tracklet2D] = list(kept.pieces) if kept else []
+    reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
+    for number, batch in enumerate(job.dataset.iter_batches(job.camera.camera_id, job.batch_size)):
+        if kept is None or number >= kept.batches:
+            context, carry = stage.run(TrackingContext((batch,)), carry)
+            pieces.extend(context.tracklets)
+            reported.extend(context.reported)
+            if disk is not None:
+                disk.save(number + 1, carry, context.tracklets, context.reported)
         if on_frames is not None:
             on_frames(job.camera.camera_id, len(batch.frames))
     (rows,) = join_reported(reported)
     return stitch(pieces), rows
+
+
+def _checkpointed(job: CameraJob) -> bool:
+    return job.output_dir is not None and job.tracking.backend == "python"
 
 
 def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
@@ -185,8 +199,11 @@ def run(
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
         import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
+    resume = cfg.runner.resume is not None
     jobs = [
-        CameraJob(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames)
+        CameraJob(
+            dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames, resume
+        )
         for c in cameras
     ]
     workers = resolve_workers(cfg.runner.workers, len(jobs))

@@ -12,7 +12,9 @@ so the callback rewrites them to absolute paths before any job is shipped.
 from __future__ import annotations
 
 import atexit
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +67,25 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+def _parent_logger(config: DictConfig) -> Any:
+    """A logger on the sweep's parent run, in a job process (None without one)."""
+    if not OmegaConf.select(config, "mlflow.enabled", default=False):
+        return None
+    from trackbench.config import load_config
+    from trackbench.mlflow_log import RunLogger
+
+    app_keys = [k for k in config if k != "hydra"]
+    cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+    logger = RunLogger(cfg.mlflow)
+    sweep_dir = str(Path(str(config.hydra.sweep.dir)))
+    logger.run_id = parent_run_id(sweep_dir) or logger.sweep_parent(sweep_dir)  # another machine: by its tags
+    return logger if logger.run_id else None
+
+
 class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
         self._logger: Any = None
+        self._experiment = ""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.config import load_config
@@ -109,29 +127,47 @@ class MlflowSweepCallback(Callback):
     def __getstate__(self) -> dict[str, Any]:
         # Launchers ship the callbacks to their job processes (joblib, Ray); the parent run and
         # its heartbeat thread stay with the driver.
-        return {"_logger": None}
+        return {"_logger": None, "_experiment": ""}
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
-        if self._logger is not None:  # in the driver (basic launcher): the standing so far
-            self._report(config)
+        """The standing so far, after every job: from the driver (basic launcher), or from the
+        job's own process (joblib, Ray), which finds the parent run in the sweep folder."""
+        try:
+            logger = self._logger or _parent_logger(config)
+        except Exception as exc:  # the standing is a report; never let it fail the job
+            import logging
+
+            logging.getLogger(__name__).warning("sweep report: no parent run: %s", exc)
+            return
+        if logger is not None:
+            self._report(config, logger)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:
-            self._report(config)
+            runs = self._report(config, self._logger)
             self._logger.end("FINISHED")
+            if runs:
+                from trackbench.mlflow_log import compare_address
+
+                ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
+                print(f"sweep compare view: {compare_address(str(config.mlflow.tracking_uri), self._experiment, ids)}")
             self._logger = None
 
-    def _report(self, config: DictConfig) -> None:
-        """The sweep's standing on its parent run: best job, counts, leaderboard, plot."""
+    def _report(self, config: DictConfig, logger: Any) -> list[dict[str, Any]]:
+        """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
+        objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
         import logging
 
         from trackbench import sweep_report
         from trackbench.mlflow_log import child_runs
 
+        runs: list[dict[str, Any]] = []
         try:
             metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
             direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
-            s = sweep_report.standing(child_runs(self._logger), metric, direction)
+            runs = child_runs(logger)
+            self._experiment = logger.experiment_id()
+            s = sweep_report.standing(runs, metric, direction)
             tags = {f"trackbench.jobs_{k}": str(v) for k, v in s["counts"].items()}
             if s["best"] is not None:
                 best = s["best"]
@@ -142,23 +178,30 @@ class MlflowSweepCallback(Callback):
                         f"trackbench.best_{metric}": f"{best['metrics'][metric]:.6g}",
                     }
                 )
-            self._logger.log_batch(
-                metrics={f"best_{metric}": s["best"]["metrics"][metric]} if s["best"] else {}, tags=tags
-            )
-            folder = Path(str(config.hydra.sweep.dir)) / "report"
-            folder.mkdir(parents=True, exist_ok=True)
+            best = [(f"best_{metric}", s["best"]["metrics"][metric], s["counts"]["finished"])] if s["best"] else []
+            logger.log_batch(tags=tags, steps=best)
             rows = sweep_report.leaderboard_rows(s["ranked"], metric)
             title = f"sweep {Path(str(config.hydra.sweep.dir))}: {metric}, best first"
-            (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
-            (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
-            if rows:
-                from trackbench.plots import plot_sweep
+            # Jobs of a parallel launcher report at once: each writes its own folder, then logs it.
+            folder = Path(tempfile.mkdtemp(prefix="trackbench-report-"))
+            try:
+                (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
+                (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
+                if rows:
+                    from trackbench.plots import plot_sweep
 
-                plot_sweep(folder / "comparison.png", rows, metric, title)
-            for path in sorted(folder.iterdir()):
-                self._logger.log_file(path, "report")
+                    plot_sweep(folder / "comparison.png", rows, metric, title)
+                for path in sorted(folder.iterdir()):
+                    logger.log_file(path, "report")
+                final = Path(str(config.hydra.sweep.dir)) / "report"
+                if self._logger is not None:  # the driver keeps the last standing in the sweep folder
+                    shutil.rmtree(final, ignore_errors=True)
+                    shutil.copytree(folder, final)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
         except Exception as exc:  # the standing is a report; never let it fail the sweep
             logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
+        return runs
 
     def _abandon(self) -> None:
         if self._logger is not None:

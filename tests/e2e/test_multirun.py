@@ -7,7 +7,7 @@ import yaml
 
 from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG
 
-from .conftest import local_runs, sweep_family
+from .conftest import local_client, local_runs, sweep_family
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def test_two_tracker_kinds_two_children_under_one_parent(cli, tmp_path):
 
 
 def test_parallel_jobs_on_sqlite_lose_nothing(cli, tmp_path):
-    cli(
+    proc = cli(
         "-m", "tracker.n_init=1,2,3,4", *SMALL, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=sw"
     )
     parent, children = sweep_family(local_runs(tmp_path))
@@ -34,6 +34,14 @@ def test_parallel_jobs_on_sqlite_lose_nothing(cli, tmp_path):
     n_params = {len(r.data.params) for r in children}
     assert len(n_metrics) == 1 and len(n_params) == 1, "every job logged the same set of keys"
     assert all(r.info.status == "FINISHED" for r in children) and parent.info.status == "FINISHED"
+    # The standing was live: the joblib jobs themselves logged it to the parent as they finished
+    # (best objective at step = jobs finished so far), then the driver logged the final one.
+    history = local_client(tmp_path).get_metric_history(parent.info.run_id, "best_idf1")
+    steps = sorted({m.step for m in history})
+    assert steps[-1] == 4 and steps[0] < 4, steps
+    assert max(m.value for m in history if m.step == 4) == max(r.data.metrics["idf1"] for r in children)
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("sweep compare view: ")]
+    assert "#/compare-runs?runs=" in line and all(r.info.run_id in line for r in children)
 
 
 def test_optuna_sweep_optimises_the_returned_objective(cli, tmp_path):

@@ -79,3 +79,6 @@ def test_multirun_on_local_ray(tmp_path):
     assert sorted(r.data.tags["tracker_kind"] for r in children) == ["bytetrack", "ocsort"]
     assert all(r.info.status == "FINISHED" for r in [parent, *children])
     assert (tmp_path / "sweep" / "1" / "metrics.json").is_file()
+    # the Ray jobs logged the sweep's standing to the parent as they finished (step = jobs finished)
+    history = local_client(tmp_path).get_metric_history(parent.info.run_id, "best_idf1")
+    assert len(history) >= 3 and max(m.step for m in history) == 2, [(m.step, m.timestamp) for m in history]
