@@ -82,3 +82,35 @@ def test_multirun_on_local_ray(tmp_path):
     # the Ray jobs logged the sweep's standing to the parent as they finished (step = jobs finished)
     history = local_client(tmp_path).get_metric_history(parent.info.run_id, "best_idf1")
     assert len(history) >= 3 and max(m.step for m in history) == 2, [(m.step, m.timestamp) for m in history]
+
+
+def test_optuna_study_on_a_running_ray_cluster(tmp_path, ray_head):
+    """The sweep issue's Optuna sweeper on the Ray launcher: trials two at a time on the head,
+    one shared study (SQLite beside the MLflow store), each trial run exactly once."""
+    import yaml
+
+    trackbench(
+        tmp_path,
+        ray_head.env,
+        "hparams_search=sort_optuna",
+        "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.n_jobs=2",
+        *SMALL,
+        "hydra/launcher=ray",
+        f"+hydra.launcher.ray.init.address={ray_head.address}",
+        "+hydra.launcher.ray.init.object_store_memory=null",
+        "hydra.sweep.dir=study",
+    )
+    results = yaml.safe_load((tmp_path / "study" / "optimization_results.yaml").read_text())
+    assert results["states"] == {"COMPLETE": 4}, results
+    parent, children = sweep_family(local_runs(tmp_path))
+    assert parent.info.status == "FINISHED"
+    assert sorted(int(r.data.tags["trackbench.trial"]) for r in children) == [0, 1, 2, 3], "each trial once"
+    assert all(r.info.status == "FINISHED" and r.data.tags["trackbench.split"] == "tune" for r in children)
+    best = max(children, key=lambda r: r.data.metrics["idf1"])
+    assert results["best_value"] == best.data.metrics["idf1"]
+    assert (tmp_path / "study" / "experiment" / "best.yaml").is_file()
+    assert (tmp_path / "optuna.db").is_file(), (
+        "the study lives beside the sweep's MLflow store, not in the head's folder"
+    )
+    assert sorted(p.name for p in ray_head.folder.iterdir()) == ["head.log", "home", "tmp"]
