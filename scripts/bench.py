@@ -244,9 +244,9 @@ def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float]:
 
 def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
     """One run as trackbench logs it: create, params, metrics, artifacts, end."""
-    from trackbench.app import logged_params, mlflow_metrics
     from trackbench.config import load_config
     from trackbench.mlflow_log import RunLogger
+    from trackbench.run_record import logged_params, mlflow_metrics
 
     cfg = load_config(asdict(AppConfig(mlflow=mlflow)))
     metrics = json.loads((output_dir / "metrics.json").read_text())
@@ -302,12 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         metrics = json.loads((two["out"] / "metrics.json").read_text())
         timing = metrics["timing"]
         print(f"end to end (CLI), {len(metrics['per_camera'])} cameras: 1 worker {one['wall']:.2f} s, "
-              f"2 workers {two['wall']:.2f} s, speed-up {one['wall'] / two['wall']:.2f}x (target >= 1.7), "
+              f"2 workers {two['wall']:.2f} s, speed-up {one['wall'] / two['wall']:.2f}x (target >= 1.6), "
               f"byte-identical results: {same}")  # fmt: skip
         timings = [json.loads((r["out"] / "metrics.json").read_text())["timing"] for r in (one, two)]
         inner = [t["runner_wall_s"] for t in timings]
         print(f"  of which tracking + scoring (runner): 1 worker {inner[0]:.2f} s, 2 workers {inner[1]:.2f} s, "
-              f"speed-up {inner[0] / inner[1]:.2f}x; the rest is start-up and logging")  # fmt: skip
+              f"speed-up {inner[0] / inner[1]:.2f}x")  # fmt: skip
+        beyond = [r["wall"] - t for r, t in zip((one, two), inner, strict=True)]
+        print(f"  start-up + logging beyond tracking and scoring (process start to exit; the MLflow run "
+              f"opens while cameras track): 1 worker {beyond[0]:.2f} s, 2 workers {beyond[1]:.2f} s "
+              "(target <= 3)")  # fmt: skip
         print(f"  tracking time summed over cameras: 1 worker {timings[0]['tracking_summed_s']:.2f} s, "
               f"2 workers {timings[1]['tracking_summed_s']:.2f} s (both cores busy)")  # fmt: skip
         print(

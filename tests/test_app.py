@@ -36,7 +36,7 @@ def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path)
 
 
 def test_logged_params_describe_this_run_only():
-    from trackbench.app import logged_params
+    from trackbench.run_record import logged_params
 
     params = logged_params(AppConfig(), workers=2)
     assert params["runner.workers_resolved"] == 2 and params["tracker.max_coast_frames"] == 30
@@ -104,7 +104,7 @@ def test_precomputed_missing_or_malformed_file_is_one_line_before_any_run(tmp_pa
 
 
 def test_precomputed_logs_only_where_results_came_from():
-    from trackbench.app import logged_params
+    from trackbench.run_record import logged_params
     from trackbench.tracking.config import TrackingConfig
 
     cfg = AppConfig(tracker=TrackingConfig(tracker_kind="precomputed", results_dir="/r"))

@@ -190,12 +190,19 @@ def resolve_workers(requested: int | None, n_cameras: int) -> int:
 
 
 def run(
-    dataset: Dataset, cfg: AppConfig, output_dir: Path | None = None, on_camera: Callable | None = None
+    dataset: Dataset,
+    cfg: AppConfig,
+    output_dir: Path | None = None,
+    on_camera: Callable | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> RunResult:
     """Track and score every camera of ``dataset``; results in camera order. With
     ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there.
     ``on_camera(outcome)`` is called as each camera finishes, in camera order; if it raises,
-    the run stops (cameras not started yet are cancelled) and the exception propagates."""
+    the run stops (cameras not started yet are cancelled) and the exception propagates.
+    ``on_started()`` is called once the worker processes exist (before the first camera
+    without workers): where to start threads, which must not be running when workers fork."""
+    started = on_started or (lambda: None)
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
         import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
@@ -212,6 +219,7 @@ def run(
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
         if workers == 1:
+            started()
             outcomes = list(_notify((run_camera(job, progress.update) for job in jobs), on_camera))
         else:
             ctx = _worker_context(cfg.runner.start_method)
@@ -223,7 +231,9 @@ def run(
                 )
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
-                outcomes = list(_notify(pool.map(run_camera, jobs), on_camera))
+                pending = pool.map(run_camera, jobs)  # with fork, every worker process is made here
+                started()
+                outcomes = list(_notify(pending, on_camera))
                 if listener is not None:
                     queue.put(None)
                     listener.join()

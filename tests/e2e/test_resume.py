@@ -31,6 +31,9 @@ def outputs(folder: Path) -> dict[str, bytes]:
 def test_a_killed_run_resumes_to_the_uninterrupted_result(cli, tmp_path):
     cli(*RUN, "hydra.run.dir=whole")
     proc = start_job(tmp_path, *RUN, "hydra.run.dir=cut")
+    while not [r for r in local_runs(tmp_path) if r.info.status == "RUNNING"]:  # its MLflow run has started
+        assert proc.poll() is None, "the run ended before it was killed"  # (in the background, while tracking)
+        time.sleep(0.2)
     carry = tmp_path / "cut" / "checkpoints" / "cam0.carry"
     deadline = time.monotonic() + 300
     while not carry.exists() and proc.poll() is None:  # killed once the first camera has batches on disk
