@@ -19,6 +19,7 @@ from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
 
 log = logging.getLogger(__name__)
+PLOTS = "plots"  # the run's plots folder (and artifact path)
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,11 @@ def run_experiment(
         on_camera = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
         if opening is not None:  # an MLflow failure stops the run at the next camera, not at its end
             on_camera = _checking(opening, on_camera)
-        result = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera, opening)
+        result, drawing = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera, opening)
         logger = opening.result() if opening is not None else None
-        if logger is not None:
+        if logger is None:
+            drawing.result()
+        else:
             from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
 
             logger.log_batch(
@@ -92,7 +95,13 @@ def run_experiment(
                 steps=mlflow_step_metrics(result),
                 tags={STATE_TAG: "complete"} if trial else {},
             )
-            logger.log_artifacts(output_dir)
+            for path in sorted(output_dir.iterdir()):  # everything but the plots, being drawn meanwhile
+                if path.is_file():
+                    logger.log_file(path)
+                elif path.name != PLOTS:
+                    logger.log_artifacts(path, path.name)
+            drawing.result()
+            logger.log_artifacts(output_dir / PLOTS, PLOTS)
             logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
         from trackbench import checkpoints
@@ -152,10 +161,10 @@ def _open_trial(cfg: AppConfig) -> Any:
 
 def _track_score_write(
     cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, on_camera: Any = None, opening: Any = None
-) -> dict[str, Any]:
-    """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json and
-    plots. ``opening`` (the MLflow run's start) runs meanwhile; the results are written only
-    once it has succeeded."""
+) -> tuple[dict[str, Any], Any]:
+    """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json; the
+    plots are drawn in the background (returned: wait with ``.result()``). ``opening`` (the
+    MLflow run's start) runs meanwhile; the results are written only once it has succeeded."""
     from trackbench import artifacts
     from trackbench.runner import run
 
@@ -198,15 +207,23 @@ def _track_score_write(
         "timing": timing,
     }
     artifacts.write_json(output_dir / "metrics.json", metrics)
-    (output_dir / "plots").mkdir(exist_ok=True)
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"
-    plots.plot_camera_metrics(output_dir / "plots" / "metrics.png", scores.per_camera, scores.overall, title)
-    plots.plot_windows(output_dir / "plots" / "windows.png", windows["per_camera"], windows["pooled"], title)
-    plots.plot_timelines(output_dir / "plots" / "timeline.png", {o.camera_id: o.spans for o in result.cameras})
-    from trackbench import checkpoints
+    spans = {o.camera_id: o.spans for o in result.cameras}
+    folder = output_dir / PLOTS
 
+    def draw() -> None:
+        folder.mkdir(exist_ok=True)
+        plots.plot_camera_metrics(folder / "metrics.png", scores.per_camera, scores.overall, title)
+        plots.plot_windows(folder / "windows.png", windows["per_camera"], windows["pooled"], title)
+        plots.plot_timelines(folder / "timeline.png", spans)
+
+    from trackbench import checkpoints
+    from trackbench.background import Background
+
+    drawing = Background(draw, "trackbench-plots")  # while the other results go to MLflow
+    drawing.start()
     checkpoints.remove(output_dir)  # complete: nothing to resume
-    return metrics
+    return metrics, drawing
 
 
 def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:

@@ -195,13 +195,13 @@ class RunLogger:
                 "log",
             )
 
-    def log_artifacts(self, folder: Path) -> None:
+    def log_artifacts(self, folder: Path, artifact_path: str | None = None) -> None:
         assert self.run_id is not None
-        self._call(lambda: self.client.log_artifacts(self.run_id, str(folder)), "artifacts")
+        self._call(lambda: self.client.log_artifacts(self.run_id, str(folder), artifact_path), "artifacts")
 
     def log_file(self, path: Path, artifact_path: str | None = None) -> None:
         assert self.run_id is not None
-        _retry(lambda: self.client.log_artifact(self.run_id, str(path), artifact_path), "artifact")
+        self._call(lambda: self.client.log_artifact(self.run_id, str(path), artifact_path), "artifact")
 
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self.run_id is None:
