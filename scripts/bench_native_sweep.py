@@ -5,8 +5,9 @@
 Runs ``trackbench hparams_search=ocsort_optuna eval.frames=reported tracker.backend=<b>`` as a
 user would (the console script, start-up, MLflow and plots included), once per backend in
 fresh working directories, and prints the wall-time ratio. Checks that every trial got the
-same parameters and the same objective on both backends (exit 1 otherwise). Optuna here is the
-one hydra-optuna-sweeper installs (TPE, seed 1). Build the C++ OC-SORT first (any cpp run).
+same parameters and the same objective on both backends (exit 1 otherwise). The study runs on
+trackbench's Optuna sweeper (TPE, seed 1) without pruning (``hydra/sweeper/pruner=nop``), so every
+trial runs to the end on both. Build the C++ OC-SORT first (any cpp run).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def run_study(backend: str, trials: int, workdir: Path) -> tuple[float, list[tup
     workdir.mkdir(parents=True)
     args = [
         *("hparams_search=ocsort_optuna", f"hydra.sweeper.n_trials={trials}", "eval.frames=reported"),
-        *(f"tracker.backend={backend}", "runner.progress=never", "hydra.sweep.dir=sweep"),
+        *(f"tracker.backend={backend}", "runner.progress=never", "hydra.sweep.dir=sweep", "hydra/sweeper/pruner=nop"),
     ]
     start = time.perf_counter()
     subprocess.run([*_command(), *args], cwd=workdir, check=True, capture_output=True, text=True)
@@ -42,7 +43,8 @@ def run_study(backend: str, trials: int, workdir: Path) -> tuple[float, list[tup
         if not job.name.isdigit():
             continue
         overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
-        params = dict(o.split("=", 1) for o in overrides if not o.startswith(("tracker.backend", "hydra.")))
+        where = ("tracker.backend", "hydra.", "tuning.", "mlflow.")  # differ by backend or folder
+        params = dict(o.split("=", 1) for o in overrides if not o.startswith(where))
         objective = json.loads((job / "metrics.json").read_text())["overall"]["idf1"]
         trials_out.append((params, objective))
     return wall, trials_out
