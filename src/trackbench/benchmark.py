@@ -194,13 +194,13 @@ def collect(s: BenchmarkSettings) -> list[Any]:
     return out
 
 
-def write_report(s: BenchmarkSettings, tree: Mapping[str, Any]) -> tuple[list[Any], Path]:
-    """The report table as markdown, CSV and a plot in ``<folder>/report``."""
+def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
+    """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
+    benchmark's AppConfig)."""
     from trackbench import benchmark_report as br
     from trackbench.plots import plot_benchmark
     from trackbench.scoring.counts import LOWER_IS_BETTER
 
-    cfg = load_config(tree)
     metric = cfg.objective.metric
     higher = cfg.objective.direction == "maximize" and metric not in LOWER_IS_BETTER
     b = cfg.eval.bootstrap
@@ -245,7 +245,7 @@ def run_benchmark(
         for i, step in enumerate(steps, 1):
             print(f"[benchmark {i}/{len(steps)}] {step.kind}: {step.describe()}", flush=True)
             run_step(step, command)
-        rows, folder = write_report(s, tree)
+        rows, folder = write_report(s, cfg)
         if logger is not None:
             metric = cfg.objective.metric
             values = {}

@@ -26,11 +26,11 @@ def _validator(step: Any) -> None:
     cfg = compose("config", overrides=overrides)
     tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     tree.pop("hydra", None)
-    load_config(tree)
+    cfg = load_config(tree)
     if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
         from trackbench.datasets.factory import open_dataset
 
-        if not open_dataset(load_config(tree).dataset).cameras():
+        if not open_dataset(cfg.dataset).cameras():
             raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
 
 

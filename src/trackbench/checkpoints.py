@@ -103,7 +103,9 @@ def write_run_id(output_dir: Path, run_id: str) -> None:
 
 def read_run_id(output_dir: Path) -> str | None:
     path = Path(output_dir) / FOLDER / RUN_ID_FILE
-    return path.read_text().strip() or None if path.exists() else None
+    if not path.exists():
+        return None
+    return path.read_text().strip() or None
 
 
 # What must match between the interrupted run and its resumption: everything that shapes the

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import subprocess
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     return params
 
 
+@dataclass(frozen=True)
 class RunSetup:
     """Everything a job's run needs at its start; :meth:`open` starts it and returns the logger.
 
@@ -86,21 +88,19 @@ class RunSetup:
     sweep's parent, starts the run, logs params and description, and imports the plotting
     library for the end of the run. If a step after the start fails, the run is ended FAILED."""
 
-    def __init__(
-        self,
-        cfg: AppConfig,
-        output_dir: Path,
-        workers: int,
-        overridden: Collection[str],
-        trial: Any,
-        sweep_dir: str | None,
-        parent_run_id: str | None,
-        resumed_run: str | None,
-        run_name: str | None,
-    ) -> None:
-        self.cfg, self.output_dir, self.workers, self.overridden = cfg, output_dir, workers, overridden
-        self.trial, self.sweep_dir, self.parent_run_id, self.resumed_run = trial, sweep_dir, parent_run_id, resumed_run
-        self.run_name = cfg.mlflow.run_name or run_name or cfg.tracker.tracker_kind
+    cfg: AppConfig
+    output_dir: Path
+    workers: int
+    overridden: Collection[str]
+    trial: Any  # (report, set_attr) of an Optuna trial, or None
+    sweep_dir: str | None
+    parent_run_id: str | None
+    resumed_run: str | None  # the interrupted run this one resumes
+    default_name: str | None  # the name when mlflow.run_name is not set
+
+    @property
+    def run_name(self) -> str:
+        return self.cfg.mlflow.run_name or self.default_name or self.cfg.tracker.tracker_kind
 
     def tags(self) -> dict[str, str]:
         cfg = self.cfg

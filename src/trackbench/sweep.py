@@ -67,16 +67,21 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+def app_config(config: DictConfig) -> Any:
+    """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
+    from trackbench.config import load_config
+
+    app_keys = [k for k in config if k != "hydra"]
+    return load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+
+
 def _parent_logger(config: DictConfig) -> Any:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
-    from trackbench.config import load_config
     from trackbench.mlflow_log import RunLogger
 
-    app_keys = [k for k in config if k != "hydra"]
-    cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
-    logger = RunLogger(cfg.mlflow)
+    logger = RunLogger(app_config(config).mlflow)
     sweep_dir = str(Path(str(config.hydra.sweep.dir)))
     logger.run_id = parent_run_id(sweep_dir) or logger.sweep_parent(sweep_dir)  # another machine: by its tags
     return logger if logger.run_id else None
@@ -88,15 +93,13 @@ class MlflowSweepCallback(Callback):
         self._experiment = ""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from trackbench.config import load_config
         from trackbench.errors import TrackbenchError
         from trackbench.sweep_frames import check_one_frame_set
 
         resolve_paths(config, Path.cwd())
 
-        app_keys = [k for k in config if k != "hydra"]
         try:
-            cfg = load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+            cfg = app_config(config)
             params = OmegaConf.select(config, "hydra.sweeper.params")
             params = OmegaConf.to_container(params, resolve=False) if params is not None else None
             check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, params)

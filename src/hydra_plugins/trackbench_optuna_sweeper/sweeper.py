@@ -59,7 +59,7 @@ class TrackbenchOptunaSweeper(Sweeper):
             sys.exit(2)
 
     def _sweep(self, arguments: list[str]) -> None:
-        from trackbench.config import load_config
+        from trackbench.sweep import app_config
         from trackbench.tuning.study import Study, StudySpec
 
         assert self.config is not None
@@ -70,8 +70,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         space, fixed = ov.parse(lines)
         if not space:
             raise _error("hydra.sweeper.params has no interval/range/choice to search")
-        app = OmegaConf.masked_copy(self.config, [k for k in self.config if k != "hydra"])
-        self.app_cfg = load_config(OmegaConf.to_container(app, resolve=True))
+        self.app_cfg = app_config(self.config)
         spec = StudySpec(
             storage=self._storage(),
             name=str(self.s.study_name),
