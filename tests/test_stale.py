@@ -71,3 +71,38 @@ def test_gc_names_a_missing_experiment_in_one_line(tmp_path, capsys):
     RunLogger(MlflowConfig(tracking_uri=uri)).experiment_id()
     assert gc_main(["--tracking-uri", uri, "--experiment", "nope"]) == 2
     assert capsys.readouterr().err.strip() == f"trackbench-gc: error: no experiment named 'nope' in {uri}"
+
+
+def test_a_trial_run_is_found_by_its_tags_before_the_study_knows_its_id(tmp_path):
+    """A job killed between opening its run and telling the study the run's id: the sweeper
+    finds the run by trial and study tags (under its own sweep parent only) and fails it."""
+    from trackbench.mlflow_log import fail_abandoned, running_trial_runs
+    from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
+
+    cfg = MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+
+    def run(trial: int, study: str, parent: str | None) -> str:
+        logger = RunLogger(cfg)
+        logger.start(f"t{trial}", {TRIAL_TAG: str(trial), STUDY_TAG: study}, parent)
+        logger._heartbeat.stop()
+        return logger.run_id
+
+    parent, other_parent = RunLogger(cfg), RunLogger(cfg)
+    parent.start("sweep", {})
+    other_parent.start("other sweep", {})
+    mine, other_sweep, other_trial, other_study = (
+        run(3, "sort", parent.run_id), run(3, "sort", other_parent.run_id),
+        run(2, "sort", parent.run_id), run(3, "ocsort", parent.run_id),
+    )  # fmt: skip
+    assert running_trial_runs(cfg, "sort", parent.run_id, 3) == {mine: 3}
+    assert running_trial_runs(cfg, "sort", trial=3) == {mine: 3, other_sweep: 3}
+    assert running_trial_runs(cfg, "sort", parent.run_id) == {mine: 3, other_trial: 2}
+    fail_abandoned(cfg, mine, "its job process died", spare_parent=parent.run_id)
+    assert client.get_run(mine).info.status == "FAILED"
+    assert client.get_run(mine).data.tags["error"] == "its job process died"
+    assert running_trial_runs(cfg, "sort", parent.run_id, 3) == {}, "a finished run is not found again"
+    for rid in (parent.run_id, other_sweep, other_trial, other_study):
+        assert client.get_run(rid).info.status == "RUNNING"
+    for logger in (parent, other_parent):
+        logger.end()

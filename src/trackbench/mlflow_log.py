@@ -315,6 +315,27 @@ def fail_abandoned(
         _retry(lambda r=rid: client.set_terminated(r, "FAILED"), "terminate")
 
 
+def running_trial_runs(
+    cfg: MlflowConfig, study: str, parent_run_id: str | None = None, trial: int | None = None
+) -> dict[str, int]:
+    """RUNNING runs of a study's trials (of one ``trial``, under ``parent_run_id`` if given) by
+    run id, found by their tags: for a job killed after it opened its run but before it told
+    the study the run's id, or that went on writing it while its pool was torn down."""
+    from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
+
+    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    found = _retry(lambda: client.get_experiment_by_name(cfg.experiment_name), "experiment")
+    if found is None:
+        return {}
+    query = f"tags.`{STUDY_TAG}` = '{study.replace(chr(39), '')}' and attributes.status = 'RUNNING'"
+    if trial is not None:
+        query += f" and tags.`{TRIAL_TAG}` = '{int(trial)}'"
+    if parent_run_id:
+        query += f" and tags.`{PARENT_TAG}` = '{parent_run_id}'"
+    runs = _retry(lambda: client.search_runs([found.experiment_id], query, max_results=50000), "search")
+    return {r.info.run_id: int(r.data.tags[TRIAL_TAG]) for r in runs if r.data.tags.get(TRIAL_TAG, "").isdigit()}
+
+
 def _param_value(value: Any) -> str:
     text = "null" if value is None else str(list(value) if isinstance(value, tuple) else value)
     return text[:6000]

@@ -102,6 +102,7 @@ class TrackbenchOptunaSweeper(Sweeper):
                 self._launch(study, [n for n, _ in batch], jobs)
                 study.fail_stale()
             self._wait_for_others(study)
+        self._close_failed_runs(study)
         self._results(study, space, fixed, spec)
 
     def _launch(self, study: Any, numbers: list[int], jobs: list[list[str]]) -> None:
@@ -150,13 +151,36 @@ class TrackbenchOptunaSweeper(Sweeper):
     def _fail_run(self, record: Any, error: str, *, spare_parent: bool) -> None:
         from trackbench.tuning.report import RUN_ATTR
 
-        run_id = record.user_attrs.get(RUN_ATTR)
-        if run_id and self.app_cfg.mlflow.enabled:
-            from trackbench.mlflow_log import fail_abandoned
-            from trackbench.sweep import parent_run_id
+        if not self.app_cfg.mlflow.enabled:
+            return
+        from trackbench.mlflow_log import fail_abandoned, running_trial_runs
+        from trackbench.sweep import parent_run_id
 
-            spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
-            fail_abandoned(self.app_cfg.mlflow, run_id, error, spare_parent=spare)
+        run_id = record.user_attrs.get(RUN_ATTR)
+        spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
+        # a job killed between opening its run and recording its id is found by the trial's tags
+        study = str(self.s.study_name)
+        run_ids = [run_id] if run_id else list(running_trial_runs(self.app_cfg.mlflow, study, spare, record.number))
+        for rid in run_ids:
+            fail_abandoned(self.app_cfg.mlflow, rid, error, spare_parent=spare)
+
+    def _close_failed_runs(self, study: Any) -> None:
+        """Runs of this sweep still RUNNING for a trial the study holds as ended: a job of a
+        torn-down pool (joblib kills its other workers when one dies) may have opened or named
+        its run after its trial was failed."""
+        if not self.app_cfg.mlflow.enabled:
+            return
+        from trackbench.mlflow_log import fail_abandoned, running_trial_runs
+        from trackbench.sweep import parent_run_id
+
+        parent = parent_run_id(str(Path(self.config.hydra.sweep.dir)))
+        if parent is None:
+            return
+        states = {t.number: t.state for t in study.trials()}
+        for run_id, number in running_trial_runs(self.app_cfg.mlflow, str(self.s.study_name), parent).items():
+            if states.get(number) == "FAIL":
+                error = f"trial {number}: its job process died"
+                fail_abandoned(self.app_cfg.mlflow, run_id, error, spare_parent=parent)
 
     def _wait_for_others(self, study: Any) -> None:
         """Trials still running belong to another live sweep on this study, or to a dead one
