@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from trackbench import runner
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
@@ -37,3 +40,72 @@ def test_results_do_not_depend_on_batch_size_or_checkpoint_interval(monkeypatch)
     assert all(reference), "both cameras produce tracklets"
     assert _tracklets(monkeypatch, batch_size=7, checkpoint_frames=0) == reference
     assert _tracklets(monkeypatch, batch_size=13, checkpoint_frames=20) == reference
+
+
+def _untimed(result: runner.RunResult) -> tuple:
+    return tuple(replace(c, tracking_seconds=0.0, scoring_seconds=0.0) for c in result.cameras)
+
+
+def _prefixes(cfg: AppConfig) -> tuple[runner.RunResult, list]:
+    seen = []
+    result = runner.run(open_dataset(cfg.dataset), cfg, None, on_prefix=lambda *a: seen.append(a))
+    return result, seen
+
+
+def test_prefix_reports_do_not_depend_on_batch_size_and_leave_the_results_alone():
+    from trackbench.config import TuningConfig
+
+    plain = runner.run(open_dataset(BASE.dataset), BASE, None)
+    cfg = replace(BASE, tuning=TuningConfig(report_frames=50))
+    result, seen = _prefixes(cfg)
+    assert [(camera, n) for camera, n, _ in seen] == [("cam0", 50), ("cam0", 100), ("cam1", 50), ("cam1", 100)]
+    assert _untimed(result) == _untimed(plain), "reports cut batches; the results stay those of the plain run"
+    for batch_size in (7, 64):
+        again, seen_again = _prefixes(replace(cfg, runner=replace(cfg.runner, batch_size=batch_size)))
+        assert _untimed(again) == _untimed(plain)
+        assert seen_again == seen, f"batch_size={batch_size}: the same prefixes and scores"
+    assert _prefixes(BASE)[1] == [], "no report_frames, no prefix reports"
+
+
+def test_a_prefix_scores_as_a_run_that_ends_at_its_last_frame(tmp_path):
+    """The scores reported after a camera's first N frames are those of a run over only those
+    frames: nothing a later frame decides leaks into them."""
+    from trackbench.config import TuningConfig
+    from trackbench.datasets.export import export_mot
+
+    export_mot(open_dataset(BASE.dataset), tmp_path)  # MOT folders take a frame range
+    folders = replace(BASE.dataset, name="mot", root=str(tmp_path))
+    for frames in ("detected", "reported"):
+        every = TuningConfig(report_frames=40)
+        cfg = replace(BASE, dataset=folders, tuning=every, eval=replace(BASE.eval, frames=frames))
+        _, seen = _prefixes(cfg)
+        by_end = {(camera, n): scores for camera, n, scores in seen}
+        assert sorted(by_end) == [(c, n) for c in ("cam0", "cam1") for n in (40, 80)]
+        for last in (40, 80):
+            short = replace(cfg, dataset=replace(folders, last_frame=last), tuning=TuningConfig())
+            for camera in runner.run(open_dataset(short.dataset), short, None).cameras:
+                assert by_end[(camera.camera_id, last)].counts == camera.scores.counts, (frames, last)
+                assert by_end[(camera.camera_id, last)].metrics == camera.scores.metrics, (frames, last)
+
+
+@given(
+    sizes=st.lists(st.integers(1, 9), min_size=1, max_size=8),
+    ends=st.frozensets(st.integers(1, 40), max_size=10),
+)
+def test_cut_batches_split_after_every_end_and_keep_every_frame(sizes, ends):
+    from trackbench.types import CameraBatch, Detection
+
+    frames = list(range(1, sum(sizes) + 1))
+    batches, start = [], 0
+    for size in sizes:
+        chunk = frames[start : start + size]
+        batches.append(CameraBatch("c", tuple(chunk), tuple((Detection(f, 0, 1, 1, 0.9),) for f in chunk)))
+        start += size
+    out = list(runner.cut_batches(batches, ends))
+    assert [f for b in out for f in b.frames] == frames
+    assert [d for b in out for d in b.detections] == [d for b in batches for d in b.detections]
+    assert all(b.frames for b in out)
+    for b in out:
+        assert not any(f in ends for f in b.frames[:-1]), "an end frame closes its batch"
+    old_ends = {b.frames[-1] for b in batches}
+    assert {b.frames[-1] for b in out} == old_ends | (ends & set(frames))

@@ -80,10 +80,11 @@ def run_experiment(
         opening = Background(setup.open, "trackbench-mlflow-run")
     logger = None
     try:
-        on_camera = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
-        if opening is not None:  # an MLflow failure stops the run at the next camera, not at its end
-            on_camera = _checking(opening, on_camera)
-        result, drawing = _track_score_write(cfg, dataset, output_dir, config_yaml, on_camera, opening)
+        reporter = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
+        on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
+        on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
+        hooks = (on_camera, on_prefix)  # at the next camera, not at its end
+        result, drawing = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening)
         logger = opening.result() if opening is not None else None
         if logger is None:
             drawing.result()
@@ -160,18 +161,20 @@ def _open_trial(cfg: AppConfig) -> Any:
 
 
 def _track_score_write(
-    cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, on_camera: Any = None, opening: Any = None
+    cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, hooks: Any = (None, None), opening: Any = None
 ) -> tuple[dict[str, Any], Any]:
     """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json; the
     plots are drawn in the background (returned: wait with ``.result()``). ``opening`` (the
-    MLflow run's start) runs meanwhile; the results are written only once it has succeeded."""
+    MLflow run's start) runs meanwhile; the results are written only once it has succeeded.
+    ``hooks``: the runner's ``on_camera`` and ``on_prefix``."""
     from trackbench import artifacts
     from trackbench.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
-    result = run(dataset, cfg, output_dir, on_camera, None if opening is None else opening.start)
+    on_camera, on_prefix = hooks
+    result = run(dataset, cfg, output_dir, on_camera, None if opening is None else opening.start, on_prefix)
     if opening is not None:
         opening.result()
     from trackbench import plots

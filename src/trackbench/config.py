@@ -129,6 +129,8 @@ class TuningConfig:
     storage: str | None = None  # SQLAlchemy URL of the study's storage
     study_name: str | None = None
     trial: int | None = None  # the trial's number in the study
+    # Also report every N frames of a camera (hydra.sweeper.report_frames; one worker only)
+    report_frames: int | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(f"eval.bootstrap.samples must be >= 0, got {cfg.eval.bootstrap.samples}")
     if not 0.0 < cfg.eval.bootstrap.level < 1.0:
         raise TrackbenchError(f"eval.bootstrap.level must lie in (0, 1), got {cfg.eval.bootstrap.level}")
+    if cfg.tuning.report_frames is not None and cfg.tuning.report_frames < 1:
+        raise TrackbenchError(f"tuning.report_frames must be >= 1, got {cfg.tuning.report_frames}")
     if cfg.eval.window_frames < 1:
         raise TrackbenchError(f"eval.window_frames must be >= 1, got {cfg.eval.window_frames}")
     if not 0.0 < cfg.eval.iou_threshold <= 1.0:

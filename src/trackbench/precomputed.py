@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trackbench.datasets.mot import slice_frames
+from trackbench.datasets.base import slice_frames
 from trackbench.datasets.motfile import read_results
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraInfo, ReportedRows, Tracklet2D

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import AppConfig, EvalConfig
-from trackbench.datasets.base import Dataset
+from trackbench.datasets.base import BoxTable, Dataset, slice_frames
 from trackbench.scoring import (
     CameraScores,
     Scores,
@@ -37,7 +37,7 @@ from trackbench.scoring import (
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.types import CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
+from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ class CameraJob:
     output_dir: Path | None = None  # where the worker writes this camera's files (and checkpoints)
     checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
     resume: bool = False  # continue from the camera's checkpoint in output_dir (runner.resume)
+    report_frames: int | None = None  # with an ``on_prefix`` hook: score the camera's first k * N frames
+
+
+PrefixHook = Callable[[str, int, CameraScores], None]  # (camera id, frames scored, scores of that prefix)
+PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (last frame, tracklets, rows) so far
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,15 @@ def _init_worker(queue) -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
-def track_camera(job: CameraJob, on_frames=None) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
+def track_camera(
+    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
+) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
     """All batches of one camera through one TrackingStage, carry passed along; the stitched
     tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
-    file read as tracklets instead (every row is a reported row)."""
+    file read as tracklets instead (every row is a reported row). With ``on_prefix`` and
+    ``job.report_frames``, batches are also cut at every ``report_frames``-th frame of the
+    camera, and ``on_prefix(last frame, tracklets so far, rows so far)`` is called there: the
+    same frames whatever the batch size."""
     camera = job.camera
     if job.tracking.tracker_kind == PRECOMPUTED:
         from trackbench.precomputed import read_tracklets, reported_rows
@@ -113,7 +123,9 @@ def track_camera(job: CameraJob, on_frames=None) -> tuple[tuple[Tracklet2D, ...]
     carry = kept.carry if kept else CarryForward()
     pieces: list[Tracklet2D] = list(kept.pieces) if kept else []
     reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
-    for number, batch in enumerate(job.dataset.iter_batches(job.camera.camera_id, job.batch_size)):
+    ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else ()
+    batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
+    for number, batch in enumerate(cut_batches(batches, ends)):
         if kept is None or number >= kept.batches:
             context, carry = stage.run(TrackingContext((batch,)), carry)
             pieces.extend(context.tracklets)
@@ -122,16 +134,38 @@ def track_camera(job: CameraJob, on_frames=None) -> tuple[tuple[Tracklet2D, ...]
                 disk.save(number + 1, carry, context.tracklets, context.reported)
         if on_frames is not None:
             on_frames(job.camera.camera_id, len(batch.frames))
+        if on_prefix is not None and batch.frames and batch.frames[-1] in ends:
+            on_prefix(batch.frames[-1], stitch(pieces), join_reported(reported)[0])
     (rows,) = join_reported(reported)
     return stitch(pieces), rows
+
+
+def prefix_ends(camera: CameraInfo, every: int | None) -> frozenset[int]:
+    """The last frames of the camera's first ``every``, ``2 * every``... frames, short of its
+    last frame (the whole camera is reported when it finishes)."""
+    if not every:
+        return frozenset()
+    return frozenset(range(camera.first_frame + every - 1, camera.last_frame, every))
+
+
+def cut_batches(batches: Iterable[CameraBatch], ends: frozenset[int]) -> Iterator[CameraBatch]:
+    """``batches`` split after every frame in ``ends`` (frames, detections and order kept)."""
+    for batch in batches:
+        start = 0
+        for i, frame in enumerate(batch.frames):
+            if frame in ends and i + 1 < len(batch.frames):
+                yield CameraBatch(batch.camera_id, batch.frames[start : i + 1], batch.detections[start : i + 1])
+                start = i + 1
+        yield batch if start == 0 else CameraBatch(batch.camera_id, batch.frames[start:], batch.detections[start:])
 
 
 def _checkpointed(job: CameraJob) -> bool:
     return job.output_dir is not None and job.tracking.backend == "python"
 
 
-def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
-    """Track and score one camera (in a worker process, or in-process with ``on_frames``)."""
+def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = None) -> CameraOutcome:
+    """Track and score one camera (in a worker process, or in-process with ``on_frames``).
+    ``on_prefix``: see :func:`track_camera`; it gets the scores of the camera's frames so far."""
     queue = _progress_queue
     if on_frames is None and queue is not None:
 
@@ -139,12 +173,9 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
             queue.put((camera_id, n))
 
     start = time.perf_counter()
-    tracklets, reported = track_camera(job, on_frames)
+    tracklets, reported = track_camera(job, on_frames, None if on_prefix is None else _prefix_scorer(job, on_prefix))
     tracked = time.perf_counter()
-    if job.eval.frames == "reported":
-        hyp = hypotheses_from_reported(reported)
-    else:
-        hyp = hypotheses_from_tracklets(tracklets, job.eval.frames)
+    hyp = _hypotheses(job.eval, tracklets, reported)
     scores = score_camera(
         job.dataset.ground_truth(job.camera.camera_id),
         hyp,
@@ -166,6 +197,27 @@ def run_camera(job: CameraJob, on_frames=None) -> CameraOutcome:
         tracking_seconds=tracked - start,
         scoring_seconds=done - tracked,
     )
+
+
+def _hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> BoxTable:
+    if cfg.frames == "reported":
+        return hypotheses_from_reported(reported)
+    return hypotheses_from_tracklets(tracklets, cfg.frames)
+
+
+def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
+    """Scores the camera's frames up to ``last`` (its windows left out) for ``on_prefix``."""
+    camera = job.camera
+    gt = job.dataset.ground_truth(camera.camera_id)
+
+    def score_prefix(last: int, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> None:
+        hyp = _hypotheses(job.eval, tracklets, reported)
+        prefix = score_camera(
+            slice_frames(gt, camera.first_frame, last), hyp, job.eval.iou_threshold, matching=job.eval.matching
+        )
+        on_prefix(camera.camera_id, last - camera.first_frame + 1, prefix)
+
+    return score_prefix
 
 
 def _worker_context(method: str | None) -> mp.context.BaseContext:
@@ -195,13 +247,17 @@ def run(
     output_dir: Path | None = None,
     on_camera: Callable | None = None,
     on_started: Callable[[], None] | None = None,
+    on_prefix: PrefixHook | None = None,
 ) -> RunResult:
     """Track and score every camera of ``dataset``; results in camera order. With
     ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there.
     ``on_camera(outcome)`` is called as each camera finishes, in camera order; if it raises,
     the run stops (cameras not started yet are cancelled) and the exception propagates.
     ``on_started()`` is called once the worker processes exist (before the first camera
-    without workers): where to start threads, which must not be running when workers fork."""
+    without workers): where to start threads, which must not be running when workers fork.
+    ``on_prefix(camera id, frames, scores)`` is called every ``cfg.tuning.report_frames`` frames
+    of a camera with the scores of its frames so far, when cameras run in this process
+    (one worker)."""
     started = on_started or (lambda: None)
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
@@ -209,7 +265,9 @@ def run(
     resume = cfg.runner.resume is not None
     jobs = [
         CameraJob(
-            dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames, resume
+            *(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames),
+            resume,
+            cfg.tuning.report_frames,
         )
         for c in cameras
     ]
@@ -220,7 +278,7 @@ def run(
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
         if workers == 1:
             started()
-            outcomes = list(_notify((run_camera(job, progress.update) for job in jobs), on_camera))
+            outcomes = list(_notify((run_camera(job, progress.update, on_prefix) for job in jobs), on_camera))
         else:
             ctx = _worker_context(cfg.runner.start_method)
             with contextlib.ExitStack() as stack:

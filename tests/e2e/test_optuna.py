@@ -144,9 +144,9 @@ def test_every_kinds_search_space_runs_a_trial(cli, tmp_path, kind):
 
 def test_pruned_trials_are_tagged_not_failed(cli, tmp_path):
     args = ["hparams_search=ocsort_optuna", "hydra/sweeper/pruner=threshold", "hydra.sweeper.pruner.lower=0.99", *SMALL]
-    cli(*args, "hydra.sweeper.n_trials=2", "hydra.sweep.dir=pr")
+    cli(*args, "hydra.sweeper.n_trials=2", "hydra.sweeper.report_frames=20", "hydra.sweep.dir=pr")
     trials = load_trials(storage(tmp_path), "ocsort")
-    assert [(t.state, list(t.intermediate)) for t in trials] == [("PRUNED", [0])] * 2, "stopped after one camera"
+    assert [(t.state, list(t.intermediate)) for t in trials] == [("PRUNED", [20])] * 2, "stopped 20 frames in"
     runs = local_runs(tmp_path)
     jobs = jobs_of(runs)
     assert all(r.data.tags[STATE_TAG] == "pruned" and r.info.status == "KILLED" for r in jobs.values())

@@ -70,21 +70,31 @@ def test_a_job_reports_to_its_trial_and_the_stored_pruner_decides(tmp_path):
     assert record.intermediate == {0: 0.7, 1: 0.4} and record.user_attrs["trackbench.mlflow_run_id"] == "abc"
 
 
-def test_camera_reporter_pools_finished_cameras_and_raises_when_pruned():
+def test_camera_reporter_steps_are_frames_scored_over_finished_cameras_and_prefixes():
     seen = []
 
     class Outcome:
-        def __init__(self, camera_id, value):
-            self.camera_id, self.scores = camera_id, value
+        def __init__(self, camera_id, value, n_frames):
+            self.camera_id, self.scores, self.n_frames = camera_id, value, n_frames
 
-    def pool(scores):  # stands in for scoring.summarize: mean of the finished cameras
+    def pool(scores):  # stands in for scoring.summarize: mean of the cameras so far
         return {"idf1": sum(scores.values()) / len(scores)}
 
     hook = CameraReporter(lambda step, value: seen.append((step, value)) or value < 0.5, pool, "idf1", "maximize")
-    hook(Outcome("a", 0.8))
+    hook.prefix("a", 50, 0.9)  # camera a's first 50 frames
+    hook(Outcome("a", 0.8, 100))  # camera a done: its prefix is replaced by its whole score
+    hook.prefix("b", 30, 0.6)
     with pytest.raises(TrialPruned) as err:
-        hook(Outcome("b", 0.0))
-    assert seen == [(0, 0.8), (1, 0.4)] and (err.value.step, err.value.value) == (1, 0.4)
+        hook.prefix("b", 60, 0.0)
+    assert seen == [(50, 0.9), (100, 0.8), (130, 0.7), (160, 0.4)]
+    assert (err.value.step, err.value.value) == (160, 0.4)
+
+
+def test_a_nan_objective_so_far_reports_the_worst_value():
+    seen = []
+    hook = CameraReporter(lambda step, value: seen.append((step, value)) or False, lambda s: {}, "idf1", "minimize")
+    hook.prefix("a", 10, None)
+    assert seen == [(10, float("inf"))]
 
 
 def test_only_optuna_classes_are_built():

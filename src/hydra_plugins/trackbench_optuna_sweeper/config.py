@@ -23,6 +23,9 @@ class TrackbenchOptunaSweeperConf:
     n_jobs: Any = "${oc.select:hydra.launcher.n_jobs,1}"  # trials launched at once; <= 0: number of cores
     sampler: Any = None  # from hydra/sweeper/sampler
     pruner: Any = None  # from hydra/sweeper/pruner (nop: no pruning)
+    # A trial also reports every N frames of a camera (one worker: runner.workers=1), so a
+    # pruner can stop it before its first camera ends; null: at camera ends only
+    report_frames: Any = 150
     enqueue_defaults: bool = True  # trial 0 of a new study runs the configured values of the params
     heartbeat_interval: int = 10  # s; the sweeper beats for each running trial
     grace_period: int = 60  # s without a heartbeat after which a running trial is failed
@@ -38,8 +41,9 @@ _SAMPLERS = {
               "consider_pruned_trials": False},
     "qmc": {"_target_": "optuna.samplers.QMCSampler", "seed": None, "qmc_type": "sobol", "scramble": False},
 }  # fmt: skip
-# Steps are cameras finished (in camera order): the pruner compares a trial's objective over
-# its first k cameras with other trials' over the same cameras.
+# Steps are frames scored (cameras in camera order; within a camera every report_frames): the
+# pruner compares a trial's objective over its first k frames with other trials' over the same
+# frames. n_warmup_steps and min_resource count frames.
 _PRUNERS = {
     "median": {"_target_": "optuna.pruners.MedianPruner", "n_startup_trials": 5, "n_warmup_steps": 0,
                "interval_steps": 1, "n_min_trials": 1},
@@ -49,7 +53,7 @@ _PRUNERS = {
                   "n_warmup_steps": 0, "interval_steps": 1},
     "successive_halving": {"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": "auto",
                            "reduction_factor": 4, "min_early_stopping_rate": 0, "bootstrap_count": 0},
-    "hyperband": {"_target_": "optuna.pruners.HyperbandPruner", "min_resource": 1, "max_resource": "auto",
+    "hyperband": {"_target_": "optuna.pruners.HyperbandPruner", "min_resource": 150, "max_resource": "auto",
                   "reduction_factor": 3, "bootstrap_count": 0},
     "nop": {"_target_": "optuna.pruners.NopPruner"},
 }  # fmt: skip

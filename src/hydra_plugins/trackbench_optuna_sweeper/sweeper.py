@@ -90,7 +90,8 @@ class TrackbenchOptunaSweeper(Sweeper):
         elif self.s.enqueue_defaults:
             study.enqueue(self._defaults(space))
         n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else (os.cpu_count() or 1)
-        hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}"]
+        hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}",
+                  f"tuning.report_frames={ov.value_text(self._report_frames())}"]  # fmt: skip
         with study.heartbeats():
             while (todo := int(self.s.n_trials) - _started(study)) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
@@ -137,6 +138,19 @@ class TrackbenchOptunaSweeper(Sweeper):
                     study.tell(number, "COMPLETE", value)
                     best = study.best()
                     log.info("trial %d: %g (best %g, trial %d)", number, value, best.value, best.number)
+
+    def _report_frames(self) -> int | None:
+        """Frames between a trial's reports within a camera; None without a pruner (nothing
+        would read them, and each costs a scoring of the camera's frames so far)."""
+        from trackbench.errors import TrackbenchError
+
+        every = self.s.get("report_frames")
+        target = str((self.s.pruner or {}).get("_target_", ""))
+        if every is None or target.endswith("NopPruner"):
+            return None
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise TrackbenchError(f"hydra.sweeper.report_frames must be a whole number >= 1 or null, got {every!r}")
+        return every
 
     def _fail(self, study: Any, number: int, error: str) -> None:
         record = study.tell(number, "FAIL")

@@ -60,3 +60,15 @@ class Dataset(Protocol):
     def ground_truth(self, camera_id: str) -> BoxTable:
         """Annotated boxes of one camera within its selected frame range."""
         ...
+
+
+def slice_frames(table: BoxTable, first: int, last: int) -> BoxTable:
+    """Rows of a frame-sorted table with ``first <= frame <= last``."""
+    lo, hi = np.searchsorted(table.frames, [first, last + 1])
+    return BoxTable(
+        frames=table.frames[lo:hi],
+        ids=table.ids[lo:hi],
+        boxes=table.boxes[lo:hi],
+        confidences=table.confidences[lo:hi],
+        distractor=table.distractor[lo:hi],
+    )

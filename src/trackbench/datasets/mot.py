@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from trackbench.datasets.base import BoxTable
+from trackbench.datasets.base import BoxTable, slice_frames
 from trackbench.datasets.motfile import (
     SCORE_MAPS,
     ZERO_CONF_RULES,
@@ -203,18 +203,6 @@ class MotDataset:
     def ground_truth(self, camera_id: str) -> BoxTable:
         info = self.camera(camera_id)
         return slice_frames(self._ground_truth(camera_id), info.first_frame, info.last_frame)
-
-
-def slice_frames(table: BoxTable, first: int, last: int) -> BoxTable:
-    """Rows of a frame-sorted table with ``first <= frame <= last``."""
-    lo, hi = np.searchsorted(table.frames, [first, last + 1])
-    return BoxTable(
-        frames=table.frames[lo:hi],
-        ids=table.ids[lo:hi],
-        boxes=table.boxes[lo:hi],
-        confidences=table.confidences[lo:hi],
-        distractor=table.distractor[lo:hi],
-    )
 
 
 def batches_from_table(table: BoxTable, info: CameraInfo, batch_size: int) -> Iterator[CameraBatch]:

@@ -1,9 +1,12 @@
-"""The job's side of a trial: report the objective as cameras finish, stop when pruned.
+"""The job's side of a trial: report the objective as it goes, stop when pruned.
 
 Kept free of Optuna (``study.py`` is imported only when a job is a trial). The hook the runner
-calls is :class:`CameraReporter`; the step is the number of cameras finished so far, minus one,
-in camera order, and the value the objective pooled over those cameras (the same pooling as
-the final objective, so the last step equals it).
+calls is :class:`CameraReporter`. The step is the number of frames scored so far, cameras taken
+in camera order: each finished camera, and (``tuning.report_frames``, one worker) every N
+frames within a camera. The value is the objective pooled over the cameras finished and the
+current camera's frames so far (the same pooling as the final objective, so the last step,
+all frames, equals it). Steps count frames so that they mean the same in every trial of a
+study, whichever trials also reported within cameras.
 """
 
 from __future__ import annotations
@@ -52,15 +55,17 @@ def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Call
 
 
 def camera_reporter(report: Report, metric: str, direction: str) -> CameraReporter:
-    """The runner's ``on_camera`` hook for a trial, pooling as the final objective is pooled."""
+    """The runner's ``on_camera`` (the reporter) and ``on_prefix`` (its ``prefix``) hooks for a
+    trial, pooling as the final objective is pooled."""
     from trackbench.scoring import summarize
 
     return CameraReporter(report, lambda scores: summarize(scores).overall, metric, direction)
 
 
 class CameraReporter:
-    """Called with each finished camera's outcome (in camera order); raises
-    :class:`TrialPruned` when the pruner stops the trial."""
+    """Called with each finished camera's outcome (in camera order), and through
+    :meth:`prefix` with a camera's scores so far; raises :class:`TrialPruned` when the pruner
+    stops the trial."""
 
     def __init__(
         self, report: Report, pool: Callable[[dict[str, Any]], dict[str, float]], metric: str, direction: str
@@ -70,11 +75,19 @@ class CameraReporter:
         self._metric = metric
         self._worst = -math.inf if direction == "maximize" else math.inf
         self._scores: dict[str, Any] = {}
+        self._frames = 0  # frames of the cameras finished
 
     def __call__(self, outcome: Any) -> None:
         self._scores[outcome.camera_id] = outcome.scores
-        value = self._pool(self._scores).get(self._metric, math.nan)
+        self._frames += outcome.n_frames
+        self._step(self._frames, self._scores)
+
+    def prefix(self, camera_id: str, frames: int, scores: Any) -> None:
+        """The camera not finished yet: its first ``frames`` frames scored as ``scores``."""
+        self._step(self._frames + frames, {**self._scores, camera_id: scores})
+
+    def _step(self, step: int, scores: dict[str, Any]) -> None:
+        value = self._pool(scores).get(self._metric, math.nan)
         value = self._worst if math.isnan(value) else float(value)
-        step = len(self._scores) - 1
         if self._report(step, value):
             raise TrialPruned(step, value)
