@@ -25,7 +25,7 @@ from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.motfile import read_results
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.scoring import COUNT_METRICS, HOTA_METRICS, RATIO_METRICS
-from trackbench.tracking.config import TrackingConfig
+from trackbench.tracking.config import OcSortOptions, TrackingConfig
 from trackbench.tracking.kinds import NATIVE_KINDS
 
 from .test_scoring_parity import SHARED
@@ -44,9 +44,9 @@ def _real() -> DatasetConfig:
     return DatasetConfig(name="mot", root=str(root), cameras=(REAL_SEQUENCE,), first_frame=1, last_frame=200)
 
 
-def _run(kind: str, backend: str, dataset: DatasetConfig, out: Path) -> runner.RunResult:
+def _run(kind: str, backend: str, dataset: DatasetConfig, out: Path, **options) -> runner.RunResult:
     cfg = AppConfig(
-        tracker=TrackingConfig(tracker_kind=kind, backend=backend),
+        tracker=TrackingConfig(tracker_kind=kind, backend=backend, **options),
         dataset=dataset,
         runner=RunnerConfig(workers=1, progress="never", batch_size=37),
         eval=EvalConfig(frames="reported"),
@@ -73,10 +73,10 @@ def _same_rows(python_file: Path, cpp_file: Path, kind: str) -> int:
     return len(py.frames)
 
 
-def _check_parity(kind: str, dataset: DatasetConfig, tmp_path: Path) -> None:
+def _check_parity(kind: str, dataset: DatasetConfig, tmp_path: Path, **options) -> None:
     need_native(kind)
-    python = _run(kind, "python", dataset, tmp_path / "python")
-    cpp = _run(kind, "cpp", dataset, tmp_path / "cpp")
+    python = _run(kind, "python", dataset, tmp_path / "python", **options)
+    cpp = _run(kind, "cpp", dataset, tmp_path / "cpp", **options)
     _same_metrics(python.scores.overall, cpp.scores.overall, "overall")
     for camera in python.scores.per_camera:
         _same_metrics(python.scores.per_camera[camera], cpp.scores.per_camera[camera], camera)
@@ -97,3 +97,24 @@ def test_reported_scores_match_across_backends_on_the_fish_tank(kind, tmp_path):
 @pytest.mark.parametrize("kind", NATIVE_KINDS)
 def test_reported_scores_match_across_backends_on_mot17(kind, tmp_path):
     _check_parity(kind, _real(), tmp_path)
+
+
+# Trial 3 of a 20-trial OC-SORT study (scripts/bench_native_sweep.py, 2026-12-02) scored IDF1
+# 0.61609 in Python and 0.61617 in C++ before the C++ build was given the observation history
+# the Python one keeps (max_obs raised to max_coast_frames + 5): on camera cam2 a track re-found
+# after 54 missed frames was re-updated from its pre-gap observation in Python only.
+SWEEP_TRIAL_3 = {
+    "max_coast_frames": 55, "n_init": 5, "iou_threshold": 0.14252210568488896, "det_thresh": 0.2195273916164412,
+    "ocsort": OcSortOptions(inertia=0.08491520978228445, delta_t=5, asso_func="diou", use_byte=False),
+}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_coast_past_the_observation_history_scores_the_same_on_both_backends(tmp_path):
+    _check_parity("ocsort", DatasetConfig(cameras=("cam2",)), tmp_path, **SWEEP_TRIAL_3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", NATIVE_KINDS)
+def test_every_native_kind_with_a_long_coast_scores_the_same_on_both_backends(kind, tmp_path):
+    _check_parity(kind, DatasetConfig(cameras=("cam2",)), tmp_path, max_coast_frames=55)

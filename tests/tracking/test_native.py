@@ -116,6 +116,22 @@ def test_every_native_option_is_ours(kind):
 
 
 @pytest.mark.parametrize("kind", NATIVE_KINDS)
+@pytest.mark.parametrize("coast", [30, 49, 50, 55, 80])
+def test_the_cpp_build_keeps_the_observation_history_the_python_build_keeps(kind, coast):
+    """boxmot's Python trackers raise max_obs to max_age + 5 where max_age >= max_obs; its C++
+    builds do not. Found in a sweep: an OC-SORT track re-found after 54 missed frames was
+    re-updated from its pre-gap observation in Python only, and the rows drifted apart."""
+    from trackbench.tracking.adapter import _KINDS, load_tracker_defaults
+    from trackbench.tracking.native_options import native_options
+
+    cfg = TrackingConfig(tracker_kind=kind, max_coast_frames=coast)
+    python = TrackerAdapter(cfg)._tracker
+    k = _KINDS[kind]
+    options = native_options(kind, k.cls, k.kwargs(cfg, None), load_tracker_defaults(kind))
+    assert options["max_obs"] == python.max_obs
+
+
+@pytest.mark.parametrize("kind", NATIVE_KINDS)
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 10_000), size=st.sampled_from([1, 2, 7, 33]))
 def test_cpp_batch_size_invariance(kind, seed, size):

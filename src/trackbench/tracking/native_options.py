@@ -65,6 +65,13 @@ def native_options(kind: str, cls: type, kwargs: Mapping[str, Any], schema_keys:
             options[key] = defaults[key]
         else:
             raise TrackbenchError(f"internal: no explicit value for the C++ {kind} option {key!r}")
+    # boxmot's Python BaseTracker raises max_obs to max_age + 5 where max_age >= max_obs; the
+    # C++ builds take max_obs as given. OC-SORT's re-update after a gap needs the observation
+    # before the gap in that history: with the smaller one, a track lost for 49+ frames is
+    # re-found without it and the two builds drift apart.
+    max_age = kwargs.get("max_age", defaults.get("max_age"))
+    if "max_obs" in options and max_age is not None and max_age >= options["max_obs"]:
+        options["max_obs"] = max_age + 5
     if kind == "occluboost":
         # The C++ build takes a float ratio and an integer area; None means "keep every box".
         ratio = options["aspect_ratio_thresh"]
