@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--search", default="ocsort_optuna", help="hparams_search config")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--pruner", default="median", help="hydra/sweeper/pruner option to compare with nop")
+    parser.add_argument("--pruner", default="successive_halving", help="hydra/sweeper/pruner to compare with nop")
     parser.add_argument("--frames", type=int, default=None, help="shorten the tank (default: 600 frames)")
     args = parser.parse_args()
 

@@ -80,7 +80,9 @@ def run_experiment(
         opening = Background(setup.open, "trackbench-mlflow-run")
     logger = None
     try:
-        reporter = None if trial is None else camera_reporter(trial[0], cfg.objective.metric, cfg.objective.direction)
+        total = sum(c.last_frame - c.first_frame + 1 for c in cameras)
+        objective = (cfg.objective.metric, cfg.objective.direction, total)
+        reporter = None if trial is None else camera_reporter(trial[0], *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end

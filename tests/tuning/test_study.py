@@ -90,6 +90,21 @@ def test_camera_reporter_steps_are_frames_scored_over_finished_cameras_and_prefi
     assert (err.value.step, err.value.value) == (160, 0.4)
 
 
+def test_the_last_step_is_reported_but_never_prunes():
+    seen = []
+
+    class Outcome:
+        def __init__(self, camera_id, value, n_frames):
+            self.camera_id, self.scores, self.n_frames = camera_id, value, n_frames
+
+    hook = CameraReporter(lambda step, value: seen.append((step, value)) or True, lambda s: {"idf1": 0.1}, "idf1",
+                          "maximize", total_frames=100)  # fmt: skip
+    hook(Outcome("a", 0.1, 100))  # the pruner says stop, but every frame is scored: the trial is done
+    assert seen == [(100, 0.1)]
+    with pytest.raises(TrialPruned):
+        CameraReporter(lambda step, value: True, lambda s: {"idf1": 0.1}, "idf1", "maximize", 100).prefix("a", 50, 0.1)
+
+
 def test_a_nan_objective_so_far_reports_the_worst_value():
     seen = []
     hook = CameraReporter(lambda step, value: seen.append((step, value)) or False, lambda s: {}, "idf1", "minimize")

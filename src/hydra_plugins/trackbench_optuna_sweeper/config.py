@@ -15,7 +15,9 @@ from hydra.core.config_store import ConfigStore
 class TrackbenchOptunaSweeperConf:
     _target_: str = "hydra_plugins.trackbench_optuna_sweeper.sweeper.TrackbenchOptunaSweeper"
     _recursive_: bool = False  # sampler and pruner are built by trackbench.tuning.study, not by Hydra
-    defaults: list[Any] = field(default_factory=lambda: ["_self_", {"sampler": "tpe"}, {"pruner": "median"}])
+    defaults: list[Any] = field(
+        default_factory=lambda: ["_self_", {"sampler": "tpe"}, {"pruner": "successive_halving"}]
+    )
     direction: str = "${objective.direction}"  # maximize | minimize
     study_name: str = "trackbench"  # the same command and study name resume the study
     storage: Any = None  # SQLAlchemy URL; null: sqlite optuna.db beside the MLflow SQLite store
@@ -51,8 +53,13 @@ _PRUNERS = {
                    "n_warmup_steps": 0, "interval_steps": 1, "n_min_trials": 1},
     "threshold": {"_target_": "optuna.pruners.ThresholdPruner", "lower": None, "upper": None,
                   "n_warmup_steps": 0, "interval_steps": 1},
-    "successive_halving": {"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": "auto",
-                           "reduction_factor": 4, "min_early_stopping_rate": 0, "bootstrap_count": 0},
+    # The default. Rungs at 150, 450, 1350... frames: at each, a trial goes on only if its
+    # objective over those frames is in the top third of the trials that reached the rung.
+    # Median and percentile pruners compare a trial's best value over all its steps, and the
+    # objective over a few frames is often higher than over all of them (identity errors
+    # accumulate), so once past its first report a trial is rarely pruned (README, Performance).
+    "successive_halving": {"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": 150,
+                           "reduction_factor": 3, "min_early_stopping_rate": 0, "bootstrap_count": 0},
     "hyperband": {"_target_": "optuna.pruners.HyperbandPruner", "min_resource": 150, "max_resource": "auto",
                   "reduction_factor": 3, "bootstrap_count": 0},
     "nop": {"_target_": "optuna.pruners.NopPruner"},

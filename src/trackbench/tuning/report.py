@@ -54,21 +54,28 @@ def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Call
     return reporter.report, reporter.set_attr
 
 
-def camera_reporter(report: Report, metric: str, direction: str) -> CameraReporter:
+def camera_reporter(report: Report, metric: str, direction: str, total_frames: int | None = None) -> CameraReporter:
     """The runner's ``on_camera`` (the reporter) and ``on_prefix`` (its ``prefix``) hooks for a
     trial, pooling as the final objective is pooled."""
     from trackbench.scoring import summarize
 
-    return CameraReporter(report, lambda scores: summarize(scores).overall, metric, direction)
+    return CameraReporter(report, lambda scores: summarize(scores).overall, metric, direction, total_frames)
 
 
 class CameraReporter:
     """Called with each finished camera's outcome (in camera order), and through
     :meth:`prefix` with a camera's scores so far; raises :class:`TrialPruned` when the pruner
-    stops the trial."""
+    stops the trial. The step of all ``total_frames`` frames is reported but never stops it:
+    the trial is done, and its objective is that value (a rung-based pruner such as successive
+    halving would otherwise throw a finished trial away)."""
 
     def __init__(
-        self, report: Report, pool: Callable[[dict[str, Any]], dict[str, float]], metric: str, direction: str
+        self,
+        report: Report,
+        pool: Callable[[dict[str, Any]], dict[str, float]],
+        metric: str,
+        direction: str,
+        total_frames: int | None = None,
     ) -> None:
         self._report = report
         self._pool = pool  # per-camera scores -> pooled overall metrics
@@ -76,6 +83,7 @@ class CameraReporter:
         self._worst = -math.inf if direction == "maximize" else math.inf
         self._scores: dict[str, Any] = {}
         self._frames = 0  # frames of the cameras finished
+        self._total = total_frames
 
     def __call__(self, outcome: Any) -> None:
         self._scores[outcome.camera_id] = outcome.scores
@@ -89,5 +97,5 @@ class CameraReporter:
     def _step(self, step: int, scores: dict[str, Any]) -> None:
         value = self._pool(scores).get(self._metric, math.nan)
         value = self._worst if math.isnan(value) else float(value)
-        if self._report(step, value):
+        if self._report(step, value) and step != self._total:
             raise TrialPruned(step, value)
