@@ -80,6 +80,9 @@ def expose_sweeper_plugin() -> None:
 def main() -> None:
     logging.captureWarnings(True)
     expose_sweeper_plugin()
+    from trackbench.help_speed import speed_up_help
+
+    speed_up_help()
     try:
         _app()
     except KeyboardInterrupt:  # the run (if one started) is already marked KILLED
