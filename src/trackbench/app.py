@@ -47,7 +47,7 @@ def run_experiment(
     run that was started always ends FINISHED, FAILED or KILLED."""
     cfg = load_config(tree)
     from trackbench.datasets.factory import open_dataset
-    from trackbench.runner import resolve_workers
+    from trackbench.runner import n_frames, resolve_workers
 
     dataset = open_dataset(cfg.dataset)
     cameras = dataset.cameras()
@@ -80,7 +80,7 @@ def run_experiment(
         opening = Background(setup.open, "trackbench-mlflow-run")
     logger = None
     try:
-        total = sum(c.last_frame - c.first_frame + 1 for c in cameras)
+        total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.metric, cfg.objective.direction, total)
         reporter = None if trial is None else camera_reporter(trial[0], *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None

@@ -109,7 +109,7 @@ def track_camera(
 
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
-            on_frames(camera.camera_id, _n_frames(camera))
+            on_frames(camera.camera_id, n_frames(camera))
         return tracklets, reported_rows(camera.camera_id, tracklets)
     from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
 
@@ -123,7 +123,7 @@ def track_camera(
     carry = kept.carry if kept else CarryForward()
     pieces: list[Tracklet2D] = list(kept.pieces) if kept else []
     reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
-    ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else ()
+    ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else frozenset()
     batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
     for number, batch in enumerate(cut_batches(batches, ends)):
         if kept is None or number >= kept.batches:
@@ -193,7 +193,7 @@ def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = No
         n_tracklets=len(tracklets),
         spans=timeline_spans(tracklets),
         scores=scores,
-        n_frames=_n_frames(job.camera),
+        n_frames=n_frames(job.camera),
         tracking_seconds=tracked - start,
         scoring_seconds=done - tracked,
     )
@@ -232,7 +232,8 @@ def _worker_context(method: str | None) -> mp.context.BaseContext:
     return mp.get_context(method)
 
 
-def _n_frames(camera: CameraInfo) -> int:
+def n_frames(camera: CameraInfo) -> int:
+    """Frames in the camera's range."""
     return camera.last_frame - camera.first_frame + 1
 
 
@@ -265,14 +266,20 @@ def run(
     resume = cfg.runner.resume is not None
     jobs = [
         CameraJob(
-            *(dataset, c, cfg.tracker, cfg.runner.batch_size, cfg.eval, output_dir, cfg.runner.checkpoint_frames),
-            resume,
-            cfg.tuning.report_frames,
+            dataset,
+            c,
+            cfg.tracker,
+            cfg.runner.batch_size,
+            cfg.eval,
+            output_dir=output_dir,
+            checkpoint_frames=cfg.runner.checkpoint_frames,
+            resume=resume,
+            report_frames=cfg.tuning.report_frames,
         )
         for c in cameras
     ]
     workers = resolve_workers(cfg.runner.workers, len(jobs))
-    total = sum(_n_frames(c) for c in cameras)
+    total = sum(n_frames(c) for c in cameras)
     show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
