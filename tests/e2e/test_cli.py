@@ -25,6 +25,10 @@ def test_default_run_on_synthetic(cli, tmp_path):
     assert {t.camera_id for t in tracklets} == {"cam0", "cam1", "cam2", "cam3"}
     for name in ("config.yaml", "mot/cam0.txt", "plots/metrics.png", "plots/timeline.png"):
         assert (out / name).stat().st_size > 0, name
+    # The run exits without the interpreter's teardown: what it printed and logged got out anyway.
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("mlflow ui:")
+    log_lines = (out / "trackbench.log").read_text().splitlines()
+    assert sum(" camera cam" in line for line in log_lines) == 4, log_lines
 
     client, (run,) = local_client(tmp_path), local_runs(tmp_path)
     assert run.info.status == "FINISHED"
