@@ -220,7 +220,7 @@ def _track_score_write(
         folder.mkdir(exist_ok=True)
         plots.plot_camera_metrics(folder / "metrics.png", scores.per_camera, scores.overall, title)
         plots.plot_windows(folder / "windows.png", windows["per_camera"], windows["pooled"], title)
-        plots.plot_timelines(folder / "timeline.png", spans)
+        plots.plot_timelines(folder / "timeline.png", spans, title)
 
     from trackbench import checkpoints
     from trackbench.background import Background
