@@ -166,6 +166,16 @@ def test_pruned_trials_are_tagged_not_failed(cli, tmp_path):
     assert len(load_trials(storage(tmp_path), "ocsort")) == 2
 
 
+def test_a_bad_report_interval_is_one_line_and_leaves_no_study(cli, tmp_path):
+    proc = cli("hparams_search=ocsort_optuna", "hydra.sweeper.report_frames=0", *SMALL, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "trackbench: error: hydra.sweeper.report_frames must be a whole number >= 1 or null, got 0"
+    ]
+    assert not (tmp_path / "optuna.db").exists(), "checked before the study is created"
+    assert all(r.info.status != "RUNNING" for r in local_runs(tmp_path))
+
+
 def test_a_job_process_that_dies_fails_its_trial_and_the_sweep_goes_on(tmp_path):
     proc = subprocess.Popen(
         [*trackbench_command(), "hparams_search=sort_optuna", "hydra.sweeper.n_trials=4", "hydra/sweeper/pruner=nop",

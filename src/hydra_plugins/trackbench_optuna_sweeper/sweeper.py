@@ -71,6 +71,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not space:
             raise _error("hydra.sweeper.params has no interval/range/choice to search")
         self.app_cfg = app_config(self.config)
+        report_frames = self._report_frames()  # checked before the study exists: bad input leaves none
         spec = StudySpec(
             storage=self._storage(),
             name=str(self.s.study_name),
@@ -91,7 +92,7 @@ class TrackbenchOptunaSweeper(Sweeper):
             study.enqueue(self._defaults(space))
         n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else (os.cpu_count() or 1)
         hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}",
-                  f"tuning.report_frames={ov.value_text(self._report_frames())}"]  # fmt: skip
+                  f"tuning.report_frames={ov.value_text(report_frames)}"]  # fmt: skip
         with study.heartbeats():
             while (todo := int(self.s.n_trials) - _started(study)) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
