@@ -99,6 +99,9 @@ def _sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+NOTE_TAG = "mlflow.note.content"  # the description MLflow shows on a run's or an experiment's page
+
+
 def metric_key(name: str) -> str:
     """MLflow accepts letters, digits, ``_ - . / space``; anything else becomes ``_``."""
     return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", name)
@@ -408,8 +411,8 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     client, run_id = logger.client, logger.run_id
     experiment_id = logger.experiment_id()
     experiment = _retry(lambda: client.get_experiment(experiment_id), "experiment")
-    if "mlflow.note.content" not in experiment.tags:
-        _retry(lambda: client.set_experiment_tag(experiment_id, "mlflow.note.content", EXPERIMENT_NOTE), "tag")
+    if NOTE_TAG not in experiment.tags:
+        _retry(lambda: client.set_experiment_tag(experiment_id, NOTE_TAG, EXPERIMENT_NOTE), "tag")
     entry = Dataset(
         name=dataset["name"],
         digest=dataset["digest"],
@@ -419,7 +422,7 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     )
     context = InputTag(key="mlflow.data.context", value="eval")
     _retry(lambda: client.log_inputs(run_id, datasets=[DatasetInput(entry, tags=[context])]), "dataset")
-    _retry(lambda: client.set_tag(run_id, "mlflow.note.content", note), "tag")
+    _retry(lambda: client.set_tag(run_id, NOTE_TAG, note), "tag")
 
 
 def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:

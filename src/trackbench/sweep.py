@@ -162,7 +162,7 @@ class MlflowSweepCallback(Callback):
         import logging
 
         from trackbench import sweep_report
-        from trackbench.mlflow_log import child_runs
+        from trackbench.mlflow_log import NOTE_TAG, child_runs
 
         runs: list[dict[str, Any]] = []
         try:
@@ -182,9 +182,10 @@ class MlflowSweepCallback(Callback):
                     }
                 )
             best = [(f"best_{metric}", s["best"]["metrics"][metric], s["counts"]["finished"])] if s["best"] else []
-            logger.log_batch(tags=tags, steps=best)
             rows = sweep_report.leaderboard_rows(s["ranked"], metric)
             title = f"sweep {Path(str(config.hydra.sweep.dir))}: {metric}, best first"
+            tags[NOTE_TAG] = sweep_report.note(rows, s["counts"], metric)
+            logger.log_batch(tags=tags, steps=best)
             # Jobs of a parallel launcher report at once: each writes its own folder, then logs it.
             folder = Path(tempfile.mkdtemp(prefix="trackbench-report-"))
             try:

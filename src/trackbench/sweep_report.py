@@ -50,12 +50,29 @@ def as_markdown(rows: Sequence[Mapping[str, Any]], title: str) -> str:
     if not rows:
         return f"# {title}\n\nno finished job yet\n"
     keys = [k for k in rows[0] if k != "run_id"]
-
-    def cell(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.4f}" if not v.is_integer() else str(int(v))
-        return "-" if v is None else str(v)
-
     lines = [f"# {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
+    lines += ["| " + " | ".join(_cell(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}" if not v.is_integer() else str(int(v))
+    return "-" if v is None else str(v)
+
+
+NOTE_COLUMNS = ("hota", "idf1", "mota")  # the description's table is narrow: the rest is in the CSV
+
+
+def note(rows: Sequence[Mapping[str, Any]], counts: Mapping[str, int], metric: str, shown: int = 20) -> str:
+    """The parent run's description (MLflow renders it as markdown on the run's page, its first
+    lines shown): the best job and the job counts, then the leaderboard's first ``shown`` rows."""
+    jobs = ", ".join(f"{n} {state}" for state, n in counts.items())
+    best = f"**best: {rows[0]['run']}, {metric} {rows[0][metric]:.4f}**" if rows else "**no finished job yet**"
+    keys = ["rank", "run", *dict.fromkeys((metric, *NOTE_COLUMNS))]
+    lines = [f"{best} (jobs: {jobs})", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in rows[:shown]]
+    if len(rows) > shown:
+        lines.append(f"\n{len(rows) - shown} more rows in report/leaderboard.csv")
+    lines.append("\nArtifacts: report/leaderboard.md, report/leaderboard.csv, report/comparison.png.")
     return "\n".join(lines) + "\n"

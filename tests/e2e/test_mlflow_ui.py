@@ -85,6 +85,8 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     assert parent.data.tags["trackbench.best_run_id"] == best.info.run_id
     assert parent.data.metrics["best_idf1"] == best.data.metrics["idf1"]
     assert (parent.data.tags["trackbench.jobs_finished"], parent.data.tags["trackbench.jobs_failed"]) == ("3", "0")
+    note = parent.data.tags["mlflow.note.content"]  # the leaderboard as the run page's description
+    assert note.startswith(f"**best: {best.info.run_name}, idf1 {best.data.metrics['idf1']:.4f}** (jobs: 3 finished")
     report = {a.path for a in client.list_artifacts(parent.info.run_id, "report")}
     assert report == {"report/leaderboard.csv", "report/leaderboard.md", "report/comparison.png"}
 
