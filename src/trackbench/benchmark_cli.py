@@ -68,8 +68,10 @@ def _app(cfg: DictConfig) -> None:
 
 def main() -> None:
     from trackbench.cli import expose_sweeper_plugin
+    from trackbench.hydra_errors import report_in_one_line
 
     expose_sweeper_plugin()
+    report_in_one_line("trackbench-benchmark")
     import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (hparams_search configs compose)
 
     try:

@@ -87,8 +87,10 @@ def main() -> None:
     logging.captureWarnings(True)
     expose_sweeper_plugin()
     from trackbench.help_speed import speed_up_help
+    from trackbench.hydra_errors import report_in_one_line
 
     speed_up_help()
+    report_in_one_line("trackbench")
     try:
         _app()
     except KeyboardInterrupt:  # the run (if one started) is already marked KILLED

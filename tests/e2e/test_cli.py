@@ -59,6 +59,10 @@ def test_tud_run(cli, tmp_path):
         ("tracker.n_init=three", "tracker.n_init: expected int"),
         ("runner.batch_size=0", "runner.batch_size must be >= 1"),
         ("dataset=mot", "dataset.root"),
+        # Hydra's composition errors (Hydra itself prints several lines and exits 1)
+        ("tracker.n_inti=3", "trackbench: error: tracker.n_inti: no such config key (did you mean tracker.n_init?)"),
+        ("tracker=ocsrt", "tracker=ocsrt: no such config (did you mean ocsort?); choose one of boosttrack, botsort,"),
+        ("tracker.n_init=[", "trackbench: error: cannot parse an override: no viable alternative at input '['"),
     ],
 )
 def test_bad_config_is_one_line_and_starts_no_run(cli, tmp_path, override, message):
