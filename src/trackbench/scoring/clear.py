@@ -16,6 +16,7 @@ are scored.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import motmetrics as mm
 import numpy as np
@@ -162,20 +163,19 @@ class _ForcedFirst:
         return self._fallback(costs)
 
 
-def between(events: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """The events of frames ``first..last`` (inclusive); the table is in frame order."""
-    frames = events.index.get_level_values(0).to_numpy()
-    lo, hi = np.searchsorted(frames, [first, last + 1]).tolist()
-    return events.iloc[lo:hi]
-
-
 def event_counts(events: pd.DataFrame, track_counts: bool = False) -> dict[str, float]:
     """:data:`EVENT_COUNTS` (plus :data:`TRACK_COUNTS` if asked) of an event table, from
-    motmetrics' own metric functions (called directly: its ``compute`` re-inspects ~30
-    function signatures per call, which costs more than a short window's metrics)."""
+    motmetrics' own metric functions."""
+    return _motmetrics_counts(events, track_counts)[0]
+
+
+def _motmetrics_counts(events: pd.DataFrame, track_counts: bool) -> tuple[dict[str, float], np.ndarray]:
+    """:func:`event_counts` and the identity global assignment's ``(object, hypothesis)`` id
+    pairs (rows of a float array), from one pass of motmetrics' metric functions (called
+    directly: its ``compute`` re-inspects ~30 function signatures per call)."""
     names = EVENT_COUNTS + (TRACK_COUNTS if track_counts else ())
     if len(events) == 0:
-        return dict.fromkeys(names, 0)
+        return dict.fromkeys(names, 0), np.empty((0, 2))
     f = mm.metrics
     df = f.events_to_df_map(events)
     objects, predictions = f.obj_frequencies(df), f.pred_frequencies(df)
@@ -204,35 +204,147 @@ def event_counts(events: pd.DataFrame, track_counts: bool = False) -> dict[str, 
             mostly_lost=f.mostly_lost(df, ratios),
             num_fragmentations=f.num_fragmentations(df, objects),
         )
-    return {name: _number(values[name]) for name in names}
+    # The assignment's rows and columns: the ids with RAW rows, sorted (id_global_assignment's order).
+    oids, hids = (np.unique(df.raw[c].dropna().to_numpy(np.float64)) for c in ("OId", "HId"))
+    rids, cids = assignment["rids"], assignment["cids"]
+    real = (rids < len(oids)) & (cids < len(hids))
+    pairs = np.column_stack([oids[rids[real]], hids[cids[real]]])
+    return {name: _number(values[name]) for name in names}, pairs
 
 
 def assigned_pairs(events: pd.DataFrame) -> frozenset[tuple[float, float]]:
     """The (object, hypothesis) pairs motmetrics' identity global assignment chose."""
-    if len(events) == 0:
-        return frozenset()
-    df = mm.metrics.events_to_df_map(events)
-    ocs, hcs, _ = mm.metrics.extract_counts_from_df_map(df)
-    oids, hids = sorted(ocs), sorted(hcs)
-    assignment = mm.metrics.id_global_assignment(df)
-    return frozenset(
-        (oids[r], hids[c])
-        for r, c in zip(assignment["rids"].tolist(), assignment["cids"].tolist(), strict=True)
-        if r < len(oids) and c < len(hids)
-    )
-
-
-def assigned_true_positives(events: pd.DataFrame, pairs: frozenset[tuple[float, float]]) -> int:
-    """Frames of ``events`` in which an assigned pair is pairable: the run's IDTP attributed to
-    frames, so it adds up over any cut of the run into windows."""
-    raw = events[(events.Type == "RAW") & events.D.notna()]
-    return sum(1 for pair in zip(raw.OId.tolist(), raw.HId.tolist(), strict=True) if pair in pairs)
+    pairs = _motmetrics_counts(events, False)[1]
+    return frozenset(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
 
 
 def distance_sum(events: pd.DataFrame) -> float:
     """Sum of distances (1 - IoU) of the matches: motmetrics' MOTP numerator."""
     matched = events[(events.Type == "MATCH") | (events.Type == "SWITCH")]
     return float(matched["D"].sum())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EventRows:
+    """An event table as column arrays (its row order: frame order), with the camera's counts
+    and each row's part in the camera's identity assignment, for counting any frame range.
+
+    :meth:`counts` computes, over a range of rows, exactly what motmetrics' metric functions
+    (:func:`event_counts`) compute on that slice of the table, in NumPy: the same counts, and
+    the identity global assignment from the same cost matrices through motmetrics' own LAP
+    solver (so ties break alike). ``tests/test_scoring_ranges.py`` holds the two equal.
+    """
+
+    frame: np.ndarray  # int64, ascending
+    code: np.ndarray  # int8, index into _TYPES
+    oid: np.ndarray  # float64, NaN: none
+    hid: np.ndarray  # float64, NaN: none
+    d: np.ndarray  # float64, NaN: not pairable
+    camera: dict[str, float]  # event_counts of the whole table (motmetrics' own functions)
+    assigned: np.ndarray  # bool: a pairable RAW row of a pair the camera's assignment chose
+
+    @staticmethod
+    def of(events: pd.DataFrame, track_counts: bool = False) -> EventRows:
+        camera, pairs = _motmetrics_counts(events, track_counts)
+        frame = events.index.get_level_values(0).to_numpy().astype(np.int64)
+        code = pd.Categorical(events["Type"], categories=_TYPES).codes.astype(np.int8)
+        oid, hid, d = (events[c].to_numpy(np.float64) for c in ("OId", "HId", "D"))
+        pairable = (code == _RAW) & ~np.isnan(d) & ~np.isnan(oid) & ~np.isnan(hid)
+        assigned = np.zeros(len(frame), bool)
+        if len(pairs) and pairable.any():
+            order = np.argsort(pairs[:, 0])
+            keys, values = pairs[order, 0], pairs[order, 1]
+            rows = np.flatnonzero(pairable)
+            at = np.minimum(np.searchsorted(keys, oid[rows]), len(keys) - 1)
+            assigned[rows] = (keys[at] == oid[rows]) & (values[at] == hid[rows])
+        return EventRows(frame, code, oid, hid, d, camera, assigned)
+
+    def rows(self, first: int, last: int) -> tuple[int, int]:
+        """The row range of frames ``first..last`` (inclusive)."""
+        lo, hi = np.searchsorted(self.frame, [first, last + 1]).tolist()
+        return lo, hi
+
+    def counts(self, lo: int, hi: int) -> dict[str, float]:
+        """:data:`EVENT_COUNTS` of rows ``lo:hi``, as :func:`event_counts` of that slice."""
+        if hi <= lo:
+            return dict.fromkeys(EVENT_COUNTS, 0)
+        frame, code = self.frame[lo:hi], self.code[lo:hi]
+        oid, hid, d = self.oid[lo:hi], self.hid[lo:hi], self.d[lo:hi]
+        typed = np.bincount(code, minlength=len(_TYPES))
+        noraw = (code == _FP) | (code == _MISS) | (code == _SWITCH) | (code == _MATCH)
+        has_o, has_h = ~np.isnan(oid), ~np.isnan(hid)
+        num_objects = int(np.count_nonzero(noraw & has_o))
+        unique_objects = np.unique(oid[noraw & has_o])
+        unique_predictions = np.unique(hid[noraw & has_h])
+        idfp, idfn = _identity(frame, code == _RAW, oid, hid, d, has_o, has_h)
+        values = {
+            "num_frames": 1 + int(np.count_nonzero(frame[1:] != frame[:-1])),
+            "num_objects": num_objects,
+            "num_predictions": int(np.count_nonzero(noraw & has_h)),
+            "num_matches": int(typed[_MATCH]),
+            "num_switches": int(typed[_SWITCH]),
+            "num_false_positives": int(typed[_FP]),
+            "num_misses": int(typed[_MISS]),
+            "num_unique_objects": len(unique_objects),
+            "num_predicted_unique_objects": len(unique_predictions),
+            "idtp": num_objects - idfn,
+            "idfp": idfp,
+            "idfn": idfn,
+        }
+        return {name: _number(values[name]) for name in EVENT_COUNTS}
+
+    def distance_sum(self, lo: int, hi: int) -> float:
+        """Sum of distances (1 - IoU) of the matches in rows ``lo:hi``: motmetrics' MOTP
+        numerator (the same values in the same order as :func:`distance_sum`)."""
+        code = self.code[lo:hi]
+        return float(self.d[lo:hi][(code == _MATCH) | (code == _SWITCH)].sum())
+
+    def assigned_true_positives(self, lo: int, hi: int) -> int:
+        """Rows ``lo:hi``' frames in which a pair of the camera's identity assignment is
+        pairable: the run's IDTP attributed to frames, so it adds up over any cut into windows."""
+        return int(np.count_nonzero(self.assigned[lo:hi]))
+
+
+_RAW, _FP, _MISS, _SWITCH, _MATCH = (_TYPES.index(t) for t in ("RAW", "FP", "MISS", "SWITCH", "MATCH"))
+
+
+def _identity(
+    frame: np.ndarray,
+    raw: np.ndarray,
+    oid: np.ndarray,
+    hid: np.ndarray,
+    d: np.ndarray,
+    has_o: np.ndarray,
+    has_h: np.ndarray,
+) -> tuple[float, float]:
+    """IDFP and IDFN as motmetrics' ``id_global_assignment``: per id the number of frames it
+    has RAW rows in, per pair the number of pairable RAW rows, the same ``fpmatrix`` and
+    ``fnmatrix``, solved by motmetrics' LAP solver."""
+    span = int(frame[-1] - frame[0]) + 1
+    o_rows, h_rows = raw & has_o, raw & has_h
+    oids, o_index = np.unique(oid[o_rows], return_inverse=True)
+    hids, h_index = np.unique(hid[h_rows], return_inverse=True)
+    no, nh = len(oids), len(hids)
+    ocs = np.bincount(np.unique(o_index * span + (frame[o_rows] - frame[0])) // span, minlength=no)
+    hcs = np.bincount(np.unique(h_index * span + (frame[h_rows] - frame[0])) // span, minlength=nh)
+    pair_rows = raw & has_o & has_h & ~np.isnan(d)
+    pair_o = np.searchsorted(oids, oid[pair_rows])
+    pair_h = np.searchsorted(hids, hid[pair_rows])
+    pair_keys, tps = np.unique(pair_o * max(nh, 1) + pair_h, return_counts=True)
+    r, c = pair_keys // max(nh, 1), pair_keys % max(nh, 1)
+    fpmatrix = np.full((no + nh, no + nh), 0.0)
+    fnmatrix = np.full((no + nh, no + nh), 0.0)
+    fpmatrix[no:, :nh] = np.nan
+    fnmatrix[:no, nh:] = np.nan
+    rows, cols = np.arange(no), np.arange(nh)
+    fnmatrix[:no, :nh] = ocs[:, None]
+    fnmatrix[rows, nh + rows] = ocs
+    fpmatrix[:no, :nh] = hcs[None, :]
+    fpmatrix[cols + no, cols] = hcs
+    fpmatrix[r, c] -= tps
+    fnmatrix[r, c] -= tps
+    rids, cids = mm.lap.linear_sum_assignment(fpmatrix + fnmatrix)
+    return float(fpmatrix[rids, cids].sum()), float(fnmatrix[rids, cids].sum())
 
 
 def _number(value: object) -> float:

@@ -10,6 +10,8 @@ motrics matches TrackEval's ``HOTA.eval_sequence`` to ~1e-15 on every case in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import motrics
 import numpy as np
 
@@ -27,23 +29,44 @@ def empty_counts() -> np.ndarray:
 
 def hota_counts(pairs: FramePairs) -> np.ndarray:
     """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of the frames in ``pairs``."""
-    if not pairs.frames:
-        return empty_counts()
-    m = motrics.compute_hota_from_similarity(list(pairs.gt_ids), list(pairs.hyp_ids), list(pairs.ious))
-    if not np.allclose(m.alphas, ALPHAS, rtol=0, atol=1e-12):
-        raise RuntimeError(f"motrics swept alphas {m.alphas}, not TrackEval's {ALPHAS.tolist()}")
-    tp = np.asarray(m.hota_tp_alphas, np.float64)
-    return np.vstack(
-        [
-            tp,
-            np.asarray(m.hota_fn_alphas, np.float64),
-            np.asarray(m.hota_fp_alphas, np.float64),
-            np.asarray(m.assa_alphas, np.float64) * tp,
-            np.asarray(m.ass_re_alphas, np.float64) * tp,
-            np.asarray(m.ass_pr_alphas, np.float64) * tp,
-            np.asarray(m.loca_alphas, np.float64) * tp,
-        ]
-    )
+    return HotaFrames.of(pairs).counts(0, len(pairs.frames))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HotaFrames:
+    """A camera's frames as motrics reads them fastest, converted once for the camera and all
+    its windows: Python lists (motrics walks a NumPy array element by element, at about twice
+    the cost of ``tolist`` plus reading the list; the values are the same floats and ints)."""
+
+    gt_ids: list[list[int]]
+    hyp_ids: list[list[int]]
+    ious: list[list[list[float]]]
+
+    @staticmethod
+    def of(pairs: FramePairs) -> HotaFrames:
+        return HotaFrames(
+            [g.tolist() for g in pairs.gt_ids], [h.tolist() for h in pairs.hyp_ids], [s.tolist() for s in pairs.ious]
+        )
+
+    def counts(self, lo: int, hi: int) -> np.ndarray:
+        """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of frames ``lo:hi`` (positions)."""
+        if hi <= lo:
+            return empty_counts()
+        m = motrics.compute_hota_from_similarity(self.gt_ids[lo:hi], self.hyp_ids[lo:hi], self.ious[lo:hi])
+        if not np.allclose(m.alphas, ALPHAS, rtol=0, atol=1e-12):
+            raise RuntimeError(f"motrics swept alphas {m.alphas}, not TrackEval's {ALPHAS.tolist()}")
+        tp = np.asarray(m.hota_tp_alphas, np.float64)
+        return np.vstack(
+            [
+                tp,
+                np.asarray(m.hota_fn_alphas, np.float64),
+                np.asarray(m.hota_fp_alphas, np.float64),
+                np.asarray(m.assa_alphas, np.float64) * tp,
+                np.asarray(m.ass_re_alphas, np.float64) * tp,
+                np.asarray(m.ass_pr_alphas, np.float64) * tp,
+                np.asarray(m.loca_alphas, np.float64) * tp,
+            ]
+        )
 
 
 def hota_metrics(counts: np.ndarray) -> dict[str, float]:

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+import numpy as np
+
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError
 from trackbench.scoring import clear
 from trackbench.scoring.counts import CAMERA_COUNTS, RANGE_COUNTS, Counts, metrics_from_counts, total
 from trackbench.scoring.frames import FramePairs, prepare
-from trackbench.scoring.hota import hota_counts
+from trackbench.scoring.hota import HotaFrames
 from trackbench.scoring.matching import Matching, official_matching
 from trackbench.scoring.windows import WindowScores, pool_windows, window_bounds
 
@@ -50,23 +52,28 @@ class _Scorer:
         self.matching: Matching | None = None
         if matching == "official":
             self.matching = official_matching(pairs, threshold)
-            self.events = clear.official_events(pairs, self.matching, threshold)
+            events = clear.official_events(pairs, self.matching, threshold)
         else:
-            self.events = clear.motmetrics_events(pairs, threshold)
-        self.assigned = clear.assigned_pairs(self.events)  # the run's identity assignment
+            events = clear.motmetrics_events(pairs, threshold)
+        # The camera's counts and identity assignment (motmetrics), and the rows to slice.
+        self.events = clear.EventRows.of(events, track_counts=self.matching is None)
+        self.hota = HotaFrames.of(pairs)
 
-    def _motp_sum(self, events, first: int | None = None, last: int | None = None) -> float:
+    def _motp_sum(self, lo: int, hi: int, first: int | None = None, last: int | None = None) -> float:
+        """IoU (official) or 1 - IoU (motmetrics) summed over the matches of event rows
+        ``lo:hi``, frames ``first..last`` (None: the camera)."""
         if self.matching is None:
-            return clear.distance_sum(events)
-        iou, frame = self.matching.iou, self.matching.frame
+            return self.events.distance_sum(lo, hi)
+        iou = self.matching.iou
         if first is None:
             return float(iou.sum())
-        return float(iou[(frame >= first) & (frame <= last)].sum())
+        a, b = np.searchsorted(self.matching.frame, [first, last + 1]).tolist()  # matches are in frame order
+        return float(iou[a:b].sum())
 
     def camera(self) -> Counts:
         m = self.matching
-        values = clear.event_counts(self.events, track_counts=m is None)
-        values["motp_sum"] = self._motp_sum(self.events)
+        values = dict(self.events.camera)
+        values["motp_sum"] = self._motp_sum(0, len(self.events.frame))
         values["idtp_run"] = values["idtp"]
         if m is not None:
             values.update(
@@ -76,15 +83,15 @@ class _Scorer:
                 num_fragmentations=m.fragmentations,
             )
         keys = RANGE_COUNTS + CAMERA_COUNTS
-        return Counts({k: values[k] for k in keys}, hota_counts(self.pairs))
+        return Counts({k: values[k] for k in keys}, self.hota.counts(0, len(self.pairs.frames)))
 
     def window(self, first: int, last: int) -> WindowScores:
-        events = clear.between(self.events, first, last)
-        values = clear.event_counts(events)
-        values["motp_sum"] = self._motp_sum(events, first, last)
-        values["idtp_run"] = clear.assigned_true_positives(events, self.assigned)
-        hota = hota_counts(self.pairs.between(first, last))
-        return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, hota))
+        lo, hi = self.events.rows(first, last)
+        values = self.events.counts(lo, hi)
+        values["motp_sum"] = self._motp_sum(lo, hi, first, last)
+        values["idtp_run"] = self.events.assigned_true_positives(lo, hi)
+        f_lo, f_hi = np.searchsorted(self.pairs.frames, [first, last + 1]).tolist()
+        return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, self.hota.counts(f_lo, f_hi)))
 
 
 def score_camera(
