@@ -21,7 +21,7 @@ def error_line(*overrides: str) -> str | None:
         (
             "tracker.ocsort.delta_tt=2",
             "tracker.ocsort.delta_tt: no such config key (did you mean tracker.ocsort.delta_t?)",
-        ),  # noqa: E501
+        ),
         ("trakcer=ocsort", "trakcer: no such config key (did you mean tracker?)"),
         ("tracker.zzz=1", "tracker.zzz: no such config key"),
         ("+tracker=sort", "Multiple values for tracker. To override a value use 'override tracker: sort'"),
