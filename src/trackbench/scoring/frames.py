@@ -38,9 +38,14 @@ class FramePairs:
     hyp_ids: tuple[np.ndarray, ...]
     ious: tuple[np.ndarray, ...]
 
+    def positions(self, first: int, last: int) -> tuple[int, int]:
+        """The positions ``lo:hi`` of the frames ``first..last`` (inclusive)."""
+        lo, hi = np.searchsorted(self.frames, [first, last + 1]).tolist()
+        return lo, hi
+
     def between(self, first: int, last: int) -> FramePairs:
         """The frames ``first..last`` (inclusive)."""
-        lo, hi = np.searchsorted(self.frames, [first, last + 1]).tolist()
+        lo, hi = self.positions(first, last)
         return FramePairs(self.frames[lo:hi], self.gt_ids[lo:hi], self.hyp_ids[lo:hi], self.ious[lo:hi])
 
     @property

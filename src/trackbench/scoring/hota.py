@@ -1,6 +1,6 @@
 """HOTA family through motrics (a Rust implementation of TrackEval's HOTA): its only importer.
 
-:func:`hota_counts` reduces a camera (or a window of it) to additive per-alpha sums, the fields
+:meth:`HotaFrames.counts` reduces a camera (or a window of it) to additive per-alpha sums, the fields
 TrackEval's ``HOTA.combine_sequences`` pools: TP, FN, FP and the TP-weighted AssA, AssRe, AssPr
 and LocA. :func:`hota_metrics` turns any sum of them into the metrics exactly as TrackEval
 does, so one camera, a pool of cameras, a window and a bootstrap resample share one formula.
@@ -25,11 +25,6 @@ HOTA_METRICS = ("hota", "deta", "assa", "loca", "detre", "detpr", "assre", "assp
 
 def empty_counts() -> np.ndarray:
     return np.zeros((len(HOTA_ROWS), len(ALPHAS)))
-
-
-def hota_counts(pairs: FramePairs) -> np.ndarray:
-    """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of the frames in ``pairs``."""
-    return HotaFrames.of(pairs).counts(0, len(pairs.frames))
 
 
 @dataclass(frozen=True, slots=True, eq=False)

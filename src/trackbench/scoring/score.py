@@ -90,8 +90,8 @@ class _Scorer:
         values = self.events.counts(lo, hi)
         values["motp_sum"] = self._motp_sum(lo, hi, first, last)
         values["idtp_run"] = self.events.assigned_true_positives(lo, hi)
-        f_lo, f_hi = np.searchsorted(self.pairs.frames, [first, last + 1]).tolist()
-        return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, self.hota.counts(f_lo, f_hi)))
+        hota = self.hota.counts(*self.pairs.positions(first, last))
+        return WindowScores(first, last, Counts({k: values[k] for k in RANGE_COUNTS}, hota))
 
 
 def score_camera(
