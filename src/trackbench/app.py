@@ -42,12 +42,15 @@ def run_experiment(
     sweep_dir: str | None = None,
     default_run_name: str | None = None,
     overridden: Collection[str] = (),
+    keep_run: bool = False,
 ) -> ExperimentResult:
     """Run one job. Bad config or data raise TrackbenchError before/while running; an MLflow
-    run that was started always ends FINISHED, FAILED or KILLED."""
+    run that was started always ends FINISHED, FAILED or KILLED. ``keep_run``: open and log
+    the MLflow run from a forked process (run_keeper; the CLI's single runs) when this process
+    can fork one, instead of a thread."""
     cfg = load_config(tree)
+    from trackbench.cores import resolve_workers
     from trackbench.datasets.factory import open_dataset
-    from trackbench.runner import n_frames, resolve_workers
 
     dataset = open_dataset(cfg.dataset)
     cameras = dataset.cameras()
@@ -71,28 +74,31 @@ def run_experiment(
     trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
     opening = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
-        from trackbench.background import Background
+        from trackbench.run_keeper import opening_for
         from trackbench.run_record import RunSetup
 
         setup = RunSetup(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
         )
-        opening = Background(setup.open, "trackbench-mlflow-run")
+        opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
     logger = None
     try:
+        from trackbench.runner import n_frames  # scoring's imports: after the kept run's fork
+
         total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.metric, cfg.objective.direction, total)
         reporter = None if trial is None else camera_reporter(trial[0], *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
-        result, drawing = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening)
-        logger = opening.result() if opening is not None else None
-        if logger is None:
-            drawing.result()
+        result, plotting = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening)
+        if opening is None:
+            plotting.draw()
         else:
             from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
 
+            logger = opening.result()
+            drawing = opening.draw(plotting)  # while the other results go to MLflow
             logger.log_batch(
                 metrics=mlflow_metrics(result),
                 steps=mlflow_step_metrics(result),
@@ -138,11 +144,7 @@ def run_experiment(
         f"scored: {cfg.eval.matching} CLEAR matching, IoU >= {cfg.eval.iou_threshold:g}, "
         f"windows of {cfg.eval.window_frames} frames; eval.frames={cfg.eval.frames}: {meaning}"
     )
-    address = ""
-    if logger is not None:
-        from trackbench.mlflow_log import run_address
-
-        address = run_address(cfg.mlflow.tracking_uri, logger.experiment_id(), logger.run_id)
+    address = "" if logger is None else logger.address()
     return ExperimentResult(
         overall,
         result["per_camera"],
@@ -162,13 +164,33 @@ def _open_trial(cfg: AppConfig) -> Any:
     return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
 
 
+@dataclass(frozen=True)
+class Plotting:
+    """A run's three plots, from its results (drawn where the MLflow run is kept, or here)."""
+
+    folder: Path
+    title: str
+    per_camera: dict[str, dict[str, float]]
+    overall: dict[str, float]
+    windows: dict[str, Any]  # metrics.json's "windows"
+    spans: dict[str, Any]  # per camera, the tracklets' spans (timeline)
+
+    def draw(self) -> None:
+        from trackbench import plots
+
+        self.folder.mkdir(exist_ok=True)
+        plots.plot_camera_metrics(self.folder / "metrics.png", self.per_camera, self.overall, self.title)
+        plots.plot_windows(self.folder / "windows.png", self.windows["per_camera"], self.windows["pooled"], self.title)
+        plots.plot_timelines(self.folder / "timeline.png", self.spans, self.title)
+
+
 def _track_score_write(
     cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, hooks: Any = (None, None), opening: Any = None
-) -> tuple[dict[str, Any], Any]:
-    """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json; the
-    plots are drawn in the background (returned: wait with ``.result()``). ``opening`` (the
-    MLflow run's start) runs meanwhile; the results are written only once it has succeeded.
-    ``hooks``: the runner's ``on_camera`` and ``on_prefix``."""
+) -> tuple[dict[str, Any], Plotting]:
+    """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json;
+    returns the metrics and the plots to draw. ``opening`` (the MLflow run's start) runs
+    meanwhile; the results are written only once it has succeeded. ``hooks``: the runner's
+    ``on_camera`` and ``on_prefix``."""
     from trackbench import artifacts
     from trackbench.runner import run
 
@@ -179,8 +201,6 @@ def _track_score_write(
     result = run(dataset, cfg, output_dir, on_camera, None if opening is None else opening.start, on_prefix)
     if opening is not None:
         opening.result()
-    from trackbench import plots
-
     frames = sum(o.n_frames for o in result.cameras)
     # Summed over cameras (CPU time spent, whichever worker did it) vs wall clock of the runner:
     # with several workers the sums exceed the wall time.
@@ -212,23 +232,12 @@ def _track_score_write(
         "timing": timing,
     }
     artifacts.write_json(output_dir / "metrics.json", metrics)
+    from trackbench import checkpoints
+
+    checkpoints.remove(output_dir)  # complete: nothing to resume
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"
     spans = {o.camera_id: o.spans for o in result.cameras}
-    folder = output_dir / PLOTS
-
-    def draw() -> None:
-        folder.mkdir(exist_ok=True)
-        plots.plot_camera_metrics(folder / "metrics.png", scores.per_camera, scores.overall, title)
-        plots.plot_windows(folder / "windows.png", windows["per_camera"], windows["pooled"], title)
-        plots.plot_timelines(folder / "timeline.png", spans, title)
-
-    from trackbench import checkpoints
-    from trackbench.background import Background
-
-    drawing = Background(draw, "trackbench-plots")  # while the other results go to MLflow
-    drawing.start()
-    checkpoints.remove(output_dir)  # complete: nothing to resume
-    return metrics, drawing
+    return metrics, Plotting(output_dir / PLOTS, title, scores.per_camera, scores.overall, windows, spans)
 
 
 def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:

@@ -51,6 +51,7 @@ def _app(cfg: DictConfig) -> Any:
             sweep_dir=sweep_dir,
             default_run_name=name,
             overridden=[o.partition("=")[0] for o in overrides],
+            keep_run=hc.mode == RunMode.RUN,  # a forked process opens and logs the MLflow run
         )
     except TrialPruned as exc:  # the sweeper tells Optuna; not an error
         log.info("%s", exc)

@@ -86,8 +86,8 @@ def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
 
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # not ours to defer (a thread), or ignored anyway (a run keeper: the job ends its run)
         return
     received: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
@@ -97,6 +97,30 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if received:
         raise KeyboardInterrupt
+
+
+def open_client(tracking_uri: str) -> MlflowClient:
+    """An MLflow client on ``tracking_uri``. For a SQLite file, one process at a time opens it:
+    opening creates and migrates a new store, and two processes doing that to one new file at
+    once break it (alembic's "duplicate column name" or "expected to match one row"). The lock
+    is an ``flock`` on the database file itself (SQLite's own locks are ``fcntl`` locks, apart)."""
+    path = _sqlite_path(tracking_uri)
+    if path is None or not path.parent.is_dir():
+        return MlflowClient(tracking_uri=tracking_uri)
+    import fcntl
+
+    with path.open("a") as held:  # an empty file is an empty SQLite database
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            return MlflowClient(tracking_uri=tracking_uri)  # the store is opened (and migrated) here
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def _sqlite_path(tracking_uri: str) -> Path | None:
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    return Path(tracking_uri.removeprefix("sqlite:///").partition("?")[0])
 
 
 NOTE_TAG = "mlflow.note.content"  # the description MLflow shows on a run's or an experiment's page
@@ -111,7 +135,7 @@ class RunLogger:
     """A single MLflow run driven through the client API (no global active-run state)."""
 
     def __init__(self, cfg: MlflowConfig) -> None:
-        self.client = MlflowClient(tracking_uri=cfg.tracking_uri)
+        self.client = open_client(cfg.tracking_uri)
         self.cfg = cfg
         self.run_id: str | None = None
         self._heartbeat: _Heartbeat | None = None
@@ -206,6 +230,10 @@ class RunLogger:
         assert self.run_id is not None
         self._call(lambda: self.client.log_artifact(self.run_id, str(path), artifact_path), "artifact")
 
+    def address(self) -> str:
+        """Where the MLflow UI shows this run."""
+        return run_address(self.cfg.tracking_uri, self.experiment_id(), self.run_id)
+
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self.run_id is None:
             return
@@ -288,7 +316,7 @@ def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_afte
 
 def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: float) -> list[str]:
     """:func:`sweep_stale_runs` over one experiment by name (None: every experiment)."""
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri)
     if experiment is None:
         ids = [e.experiment_id for e in client.search_experiments(max_results=50000)]
     else:
@@ -305,7 +333,7 @@ def fail_abandoned(
     """Mark a run whose process died FAILED, if it is still RUNNING, and its sweep parent too
     (the sweep that ran it died with it) unless that parent is ``spare_parent`` (or
     ``spare_parents``: the run alone)."""
-    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    client = open_client(cfg.tracking_uri)
     run = _retry(lambda: client.get_run(run_id), "get run")
     ids = [run_id]
     parent = run.data.tags.get(PARENT_TAG)
@@ -326,7 +354,7 @@ def running_trial_runs(
     the study the run's id, or that went on writing it while its pool was torn down."""
     from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 
-    client = MlflowClient(tracking_uri=cfg.tracking_uri)
+    client = open_client(cfg.tracking_uri)
     found = _retry(lambda: client.get_experiment_by_name(cfg.experiment_name), "experiment")
     if found is None:
         return {}
@@ -355,7 +383,7 @@ def mlflow_version() -> str:
 def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = None) -> list[dict[str, Any]]:
     """Finished job runs of an experiment (sweep parents left out) as flat dicts of
     ``run`` (short id), tags, params and metrics; optionally only one sweep's jobs."""
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
@@ -382,7 +410,7 @@ def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
     import tempfile
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri)
     try:
         run = client.get_run(run_id)
     except MlflowException as exc:

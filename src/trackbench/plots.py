@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.collections
@@ -16,7 +16,9 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from trackbench.artifacts import Span
+if TYPE_CHECKING:
+    from trackbench.artifacts import Span
+
 
 HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))
 _CHAR_IN = 0.085  # an upper bound on a character's width at the default 10 pt font, inches

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import AppConfig, EvalConfig
+from trackbench.cores import resolve_workers
 from trackbench.datasets.base import BoxTable, Dataset, slice_frames
 from trackbench.scoring import (
     CameraScores,
@@ -235,11 +236,6 @@ def _worker_context(method: str | None) -> mp.context.BaseContext:
 def n_frames(camera: CameraInfo) -> int:
     """Frames in the camera's range."""
     return camera.last_frame - camera.first_frame + 1
-
-
-def resolve_workers(requested: int | None, n_cameras: int) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(requested or available, n_cameras))
 
 
 def run(

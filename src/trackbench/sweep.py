@@ -134,7 +134,10 @@ class MlflowSweepCallback(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         """The standing so far, after every job: from the driver (basic launcher), or from the
-        job's own process (joblib, Ray), which finds the parent run in the sweep folder."""
+        job's own process (joblib, Ray), which finds the parent run in the sweep folder. A
+        single run has no sweep."""
+        if str(OmegaConf.select(config, "hydra.mode", default="")).rpartition(".")[2] != "MULTIRUN":
+            return
         try:
             logger = self._logger or _parent_logger(config)
         except Exception as exc:  # the standing is a report; never let it fail the job

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG
+from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG, open_client
 
 
 def trackbench_command() -> list[str]:
@@ -33,7 +33,7 @@ def cli(tmp_path):
 
 def local_client(tmp_path) -> MlflowClient:
     """A client on the default store the CLI creates in its working directory."""
-    return MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return open_client(f"sqlite:///{tmp_path / 'mlflow.db'}")  # not at the same moment as a job
 
 
 def local_runs(tmp_path, experiment: str = "trackbench") -> list:

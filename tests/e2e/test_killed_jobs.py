@@ -3,6 +3,7 @@ heartbeat stops, and a later trackbench command marks it FAILED. A live run is n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -109,3 +110,30 @@ def test_sweeps_never_mark_a_live_run(tmp_path):
     assert proc.returncode == 0, stderr
     assert sweeps >= 5, "the job ended before the sweeps could test it"
     assert local_client(tmp_path).get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_a_job_killed_alone_has_its_run_marked_failed_by_its_keeper(tmp_path):
+    """The OOM killer kills one process: the job's. Its run keeper (the forked process that
+    logs the run) outlives it and ends the run FAILED at once, without waiting to go stale."""
+    from trackbench.run_keeper import ORPHANED
+
+    proc = start_job(
+        tmp_path, "dataset.synthetic.n_frames=20000", "dataset.synthetic.n_cameras=2", "runner.workers=2",
+        "mlflow.heartbeat_s=60", "mlflow.stale_after_s=600", "hydra.run.dir=killed",
+    )  # fmt: skip
+    try:
+        run = wait_running(tmp_path, proc)
+        os.kill(proc.pid, signal.SIGKILL)  # the job's process only; its keeper and camera workers live on
+        proc.wait(timeout=60)  # (they hold its stdout and stderr open)
+        client = local_client(tmp_path)
+        deadline = time.monotonic() + 60
+        while (ended := client.get_run(run.info.run_id)).info.status == "RUNNING":
+            assert time.monotonic() < deadline, "the keeper did not end the run"
+            time.sleep(0.3)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the camera workers, if still tracking
+        proc.communicate(timeout=60)
+    assert ended.info.status == "FAILED"
+    assert ended.data.tags["error"] == ORPHANED
+    assert STALE_TAG not in ended.data.tags  # not the stale-run sweep's doing
