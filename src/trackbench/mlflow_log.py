@@ -9,7 +9,9 @@ mark it. So a live run refreshes a ``trackbench.heartbeat`` tag (unix time) from
 thread, and :func:`sweep_stale_runs` marks RUNNING runs whose heartbeat is older than
 ``stale_after_s`` FAILED; every run start sweeps its experiment, ``trackbench-gc`` on demand.
 An ``mlflow server`` that stays away longer than MLflow's own HTTP retries turns into one
-TrackbenchError line; the run is then left to the sweep.
+TrackbenchError line; the run is then left to the sweep. (A single run's logger lives in a
+run keeper process, run_keeper, which also ends the run FAILED if only the job is killed.)
+A new SQLite store is opened by one process at a time (:func:`open_client`).
 """
 
 from __future__ import annotations

@@ -83,8 +83,9 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
 class RunSetup:
     """Everything a job's run needs at its start; :meth:`open` starts it and returns the logger.
 
-    Run in a background thread once the camera workers exist (forking while another thread
-    imports would hand the workers half-imported modules): it imports mlflow, finds the
+    Run by a run keeper process forked at the job's start (a single run), or in a background
+    thread once the camera workers exist (a multirun's job; forking while another thread
+    imports would hand the workers half-imported modules), see run_keeper: it imports mlflow, finds the
     sweep's parent, starts the run, logs params and description, and imports the plotting
     library for the end of the run. If a step after the start fails, the run is ended FAILED."""
 
