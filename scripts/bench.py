@@ -176,8 +176,8 @@ def reference_times(dataset, camera, tracklets, repeat: int) -> tuple[float, flo
 
 
 def end_to_end(overrides: list[str], workers: int, tmp: Path) -> dict[str, float]:
-    """The real CLI in a subprocess: wall time and peak RSS of the main process and of the
-    largest worker (polled), into its own output directory."""
+    """The real CLI in a subprocess: wall time and peak RSS of the main process and of its
+    largest child (a camera worker or the run keeper; polled), into its own output directory."""
     import psutil
 
     out = tmp / f"out-{workers}-{len(list(tmp.iterdir()))}"
@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         for label, run_ in (("1 worker", one), ("2 workers", two)):
             print(
                 f"  peak RSS ({label}): main {run_['main']:.0f} MiB, "
-                f"largest worker {run_['worker']:.0f} MiB; tracklet files {run_['tracklet_mib']:.1f} MiB"
+                f"largest child (camera worker or run keeper) {run_['worker']:.0f} MiB; "
+                f"tracklet files {run_['tracklet_mib']:.1f} MiB"
             )
         if args.workload == "long":
             short_overrides = [o.replace(f"n_frames={dataset.synthetic.n_frames}",
