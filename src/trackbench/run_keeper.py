@@ -202,12 +202,17 @@ def _keep(conn: Any, setup: Any, parent: int) -> None:
     """The keeper process: open the run, serve calls until ``end`` or the job's death."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the job's: it ends the run through us
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    logger = None
     try:
         logger = setup.open()
+        opened = ("open", logger.run_id, logger.experiment_id(), logger.address())  # may ask the server
     except BaseException as exc:
+        if logger is not None:  # open, then the server went away: ended, or left for the stale-run sweep
+            with contextlib.suppress(BaseException):
+                logger.end("FAILED", f"{type(exc).__name__}: {exc}")
         _send(conn, ("error", _portable(exc)))
         return
-    _send(conn, ("open", logger.run_id, logger.experiment_id(), logger.address()))
+    _send(conn, opened)
     served = _Served(logger)
     while not served.ended:
         try:
