@@ -106,3 +106,20 @@ def test_a_trial_run_is_found_by_its_tags_before_the_study_knows_its_id(tmp_path
         assert client.get_run(rid).info.status == "RUNNING"
     for logger in (parent, other_parent):
         logger.end()
+
+
+def test_a_started_run_knows_its_experiment_and_address_without_asking_the_store(tmp_path):
+    """The run keeper reports the run open with these: a server lost just after the run
+    opened must not fail that report (the outage test's CI failure)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    logger = RunLogger(MlflowConfig(tracking_uri=uri, experiment_name="fish"))
+    asked = []
+    get = logger.client.get_experiment_by_name
+    logger.client.get_experiment_by_name = lambda name: asked.append(name) or get(name)
+    logger.start("r", {})
+    assert asked == ["fish"]  # found or created once, by start()
+    experiment = MlflowClient(tracking_uri=uri).get_experiment_by_name("fish").experiment_id
+    logger.client.get_experiment_by_name = lambda name: pytest.fail("asked the store again")
+    assert logger.experiment_id() == experiment
+    assert logger.address().endswith(f"{experiment}/runs/{logger.run_id}")
+    logger.end("FINISHED")

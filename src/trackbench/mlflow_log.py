@@ -140,6 +140,7 @@ class RunLogger:
         self.client = open_client(cfg.tracking_uri)
         self.cfg = cfg
         self.run_id: str | None = None
+        self._experiment_id: str | None = None  # once found or created (an experiment's id never changes)
         self._heartbeat: _Heartbeat | None = None
         self._lost: ServerUnreachable | None = None  # set once the server stopped answering
 
@@ -164,18 +165,21 @@ class RunLogger:
             raise self._lost from None
 
     def experiment_id(self) -> str:
-        def get_or_create() -> str:
-            found = self.client.get_experiment_by_name(self.cfg.experiment_name)
-            if found is not None:
-                return found.experiment_id
-            try:
-                return self.client.create_experiment(self.cfg.experiment_name)
-            except MlflowException as exc:  # another job created it first
-                if "already exists" not in str(exc).lower() and "unique" not in str(exc).lower():
-                    raise
-                return self.client.get_experiment_by_name(self.cfg.experiment_name).experiment_id
+        """The experiment's id, asked of the store once (by name, created if missing)."""
+        if self._experiment_id is None:
+            self._experiment_id = self._call(self._get_or_create_experiment, "experiment")
+        return self._experiment_id
 
-        return self._call(get_or_create, "experiment")
+    def _get_or_create_experiment(self) -> str:
+        found = self.client.get_experiment_by_name(self.cfg.experiment_name)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return self.client.create_experiment(self.cfg.experiment_name)
+        except MlflowException as exc:  # another job created it first
+            if "already exists" not in str(exc).lower() and "unique" not in str(exc).lower():
+                raise
+            return self.client.get_experiment_by_name(self.cfg.experiment_name).experiment_id
 
     def sweep_parent(self, sweep_dir: str) -> str | None:
         """The parent run the sweep callback created for ``sweep_dir``, found by its tags

@@ -59,9 +59,14 @@ class ThreadOpening:
         return self._opening.result()
 
     def draw(self, job: Any) -> Background:
-        drawing = Background(job.draw, "trackbench-plots")
-        drawing.start()
-        return drawing
+        return start_drawing(job)
+
+
+def start_drawing(job: Any) -> Background:
+    """``job.draw()`` (the run's plots) started in a daemon thread."""
+    drawing = Background(job.draw, "trackbench-plots")
+    drawing.start()
+    return drawing
 
 
 class KeptRun:
@@ -205,7 +210,7 @@ def _keep(conn: Any, setup: Any, parent: int) -> None:
     logger = None
     try:
         logger = setup.open()
-        opened = ("open", logger.run_id, logger.experiment_id(), logger.address())  # may ask the server
+        opened = ("open", logger.run_id, logger.experiment_id(), logger.address())  # known since start()
     except BaseException as exc:
         if logger is not None:  # open, then the server went away: ended, or left for the stale-run sweep
             with contextlib.suppress(BaseException):
@@ -244,8 +249,7 @@ class _Served:
         if method not in self._METHODS:
             raise TrackbenchError(f"MLflow logging process: no call {method!r}")
         if method == "draw":
-            self._drawing = Background(args[0].draw, "trackbench-plots")
-            self._drawing.start()
+            self._drawing = start_drawing(args[0])
             return None
         if method == "drawn":
             return None if self._drawing is None else self._drawing.result()
