@@ -334,16 +334,16 @@ def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: f
 
 
 def fail_abandoned(
-    cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None, *, spare_parents: bool = False
+    cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None, *, alone: bool = False
 ) -> None:
     """Mark a run whose process died FAILED, if it is still RUNNING, and its sweep parent too
-    (the sweep that ran it died with it) unless that parent is ``spare_parent`` (or
-    ``spare_parents``: the run alone)."""
+    (the sweep that ran it died with it) unless that parent is ``spare_parent``; ``alone``:
+    the run only, never its parent."""
     client = open_client(cfg.tracking_uri)
     run = _retry(lambda: client.get_run(run_id), "get run")
     ids = [run_id]
     parent = run.data.tags.get(PARENT_TAG)
-    if parent and parent != spare_parent and not spare_parents:
+    if parent and parent != spare_parent and not alone:
         ids.append(parent)
     for rid in ids:
         if _retry(lambda r=rid: client.get_run(r), "get run").info.status != "RUNNING":

@@ -149,7 +149,7 @@ class RunSetup:
                 write_run_id(self.output_dir, logger.run_id)  # a resumption of this run names it
             if self.resumed_run:
                 error = f"interrupted; resumed as run {logger.run_id}"
-                fail_abandoned(cfg.mlflow, self.resumed_run, error, spare_parents=True)
+                fail_abandoned(cfg.mlflow, self.resumed_run, error, alone=True)
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
             raise

@@ -50,9 +50,13 @@ def as_markdown(rows: Sequence[Mapping[str, Any]], title: str) -> str:
     if not rows:
         return f"# {title}\n\nno finished job yet\n"
     keys = [k for k in rows[0] if k != "run_id"]
-    lines = [f"# {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(_cell(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join([f"# {title}", "", *_table(keys, rows)]) + "\n"
+
+
+def _table(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A markdown table's lines: ``keys`` as its columns, a row per mapping (missing: "-")."""
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    return lines + ["| " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in rows]
 
 
 def _cell(v: Any) -> str:
@@ -70,8 +74,7 @@ def note(rows: Sequence[Mapping[str, Any]], counts: Mapping[str, int], metric: s
     jobs = ", ".join(f"{n} {state}" for state, n in counts.items())
     best = f"**best: {rows[0]['run']}, {metric} {rows[0][metric]:.4f}**" if rows else "**no finished job yet**"
     keys = ["rank", "run", *dict.fromkeys((metric, *NOTE_COLUMNS))]
-    lines = [f"{best} (jobs: {jobs})", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in rows[:shown]]
+    lines = [f"{best} (jobs: {jobs})", "", *_table(keys, rows[:shown])]
     if len(rows) > shown:
         lines.append(f"\n{len(rows) - shown} more rows in report/leaderboard.csv")
     lines.append("\nArtifacts: report/leaderboard.md, report/leaderboard.csv, report/comparison.png.")
