@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from dataclasses import replace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,3 +112,46 @@ def test_cut_batches_split_after_every_end_and_keep_every_frame(sizes, ends):
         assert not any(f in ends for f in b.frames[:-1]), "an end frame closes its batch"
     old_ends = {b.frames[-1] for b in batches}
     assert {b.frames[-1] for b in out} == old_ends | (ends & set(frames))
+
+
+def test_cameras_tracked_in_worker_processes_equal_in_process(tmp_path):
+    """Workers track and write; the job's process scores: the same outcomes and files as
+    tracking and scoring in the job's process."""
+    dataset = open_dataset(BASE.dataset)
+    here = runner.run(dataset, BASE, tmp_path / "here")
+    for workers in (1, 2):
+        cfg = replace(BASE, runner=replace(BASE.runner, workers=workers))
+        out = tmp_path / f"w{workers}"
+        there = runner.run(dataset, cfg, out, worker_process=True)
+        assert there.workers == workers
+        assert _untimed(there) == _untimed(here)
+        assert there.scores == here.scores
+        files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+        assert files and files == sorted(
+            p.relative_to(tmp_path / "here") for p in (tmp_path / "here").rglob("*") if p.is_file()
+        )
+        assert all((out / f).read_bytes() == (tmp_path / "here" / f).read_bytes() for f in files)
+
+
+def test_an_error_in_the_jobs_process_stops_the_workers_at_once():
+    """Ctrl-C of the job's process alone (or an on_camera error): its workers are terminated,
+    not left tracking their cameras to the end."""
+    cfg = replace(
+        BASE,
+        dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_frames=200_000)),
+        runner=replace(BASE.runner, workers=1),
+    )
+    started = []
+
+    def stop_soon():
+        started.append(time.monotonic())
+        raise KeyboardInterrupt
+
+    before = set(multiprocessing.active_children())
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(open_dataset(cfg.dataset), cfg, None, on_started=stop_soon, worker_process=True)
+    left = [p for p in multiprocessing.active_children() if p not in before]
+    deadline = time.monotonic() + 10
+    while any(p.is_alive() for p in left) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started and not any(p.is_alive() for p in left), "workers left running after the job's error"

@@ -45,9 +45,10 @@ def run_experiment(
     keep_run: bool = False,
 ) -> ExperimentResult:
     """Run one job. Bad config or data raise TrackbenchError before/while running; an MLflow
-    run that was started always ends FINISHED, FAILED or KILLED. ``keep_run``: open and log
-    the MLflow run from a forked process (run_keeper; the CLI's single runs) when this process
-    can fork one, instead of a thread."""
+    run that was started always ends FINISHED, FAILED or KILLED. ``keep_run`` (the CLI's
+    single runs, in a cold process): open and log the MLflow run from a forked process
+    (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
+    in a worker process while this one imports the scoring code."""
     cfg = load_config(tree)
     from trackbench.cores import resolve_workers
     from trackbench.datasets.factory import open_dataset
@@ -83,7 +84,7 @@ def run_experiment(
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
     logger = None
     try:
-        from trackbench.runner import n_frames  # scoring's imports: after the kept run's fork
+        from trackbench.camera_worker import n_frames
 
         total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.metric, cfg.objective.direction, total)
@@ -91,7 +92,7 @@ def run_experiment(
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
-        result, plotting = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening)
+        result, plotting = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening, keep_run)
         if opening is None:
             plotting.draw()
         else:
@@ -185,12 +186,19 @@ class Plotting:
 
 
 def _track_score_write(
-    cfg: AppConfig, dataset: Any, output_dir: Path, config_yaml: str, hooks: Any = (None, None), opening: Any = None
+    cfg: AppConfig,
+    dataset: Any,
+    output_dir: Path,
+    config_yaml: str,
+    hooks: Any = (None, None),
+    opening: Any = None,
+    cold: bool = False,
 ) -> tuple[dict[str, Any], Plotting]:
     """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json;
     returns the metrics and the plots to draw. ``opening`` (the MLflow run's start) runs
     meanwhile; the results are written only once it has succeeded. ``hooks``: the runner's
-    ``on_camera`` and ``on_prefix``."""
+    ``on_camera`` and ``on_prefix``. ``cold``: a process that has not imported the scoring
+    code yet (the CLI's single run): one worker tracks in a worker process meanwhile."""
     from trackbench import artifacts
     from trackbench.runner import run
 
@@ -198,7 +206,8 @@ def _track_score_write(
     if config_yaml:
         artifacts.atomic_write_text(output_dir / "config.yaml", config_yaml)
     on_camera, on_prefix = hooks
-    result = run(dataset, cfg, output_dir, on_camera, None if opening is None else opening.start, on_prefix)
+    started = None if opening is None else opening.start
+    result = run(dataset, cfg, output_dir, on_camera, started, on_prefix, worker_process=cold)
     if opening is not None:
         opening.result()
     frames = sum(o.n_frames for o in result.cameras)

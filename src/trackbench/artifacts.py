@@ -22,7 +22,7 @@ import numpy as np
 
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
-from trackbench.scoring import hypotheses_from_tracklets
+from trackbench.hypotheses import hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
 
 

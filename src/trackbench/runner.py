@@ -1,8 +1,10 @@
-"""Orchestration only: every camera tracked batch by batch and scored, in worker processes.
+"""Orchestration only: every camera tracked batch by batch in worker processes, and scored.
 
 A camera is the unit of parallelism: its batches must run in order (the carry goes from one
 to the next), cameras are independent. Each worker opens its own camera from the (cheaply
-pickled) dataset, so detections stream from disk batch by batch inside the worker.
+pickled) dataset, so detections stream from disk batch by batch inside the worker, and hands
+back its hypothesis rows (trackbench.camera_worker). The job's process scores each camera as
+it arrives: the scoring code is imported only here, after the workers started tracking.
 """
 
 from __future__ import annotations
@@ -10,54 +12,46 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
-import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from trackbench.artifacts import Span, timeline_spans, write_camera_files
-from trackbench.checkpoints import CameraCheckpoints
-from trackbench.config import AppConfig, EvalConfig
-from trackbench.cores import resolve_workers
-from trackbench.datasets.base import BoxTable, Dataset, slice_frames
-from trackbench.scoring import (
-    CameraScores,
-    Scores,
-    hypotheses_from_reported,
-    hypotheses_from_tracklets,
-    score_camera,
-    summarize,
+from trackbench.camera_worker import (
+    CameraJob,
+    PrefixTracks,
+    TrackedCamera,
+    cut_batches,
+    hypotheses,
+    init_worker,
+    n_frames,
+    prefix_ends,
+    track_and_write,
+    track_camera,
 )
-from trackbench.tracking.config import TrackingConfig
-from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
+from trackbench.config import AppConfig
+from trackbench.cores import resolve_workers
+from trackbench.datasets.base import Dataset, slice_frames
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
+from trackbench.types import ReportedRows, Tracklet2D
+
+if TYPE_CHECKING:
+    from trackbench.artifacts import Span
+    from trackbench.scoring import CameraScores, Scores
+
+__all__ = ["CameraJob", "CameraOutcome", "RunResult", "cut_batches", "n_frames", "prefix_ends", "run", "track_camera"]
 
 log = logging.getLogger(__name__)
+_WAIT_STEP_S = 0.25  # how soon a wait for a camera notices Ctrl-C
 
 
-@dataclass(frozen=True)
-class CameraJob:
-    dataset: Dataset
-    camera: CameraInfo
-    tracking: TrackingConfig
-    batch_size: int
-    eval: EvalConfig
-    output_dir: Path | None = None  # where the worker writes this camera's files (and checkpoints)
-    checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
-    resume: bool = False  # continue from the camera's checkpoint in output_dir (runner.resume)
-    report_frames: int | None = None  # with an ``on_prefix`` hook: score the camera's first k * N frames
-
-
-PrefixHook = Callable[[str, int, CameraScores], None]  # (camera id, frames scored, scores of that prefix)
-PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (last frame, tracklets, rows) so far
+PrefixHook = Callable[[str, int, "CameraScores"], None]  # (camera id, frames scored, scores of that prefix)
 
 
 @dataclass(frozen=True)
@@ -84,126 +78,36 @@ class RunResult:
     workers: int
 
 
-_progress_queue = None  # set in worker processes by _init_worker
-
-
-def _init_worker(queue) -> None:
-    global _progress_queue
-    _progress_queue = queue
-    # Ctrl-C reaches the whole process group: the main process reports it (one line, run
-    # KILLED); a worker just stops, without a traceback of its own.
-    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
-
-
-def track_camera(
-    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
-) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
-    """All batches of one camera through one TrackingStage, carry passed along; the stitched
-    tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
-    file read as tracklets instead (every row is a reported row). With ``on_prefix`` and
-    ``job.report_frames``, batches are also cut at every ``report_frames``-th frame of the
-    camera, and ``on_prefix(last frame, tracklets so far, rows so far)`` is called there: the
-    same frames whatever the batch size."""
-    camera = job.camera
-    if job.tracking.tracker_kind == PRECOMPUTED:
-        from trackbench.precomputed import read_tracklets, reported_rows
-
-        tracklets = read_tracklets(job.tracking.results_dir or "", camera)
-        if on_frames is not None:
-            on_frames(camera.camera_id, n_frames(camera))
-        return tracklets, reported_rows(camera.camera_id, tracklets)
-    from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
-
-    sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
-    stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
-    # On disk after every batch (the Python backend's carry is bytes; the C++ one is a live handle).
-    disk = CameraCheckpoints(job.output_dir, camera.camera_id) if _checkpointed(job) else None
-    kept = disk.load() if disk is not None and job.resume else None
-    if disk is not None and kept is None:
-        disk.start()
-    carry = kept.carry if kept else CarryForward()
-    pieces: list[Tracklet2D] = list(kept.pieces) if kept else []
-    reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
-    ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else frozenset()
-    batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
-    for number, batch in enumerate(cut_batches(batches, ends)):
-        if kept is None or number >= kept.batches:
-            context, carry = stage.run(TrackingContext((batch,)), carry)
-            pieces.extend(context.tracklets)
-            reported.extend(context.reported)
-            if disk is not None:
-                disk.save(number + 1, carry, context.tracklets, context.reported)
-        if on_frames is not None:
-            on_frames(job.camera.camera_id, len(batch.frames))
-        if on_prefix is not None and batch.frames and batch.frames[-1] in ends:
-            on_prefix(batch.frames[-1], stitch(pieces), join_reported(reported)[0])
-    (rows,) = join_reported(reported)
-    return stitch(pieces), rows
-
-
-def prefix_ends(camera: CameraInfo, every: int | None) -> frozenset[int]:
-    """The last frames of the camera's first ``every``, ``2 * every``... frames, short of its
-    last frame (the whole camera is reported when it finishes)."""
-    if not every:
-        return frozenset()
-    return frozenset(range(camera.first_frame + every - 1, camera.last_frame, every))
-
-
-def cut_batches(batches: Iterable[CameraBatch], ends: frozenset[int]) -> Iterator[CameraBatch]:
-    """``batches`` split after every frame in ``ends`` (frames, detections and order kept)."""
-    for batch in batches:
-        start = 0
-        for i, frame in enumerate(batch.frames):
-            if frame in ends and i + 1 < len(batch.frames):
-                yield CameraBatch(batch.camera_id, batch.frames[start : i + 1], batch.detections[start : i + 1])
-                start = i + 1
-        yield batch if start == 0 else CameraBatch(batch.camera_id, batch.frames[start:], batch.detections[start:])
-
-
-def _checkpointed(job: CameraJob) -> bool:
-    return job.output_dir is not None and job.tracking.backend == "python"
-
-
 def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = None) -> CameraOutcome:
-    """Track and score one camera (in a worker process, or in-process with ``on_frames``).
-    ``on_prefix``: see :func:`track_camera`; it gets the scores of the camera's frames so far."""
-    queue = _progress_queue
-    if on_frames is None and queue is not None:
+    """Track and score one camera in this process. ``on_prefix``: see :func:`track_camera`;
+    it gets the scores of the camera's frames so far."""
+    prefix = None if on_prefix is None else _prefix_scorer(job, on_prefix)
+    return scored(job, track_and_write(job, on_frames, prefix))
 
-        def on_frames(camera_id: str, n: int) -> None:
-            queue.put((camera_id, n))
+
+def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
+    """A tracked camera's rows scored against its ground truth (in the job's process)."""
+    from trackbench.scoring import score_camera
 
     start = time.perf_counter()
-    tracklets, reported = track_camera(job, on_frames, None if on_prefix is None else _prefix_scorer(job, on_prefix))
-    tracked = time.perf_counter()
-    hyp = _hypotheses(job.eval, tracklets, reported)
     scores = score_camera(
         job.dataset.ground_truth(job.camera.camera_id),
-        hyp,
+        tracked.hypotheses,
         job.eval.iou_threshold,
         matching=job.eval.matching,
         window_frames=job.eval.window_frames,
         frame_range=(job.camera.first_frame, job.camera.last_frame),
     )
-    done = time.perf_counter()
-    if job.output_dir is not None:
-        write_camera_files(job.output_dir, job.camera.camera_id, tracklets, hyp)
     return CameraOutcome(
-        camera_id=job.camera.camera_id,
-        tracklets=None if job.output_dir is not None else tracklets,
-        n_tracklets=len(tracklets),
-        spans=timeline_spans(tracklets),
+        camera_id=tracked.camera_id,
+        tracklets=tracked.tracklets,
+        n_tracklets=tracked.n_tracklets,
+        spans=tracked.spans,
         scores=scores,
         n_frames=n_frames(job.camera),
-        tracking_seconds=tracked - start,
-        scoring_seconds=done - tracked,
+        tracking_seconds=tracked.tracking_seconds,
+        scoring_seconds=time.perf_counter() - start,
     )
-
-
-def _hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> BoxTable:
-    if cfg.frames == "reported":
-        return hypotheses_from_reported(reported)
-    return hypotheses_from_tracklets(tracklets, cfg.frames)
 
 
 def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
@@ -212,7 +116,9 @@ def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
     gt = job.dataset.ground_truth(camera.camera_id)
 
     def score_prefix(last: int, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> None:
-        hyp = _hypotheses(job.eval, tracklets, reported)
+        from trackbench.scoring import score_camera
+
+        hyp = hypotheses(job.eval, tracklets, reported)
         prefix = score_camera(
             slice_frames(gt, camera.first_frame, last), hyp, job.eval.iou_threshold, matching=job.eval.matching
         )
@@ -233,11 +139,6 @@ def _worker_context(method: str | None) -> mp.context.BaseContext:
     return mp.get_context(method)
 
 
-def n_frames(camera: CameraInfo) -> int:
-    """Frames in the camera's range."""
-    return camera.last_frame - camera.first_frame + 1
-
-
 def run(
     dataset: Dataset,
     cfg: AppConfig,
@@ -245,6 +146,8 @@ def run(
     on_camera: Callable | None = None,
     on_started: Callable[[], None] | None = None,
     on_prefix: PrefixHook | None = None,
+    *,
+    worker_process: bool = False,
 ) -> RunResult:
     """Track and score every camera of ``dataset``; results in camera order. With
     ``output_dir``, each worker writes its camera's tracklets and MOTChallenge file there.
@@ -254,7 +157,9 @@ def run(
     without workers): where to start threads, which must not be running when workers fork.
     ``on_prefix(camera id, frames, scores)`` is called every ``cfg.tuning.report_frames`` frames
     of a camera with the scores of its frames so far, when cameras run in this process
-    (one worker)."""
+    (one worker without ``worker_process``). ``worker_process``: one worker is a worker
+    process too, tracking while this process imports the scoring code (a cold process: the
+    CLI's single runs; a warm one, a multirun's job, has it imported and tracks in-process)."""
     started = on_started or (lambda: None)
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
@@ -279,7 +184,7 @@ def run(
     show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
-        if workers == 1:
+        if workers == 1 and (on_prefix is not None or not worker_process):
             started()
             outcomes = list(_notify((run_camera(job, progress.update, on_prefix) for job in jobs), on_camera))
         else:
@@ -288,13 +193,15 @@ def run(
                 # Progress from workers travels through a manager's queue, shut down with the pool.
                 queue = stack.enter_context(ctx.Manager()).Queue() if show else None
                 pool = stack.enter_context(
-                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,))
+                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(queue,))
                 )
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
-                pending = pool.map(run_camera, jobs)  # with fork, every worker process is made here
+                futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
                 started()
-                outcomes = list(_notify(pending, on_camera))
+                # Scored here as each arrives (the first one imports the scoring code, while they track).
+                tracked = (_result(f) for f in futures)
+                outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
                 if listener is not None:
                     queue.put(None)
                     listener.join()
@@ -303,8 +210,21 @@ def run(
             "camera %s: %d frames, %d tracklets, tracking %.2fs, scoring %.2fs",
             *(o.camera_id, o.n_frames, o.n_tracklets, o.tracking_seconds, o.scoring_seconds),
         )
+    from trackbench.scoring import summarize
+
     scores = summarize({o.camera_id: o.scores for o in outcomes})
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
+
+
+def _result(future: Future) -> TrackedCamera:
+    """The future's result, waited for in short steps: a signal (Ctrl-C of this process alone)
+    may land on one of the pool's threads, and an untimed wait would not see it until the
+    camera is done."""
+    while True:
+        try:
+            return future.result(timeout=_WAIT_STEP_S)
+        except TimeoutError:
+            continue
 
 
 def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> Iterator[CameraOutcome]:
@@ -315,12 +235,29 @@ def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> It
 
 
 def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
+    """On an exception (Ctrl-C of this process alone, an ``on_camera`` error): cameras not
+    started are cancelled and the workers stopped at once, not waited for to finish theirs
+    (every file they write is replaced atomically; checkpoints stay resumable)."""
+
     def on_exit(exc_type: type | None, *rest: object) -> bool:
         if exc_type is not None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(pool, processes)
         return False  # never swallow the exception
 
     return on_exit
+
+
+def _stop_workers(pool: ProcessPoolExecutor, processes: list) -> None:
+    """The pool's worker processes terminated (``pool.terminate_workers`` on Python 3.14+)."""
+    stop = getattr(pool, "terminate_workers", None)
+    if stop is not None:
+        with contextlib.suppress(Exception):
+            stop()
+    for process in processes:  # what 3.14's does
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 class _Progress:
