@@ -126,7 +126,7 @@ def tracking_overhead(cfg: AppConfig, repeat: int) -> dict[str, float]:
     ev = cfg.eval
     frame_range = (camera.first_frame, camera.last_frame)
 
-    def ours_score() -> None:  # what a camera's worker does after tracking: gt, hypotheses, all metrics
+    def ours_score() -> None:  # what the job does with a tracked camera: gt, hypotheses, all metrics
         gt = dataset.ground_truth(camera.camera_id)
         # The tracklets' detected entries: a superset of the reported rows, so the dearer case.
         hyp = hypotheses_from_tracklets(tracklets, "detected")
