@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["CameraJob", "CameraOutcome", "RunResult", "cut_batches", "n_frames", "prefix_ends", "run", "track_camera"]
 
 log = logging.getLogger(__name__)
-_WAIT_STEP_S = 0.25  # how soon a wait for a camera notices Ctrl-C
 
 
 PrefixHook = Callable[[str, int, "CameraScores"], None]  # (camera id, frames scored, scores of that prefix)
@@ -56,9 +55,8 @@ PrefixHook = Callable[[str, int, "CameraScores"], None]  # (camera id, frames sc
 
 @dataclass(frozen=True)
 class CameraOutcome:
-    """One camera's result. With an output directory the tracklets stay in the worker's files
-    (``tracklets`` is None) and only their timeline spans come back: a long recording's
-    tracklets never pile up in the main process."""
+    """One camera's result: its :class:`TrackedCamera` (tracklets None with an output
+    directory) and its scores."""
 
     camera_id: str
     tracklets: tuple[Tracklet2D, ...] | None
@@ -112,12 +110,12 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
 
 def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
     """Scores the camera's frames up to ``last`` (its windows left out) for ``on_prefix``."""
+    from trackbench.scoring import score_camera
+
     camera = job.camera
     gt = job.dataset.ground_truth(camera.camera_id)
 
     def score_prefix(last: int, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> None:
-        from trackbench.scoring import score_camera
-
         hyp = hypotheses(job.eval, tracklets, reported)
         prefix = score_camera(
             slice_frames(gt, camera.first_frame, last), hyp, job.eval.iou_threshold, matching=job.eval.matching
@@ -200,7 +198,7 @@ def run(
                 futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
                 started()
                 # Scored here as each arrives (the first one imports the scoring code, while they track).
-                tracked = (_result(f) for f in futures)
+                tracked = (f.result() for f in futures)
                 outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
                 if listener is not None:
                     queue.put(None)
@@ -214,17 +212,6 @@ def run(
 
     scores = summarize({o.camera_id: o.scores for o in outcomes})
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
-
-
-def _result(future: Future) -> TrackedCamera:
-    """The future's result, waited for in short steps: a signal (Ctrl-C of this process alone)
-    may land on one of the pool's threads, and an untimed wait would not see it until the
-    camera is done."""
-    while True:
-        try:
-            return future.result(timeout=_WAIT_STEP_S)
-        except TimeoutError:
-            continue
 
 
 def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> Iterator[CameraOutcome]:
@@ -243,21 +230,12 @@ def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
         if exc_type is not None:
             processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
-            _stop_workers(pool, processes)
+            for process in processes:  # what Python 3.14's terminate_workers does
+                with contextlib.suppress(Exception):
+                    process.terminate()
         return False  # never swallow the exception
 
     return on_exit
-
-
-def _stop_workers(pool: ProcessPoolExecutor, processes: list) -> None:
-    """The pool's worker processes terminated (``pool.terminate_workers`` on Python 3.14+)."""
-    stop = getattr(pool, "terminate_workers", None)
-    if stop is not None:
-        with contextlib.suppress(Exception):
-            stop()
-    for process in processes:  # what 3.14's does
-        with contextlib.suppress(Exception):
-            process.terminate()
 
 
 class _Progress:
