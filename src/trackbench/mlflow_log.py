@@ -459,19 +459,27 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     _retry(lambda: client.set_tag(run_id, NOTE_TAG, note), "tag")
 
 
+# MLflow 3's UI opens in its GenAI view (traces, judges; a run page under "Evaluations") unless a
+# browser chose otherwise; this query parameter opens a page in its "Model training" view: the runs
+# table with params and metrics, which is what a tracker comparison is read in.
+UI_VIEW = "workflowType=machine_learning"
+
+
 def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
-    """Where the MLflow UI shows a run (or the experiment's runs table)."""
-    return _address(tracking_uri, f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else ""))
+    """Where the MLflow UI shows a run (or the experiment's runs table), in its Model training view."""
+    page = f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else "")
+    return _address(tracking_uri, f"{page}?{UI_VIEW}")
 
 
 def compare_address(tracking_uri: str, experiment_id: str, run_ids: Sequence[str]) -> str:
-    """The MLflow UI's compare view of ``run_ids`` (metrics side by side, parallel coordinates)."""
+    """The MLflow UI's compare view of ``run_ids`` (metrics side by side, parallel coordinates),
+    in its Model training view."""
     import json
     import urllib.parse
 
     runs = urllib.parse.quote(json.dumps(list(run_ids)), safe="")
     experiments = urllib.parse.quote(json.dumps([experiment_id]), safe="")
-    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}")
+    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}&{UI_VIEW}")
 
 
 def _address(tracking_uri: str, page: str) -> str:

@@ -7,18 +7,17 @@ come from this test.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+
+from trackbench.mlflow_log import UI_VIEW, run_address
 
 from .conftest import sweep_family
 from .servers import MlflowServer
@@ -77,7 +76,8 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     for run in children:
         assert len(run.data.metrics) <= 40 and len(run.data.params) <= 25, run.info.run_name
         assert run.inputs.dataset_inputs and run.data.tags["mlflow.note.content"]
-    assert f"#/experiments/{experiment.experiment_id}/runs/" in proc.stdout
+    printed = dict(re.findall(r"^(mlflow ui|sweep compare view): (\S+)$", proc.stdout, re.M))  # the last of each
+    assert printed["mlflow ui"].startswith(f"{ui_server}/#/experiments/{experiment.experiment_id}/runs/")
     # The parent carries the sweep's result: best job, counts, leaderboard and plot.
     best = max(children, key=lambda r: r.data.metrics["idf1"])
     parent = client.get_run(parent.info.run_id)
@@ -90,13 +90,20 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     report = {a.path for a in client.list_artifacts(parent.info.run_id, "report")}
     assert report == {"report/leaderboard.csv", "report/leaderboard.md", "report/comparison.png"}
 
-    table = render(f"{ui_server}/#/experiments/{experiment.experiment_id}/runs", shots / "mlflow-runs.png")
+    # Every address trackbench gives opens MLflow 3's Model training view, not its GenAI one.
+    table = render(run_address(ui_server, experiment.experiment_id), shots / "mlflow-runs.png")
     assert parent.info.run_name[:20] in table, "the sweep's parent run is listed by its name"
     assert "which tracker, with which settings" in table, "the experiment's description is shown"
+    (shown,) = [r for r in children if f"/runs/{r.info.run_id}?" in printed["mlflow ui"]]
+    run_page = render(printed["mlflow ui"], shots / "mlflow-run.png")
+    assert shown.info.run_name in run_page and shown.data.tags["mlflow.note.content"][:40] in run_page
+    for page in (table, run_page):
+        assert "Model registry" in text(page) and "Evaluation runs" not in text(page), "the Model training view"
 
-    ids = urllib.parse.quote(json.dumps([r.info.run_id for r in sorted(children, key=lambda r: r.info.run_name)]))
-    experiments = urllib.parse.quote(json.dumps([experiment.experiment_id]))
-    compare = render(f"{ui_server}/#/compare-runs?runs={ids}&experiments={experiments}", shots / "mlflow-compare.png")
+    compare_url = printed["sweep compare view"]
+    assert compare_url.endswith(UI_VIEW) and all(r.info.run_id in compare_url for r in children)
+    compare = render(compare_url, shots / "mlflow-compare.png")
+    assert "Model registry" in text(compare), "the Model training view"
     for run in children:
         assert run.info.run_name in compare, run.info.run_name
         # the compare view rounds metrics to 3 decimals
