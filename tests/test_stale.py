@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from trackbench.config import AppConfig, MlflowConfig, load_config
 from trackbench.errors import TrackbenchError
-from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, RunLogger, stale_age, sweep_experiment
+from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age, sweep_experiment
 from trackbench.settings import to_flat_dict
 from trackbench.stale import main as gc_main
 
@@ -121,5 +121,5 @@ def test_a_started_run_knows_its_experiment_and_address_without_asking_the_store
     experiment = MlflowClient(tracking_uri=uri).get_experiment_by_name("fish").experiment_id
     logger.client.get_experiment_by_name = lambda name: pytest.fail("asked the store again")
     assert logger.experiment_id() == experiment
-    assert logger.address().endswith(f"{experiment}/runs/{logger.run_id}")
+    assert logger.address().endswith(f"#/experiments/{experiment}/runs/{logger.run_id}?{UI_VIEW}")
     logger.end("FINISHED")
