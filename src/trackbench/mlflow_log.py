@@ -467,8 +467,7 @@ UI_VIEW = "workflowType=machine_learning"
 
 def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
     """Where the MLflow UI shows a run (or the experiment's runs table), in its Model training view."""
-    page = f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else "")
-    return _address(tracking_uri, f"{page}?{UI_VIEW}")
+    return _address(tracking_uri, f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else ""))
 
 
 def compare_address(tracking_uri: str, experiment_id: str, run_ids: Sequence[str]) -> str:
@@ -479,10 +478,12 @@ def compare_address(tracking_uri: str, experiment_id: str, run_ids: Sequence[str
 
     runs = urllib.parse.quote(json.dumps(list(run_ids)), safe="")
     experiments = urllib.parse.quote(json.dumps([experiment_id]), safe="")
-    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}&{UI_VIEW}")
+    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}")
 
 
 def _address(tracking_uri: str, page: str) -> str:
+    """``page`` of the MLflow UI, in its Model training view (UI_VIEW), on the server or via ``mlflow ui``."""
+    page += ("&" if "?" in page else "?") + UI_VIEW
     if tracking_uri.startswith(("http://", "https://")):
         return f"{tracking_uri.rstrip('/')}/{page}"
     return f"mlflow ui --backend-store-uri {tracking_uri}  ->  http://127.0.0.1:5000/{page}"
