@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config
-from trackbench.errors import TrackbenchError
+from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
+from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
+CHECKPOINTS = "checkpoints"  # removed once the results are written; never an artifact
+WARNINGS_TAG = "trackbench.warnings"  # input that ran but is suspect (e.g. a camera without detections)
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,21 @@ def run_experiment(
     overridden: Collection[str] = (),
     keep_run: bool = False,
 ) -> ExperimentResult:
-    """Run one job. Bad config or data raise TrackbenchError before/while running; an MLflow
-    run that was started always ends FINISHED, FAILED or KILLED. ``keep_run`` (the CLI's
-    single runs, in a cold process): open and log the MLflow run from a forked process
+    """Run one job. Bad config, data or MLflow store raise TrackbenchError before any MLflow run
+    is opened or any camera tracked; a run that was started always ends FINISHED, FAILED or KILLED.
+    ``keep_run`` (the CLI's single runs, in a cold process): open and log the MLflow run from a forked process
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
     in a worker process while this one imports the scoring code."""
-    cfg = load_config(tree)
+    cfg = load_config(tree)  # every key, the objective metric among them
     from trackbench.cores import resolve_workers
     from trackbench.datasets.factory import open_dataset
 
+    if cfg.mlflow.enabled:  # before any work: a store that cannot be used is one line, not a late traceback
+        check_tracking_uri(cfg.mlflow.tracking_uri, timeout_s=cfg.mlflow.connect_timeout_s)
     dataset = open_dataset(cfg.dataset)
     cameras = dataset.cameras()
     if not cameras:
         raise TrackbenchError(f"dataset {cfg.dataset.name}: no cameras selected")
-    if cfg.tracker.tracker_kind == PRECOMPUTED:
-        from trackbench.precomputed import check_results
-
-        check_results(cfg.tracker.results_dir, cameras)
     resumed_run = None
     if cfg.runner.resume is not None:  # results go to the interrupted run's folder; its config.yaml stays
         from trackbench import checkpoints
@@ -71,10 +72,12 @@ def run_experiment(
         checkpoints.check_resumable(output_dir, to_flat_dict(cfg), cfg.tracker.backend)
         resumed_run = checkpoints.read_run_id(output_dir)
         config_yaml = ""
+    warnings = validate_inputs(cfg, dataset, cameras)  # every camera's files: before any run or tracking
     workers = resolve_workers(cfg.runner.workers, len(cameras))
     trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
     opening = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
+        prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
         from trackbench.run_keeper import opening_for
         from trackbench.run_record import RunSetup
 
@@ -100,15 +103,14 @@ def run_experiment(
 
             logger = opening.result()
             drawing = opening.draw(plotting)  # while the other results go to MLflow
-            logger.log_batch(
-                metrics=mlflow_metrics(result),
-                steps=mlflow_step_metrics(result),
-                tags={STATE_TAG: "complete"} if trial else {},
-            )
+            tags = {STATE_TAG: "complete"} if trial else {}
+            if warnings:
+                tags[WARNINGS_TAG] = "\n".join(warnings)
+            logger.log_batch(metrics=mlflow_metrics(result), steps=mlflow_step_metrics(result), tags=tags)
             for path in sorted(output_dir.iterdir()):  # everything but the plots, being drawn meanwhile
                 if path.is_file():
                     logger.log_file(path)
-                elif path.name != PLOTS:
+                elif path.name not in (PLOTS, CHECKPOINTS):
                     logger.log_artifacts(path, path.name)
             drawing.result()
             logger.log_artifacts(output_dir / PLOTS, PLOTS)
@@ -122,20 +124,18 @@ def run_experiment(
             logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
             logger.end("KILLED")
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, WorkerKilled) as exc:  # Ctrl-C, SIGTERM, a worker killed
         logger = logger or _opened(opening)
         if logger is not None:
-            logger.end("KILLED", "interrupted (KeyboardInterrupt)")
+            logger.end("KILLED", interruption(exc))
         raise
     except BaseException as exc:
         logger = logger or _opened(opening)
         if logger is not None:
-            logger.end("FAILED", f"{type(exc).__name__}: {exc}")
+            logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
         raise
     overall = result["overall"]
-    objective = overall.get(cfg.objective.metric)
-    if objective is None:
-        raise TrackbenchError(f"objective.metric={cfg.objective.metric!r} is not a metric; see metrics.json")
+    objective = overall[cfg.objective.metric]  # load_config checked the name
     if math.isnan(objective):
         objective = -math.inf if cfg.objective.direction == "maximize" else math.inf
     meaning = FRAME_MEANINGS[cfg.eval.frames]
@@ -155,6 +155,20 @@ def run_experiment(
         scoring,
         address,
     )
+
+
+def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> tuple[str, ...]:
+    """Every camera's input checked before any tracking: its det, gt and seqinfo files (parsed
+    once: the workers reuse the parse) and, for ``tracker=precomputed``, its result file. Raises
+    the first problem as one TrackbenchError line; returns the warnings, each logged once."""
+    if cfg.tracker.tracker_kind == PRECOMPUTED:
+        from trackbench.precomputed import check_results
+
+        check_results(cfg.tracker.results_dir, dataset, cameras)
+    warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
+    for warning in warnings:
+        log.warning("trackbench: warning: %s", warning)
+    return warnings
 
 
 def _open_trial(cfg: AppConfig) -> Any:
@@ -240,6 +254,7 @@ def _track_score_write(
         "iou_threshold": cfg.eval.iou_threshold,
         "timing": timing,
     }
+    artifacts.publish(output_dir)  # mot/ and tracklets/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -82,10 +83,32 @@ def read_tracklets(path: Path) -> tuple[Tracklet2D, ...]:
 
 def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tracklet2D], scored: BoxTable) -> None:
     """A camera's tracklets (in full, whatever was scored) and its MOTChallenge result file of
-    the ``scored`` rows (written by its worker)."""
-    write_tracklets(output_dir / "tracklets" / f"{camera_id}.jsonl", tracklets)
-    (output_dir / "mot").mkdir(parents=True, exist_ok=True)
-    write_mot_table(output_dir / "mot" / f"{camera_id}.txt", scored)
+    the ``scored`` rows (written by its worker), into the run's :data:`STAGING` folder."""
+    staging = Path(output_dir) / STAGING
+    write_tracklets(staging / "tracklets" / f"{camera_id}.jsonl", tracklets)
+    (staging / "mot").mkdir(parents=True, exist_ok=True)
+    write_mot_table(staging / "mot" / f"{camera_id}.txt", scored)
+
+
+# Per-camera result folders are written under STAGING while the run goes on and moved into the
+# run's folder by publish() once every camera is scored: a run that failed or was killed shows
+# no partial mot/ or tracklets/ as results (its trackbench.log says why; its checkpoints/ resume it).
+STAGING = "incomplete"
+CAMERA_FOLDERS = ("mot", "tracklets")
+
+
+def publish(output_dir: Path) -> None:
+    """Move the staged result folders into ``output_dir`` (replacing a resumed run's), then
+    remove the staging folder."""
+    staging = Path(output_dir) / STAGING
+    for name in CAMERA_FOLDERS:
+        if (staging / name).is_dir():
+            target = Path(output_dir) / name
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging / name, target)
+    if staging.is_dir():
+        shutil.rmtree(staging)
 
 
 # (track_id, first frame, number of frames, status): a run of consecutive same-status entries

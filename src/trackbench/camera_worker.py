@@ -17,6 +17,7 @@ from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import EvalConfig
 from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
+from trackbench.lifeline import die_with_parent
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
@@ -56,9 +57,10 @@ class TrackedCamera:
 _progress_queue = None  # set in worker processes by init_worker
 
 
-def init_worker(queue) -> None:
+def init_worker(queue, parent: int) -> None:
     global _progress_queue
     _progress_queue = queue
+    die_with_parent(parent)  # a killed job leaves no worker behind; SIGTERM stops a worker at once
     # Ctrl-C reaches the whole process group: the main process reports it (one line, run
     # KILLED); a worker just stops, without a traceback of its own.
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))

@@ -6,17 +6,25 @@ import atexit
 import importlib.util
 import logging
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trackbench.errors import TrackbenchError, config_error_line
+from trackbench.errors import (
+    Terminated,
+    TrackbenchError,
+    WorkerKilled,
+    config_error_line,
+    exit_code,
+    interruption,
+)
 
 log = logging.getLogger("trackbench")
 _finished: list[bool] = []  # set once a single (non-multirun) job has finished and printed its summary
@@ -56,18 +64,43 @@ def _app(cfg: DictConfig) -> Any:
     except TrialPruned as exc:  # the sweeper tells Optuna; not an error
         log.info("%s", exc)
         return PrunedTrial(exc.step, exc.value)
+    except WorkerKilled as exc:  # the run ended KILLED with this reason
+        fail(str(exc), exit_code(exc))
     except TrackbenchError as exc:
-        print(f"trackbench: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        fail(str(exc))
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run (if one started) ended KILLED
+        record_in_log(f"trackbench: {interruption(exc)}")
+        raise
     except Exception as exc:  # omegaconf's MissingMandatoryValue and friends name the key
         if (line := config_error_line(exc)) is None or not type(exc).__module__.startswith("omegaconf"):
             raise
-        print(f"trackbench: error: {line}", file=sys.stderr)
-        sys.exit(2)
+        fail(line)
     print(format_summary(result), file=sys.stdout)
     if hc.mode == RunMode.RUN:
         _finished.append(True)
     return result.objective
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """The job's one error line, on stderr and in the run's trackbench.log; then exit."""
+    line = " ".join(f"trackbench: error: {message}".split("\n"))
+    record_in_log(line)
+    print(line, file=sys.stderr)
+    sys.exit(code)
+
+
+def record_in_log(line: str) -> None:
+    """``line`` in the run's log file(s) only (the console gets it once, from the caller)."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, line, (), None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+def on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM becomes :class:`Terminated` in the main thread: the path Ctrl-C takes (run KILLED,
+    workers stopped, one line), with exit status 143."""
+    raise Terminated
 
 
 def expose_sweeper_plugin() -> None:
@@ -92,11 +125,13 @@ def main() -> None:
 
     speed_up_help()
     report_in_one_line("trackbench")
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         _app()
-    except KeyboardInterrupt:  # the run (if one started) is already marked KILLED
-        print("trackbench: interrupted", file=sys.stderr)
-        sys.exit(130)  # 128 + SIGINT, as shells report it
+    except KeyboardInterrupt as exc:  # the run (if one started) is already marked KILLED
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM now ends the process at once
+        print(f"trackbench: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
+        sys.exit(exit_code(exc))  # 130 (SIGINT) or 143 (SIGTERM), as shells report them
     if _finished:
         _exit_without_teardown()
 

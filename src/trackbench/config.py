@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
+from trackbench.metric_names import METRICS
 from trackbench.settings import from_mapping
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
@@ -111,6 +112,7 @@ class MlflowConfig:
     heartbeat_s: float = 30.0  # a live run refreshes its trackbench.heartbeat tag this often
     stale_after_s: float = 600.0  # a RUNNING run whose heartbeat is older is marked FAILED (stale-run sweep)
     parent_run_id: str | None = None  # nest this run (or a sweep's parent run) under that run, e.g. a benchmark's
+    connect_timeout_s: float = 10.0  # a server must answer this soon at start (an outage later is retried)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,12 @@ def load_config(tree: Any) -> AppConfig:
         raise TrackbenchError(
             f"mlflow.stale_after_s={cfg.mlflow.stale_after_s:g} must be at least 3 x mlflow.heartbeat_s="
             f"{cfg.mlflow.heartbeat_s:g}, or a live run could be taken for a dead one"
+        )
+    if cfg.mlflow.connect_timeout_s <= 0:
+        raise TrackbenchError(f"mlflow.connect_timeout_s must be > 0, got {cfg.mlflow.connect_timeout_s}")
+    if cfg.objective.metric not in METRICS:
+        raise TrackbenchError(
+            f"objective.metric={cfg.objective.metric!r} is not a metric of the run; choose one of {', '.join(METRICS)}"
         )
     if cfg.tuning.trial is not None and not (cfg.tuning.storage and cfg.tuning.study_name):
         raise TrackbenchError("tuning.trial is set but tuning.storage or tuning.study_name is not")

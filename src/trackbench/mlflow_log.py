@@ -88,17 +88,20 @@ def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
 
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back until the block ends, then handled as they would have been."""
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield  # not ours to defer (a thread), or ignored anyway (a run keeper: the job ends its run)
         return
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    for signum in dict.fromkeys(received):
+        signal.raise_signal(signum)  # the handler it would have met (KeyboardInterrupt, Terminated)
 
 
 def open_client(tracking_uri: str) -> MlflowClient:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trackbench.datasets.base import slice_frames
+from trackbench.datasets.base import BoxTable, Dataset, slice_frames
 from trackbench.datasets.motfile import read_results
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraInfo, ReportedRows, Tracklet2D
@@ -21,8 +21,9 @@ def results_file(results_dir: str, camera_id: str) -> Path:
     return Path(results_dir) / f"{camera_id}.txt"
 
 
-def check_results(results_dir: str | None, cameras: tuple[CameraInfo, ...]) -> None:
-    """Before any work: the folder exists and holds a readable file for every camera."""
+def check_results(results_dir: str | None, dataset: Dataset, cameras: tuple[CameraInfo, ...]) -> None:
+    """Before any work: the folder exists and holds, for every camera, a readable file with rows,
+    none beyond the camera's sequence (as for a det file)."""
     if not results_dir:
         raise TrackbenchError("tracker.results_dir must name a folder of <camera>.txt files for tracker=precomputed")
     folder = Path(results_dir)
@@ -32,13 +33,35 @@ def check_results(results_dir: str | None, cameras: tuple[CameraInfo, ...]) -> N
         path = results_file(results_dir, camera.camera_id)
         if not path.is_file():
             raise TrackbenchError(f"tracker.results_dir: no result file {path} for camera {camera.camera_id!r}")
-        read_results(path)  # malformed rows: one line naming file and line
+        # malformed rows, or rows past the sequence's end: one line naming file and line
+        table = _read(path, dataset.sequence_length(camera.camera_id))
+        if not len(table):
+            raise TrackbenchError(f"{path}: no result rows (an empty file); tracker=precomputed scores its rows")
+
+
+# Result files checked before tracking, by (file, mtime, size): read again only if changed.
+_PARSED: dict[tuple[str, int, int], BoxTable] = {}
+
+
+def _key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _read(path: Path, last_frame: int) -> BoxTable:
+    key = _key(path)
+    if key not in _PARSED:
+        _PARSED[key] = read_results(path, last_frame=last_frame)
+    return _PARSED[key]
 
 
 def read_tracklets(results_dir: str, camera: CameraInfo) -> tuple[Tracklet2D, ...]:
     """One camera's result rows within its frame range as tracklets (every entry detected),
     in id order."""
-    table = read_results(results_file(results_dir, camera.camera_id))
+    path = results_file(results_dir, camera.camera_id)
+    table = _PARSED.get(_key(path))
+    if table is None:
+        table = read_results(path)
     table = slice_frames(table, camera.first_frame, camera.last_frame)
     order = np.lexsort((table.frames, table.ids))
     ids, frames, boxes = table.ids[order], table.frames[order], table.boxes[order]

@@ -88,7 +88,7 @@ class KeptRun:
         ctx = mp.get_context("fork")
         mine, theirs = ctx.Pipe()
         # Ctrl-C between the fork and the keeper ignoring it would kill the keeper with a traceback.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             process = ctx.Process(
                 target=_keep, args=(theirs, self._setup, os.getpid()), name="trackbench-mlflow", daemon=True
@@ -205,8 +205,11 @@ class _Drawing:
 
 def _keep(conn: Any, setup: Any, parent: int) -> None:
     """The keeper process: open the run, serve calls until ``end`` or the job's death."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the job's: it ends the run through us
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # Ctrl-C and SIGTERM (to the whole group, e.g. by systemd) are the job's: it ends the run KILLED
+    # through us; if the job dies instead, we see it gone and end the run FAILED.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     logger = None
     try:
         logger = setup.open()

@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +42,8 @@ from trackbench.camera_worker import (
 from trackbench.config import AppConfig
 from trackbench.cores import resolve_workers
 from trackbench.datasets.base import Dataset, slice_frames
+from trackbench.errors import WorkerKilled
+from trackbench.lifeline import die_with_parent
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["CameraJob", "CameraOutcome", "RunResult", "cut_batches", "n_frames", "prefix_ends", "run", "track_camera"]
 
 log = logging.getLogger(__name__)
+_STOP_S = 3.0  # how long a terminated worker gets to exit before SIGKILL
 
 
 PrefixHook = Callable[[str, int, "CameraScores"], None]  # (camera id, frames scored, scores of that prefix)
@@ -189,16 +196,17 @@ def run(
             ctx = _worker_context(cfg.runner.start_method)
             with contextlib.ExitStack() as stack:
                 # Progress from workers travels through a manager's queue, shut down with the pool.
-                queue = stack.enter_context(ctx.Manager()).Queue() if show else None
+                queue = stack.enter_context(_manager(ctx)).Queue() if show else None
                 pool = stack.enter_context(
-                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(queue,))
+                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(queue, os.getpid()))
                 )
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
                 futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
+                processes = list((getattr(pool, "_processes", None) or {}).values())
                 started()
                 # Scored here as each arrives (the first one imports the scoring code, while they track).
-                tracked = (f.result() for f in futures)
+                tracked = (_tracked(f, job, processes) for f, job in zip(futures, jobs, strict=True))
                 outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
                 if listener is not None:
                     queue.put(None)
@@ -221,6 +229,33 @@ def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> It
         yield outcome
 
 
+def _manager(ctx: mp.context.BaseContext) -> SyncManager:
+    """A started manager whose server process dies with this one."""
+    manager = SyncManager(ctx=ctx)
+    manager.start(die_with_parent, (os.getpid(),))
+    return manager
+
+
+def _tracked(future: Future, job: CameraJob, processes: list[mp.process.BaseProcess]) -> TrackedCamera:
+    """The camera's result; a worker that died by a signal is one :class:`WorkerKilled` line."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        for process in processes:
+            process.join(timeout=1.0)
+        dead = [p for p in processes if p.exitcode is not None and p.exitcode < 0]
+        if not dead:
+            raise
+        process = dead[0]
+        signum = -int(process.exitcode or 0)
+        name = signal.Signals(signum).name if signum in signal.valid_signals() else f"signal {signum}"
+        raise WorkerKilled(
+            f"a camera worker (pid {process.pid}) was killed by {name} before camera {job.camera.camera_id} was "
+            "done; the run is stopped (runner.resume=<its folder> continues it)",
+            signum,
+        ) from None
+
+
 def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
     """On an exception (Ctrl-C of this process alone, an ``on_camera`` error): cameras not
     started are cancelled and the workers stopped at once, not waited for to finish theirs
@@ -233,6 +268,12 @@ def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
             for process in processes:  # what Python 3.14's terminate_workers does
                 with contextlib.suppress(Exception):
                     process.terminate()
+            for process in processes:  # gone before the run is ended: nothing is written after it
+                with contextlib.suppress(Exception):
+                    process.join(timeout=_STOP_S)
+                    if process.is_alive():
+                        process.kill()
+                        process.join(timeout=_STOP_S)
         return False  # never swallow the exception
 
     return on_exit

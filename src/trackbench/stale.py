@@ -12,6 +12,7 @@ import sys
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.store_check import check_tracking_uri
 
 _DEFAULTS = MlflowConfig()
 
@@ -35,12 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stale_after <= 0:
         parser.error("--stale-after must be > 0")
-    from trackbench.mlflow_log import sweep_experiment
+    try:  # an unusable URI is one line, and a store is never created here (create=False)
+        check_tracking_uri(args.tracking_uri, "--tracking-uri", create=False)
+        from trackbench.mlflow_log import sweep_experiment
 
-    try:
         marked = sweep_experiment(args.tracking_uri, None if args.all else args.experiment, args.stale_after)
     except TrackbenchError as exc:
         print(f"trackbench-gc: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the store refused (e.g. a file that is not an MLflow database)
+        reason = " ".join(str(exc).split())[:300]
+        print(
+            f"trackbench-gc: error: --tracking-uri {args.tracking_uri}: {type(exc).__name__}: {reason}", file=sys.stderr
+        )
         return 2
     for run_id in marked:
         print(f"marked FAILED: {run_id}")

@@ -94,8 +94,14 @@ def test_subset_and_frame_range(root: Path) -> None:
     assert len(MotDataset(root, frame_range=(2, 5)).ground_truth("A")) == 0
     with pytest.raises(TrackbenchError, match="lies beyond the end of B"):
         MotDataset(root, sequences=("B",), frame_range=(7, 9)).cameras()
-    with pytest.raises(TrackbenchError, match="1 <= first <= last"):
+    with pytest.raises(TrackbenchError, match=r"^dataset\.last_frame=2 is before dataset\.first_frame=5$"):
         MotDataset(root, frame_range=(5, 2))
+    with pytest.raises(TrackbenchError, match=r"^dataset\.first_frame=0 must be >= 1"):
+        MotDataset(root, frame_range=(0, 2))
+    with pytest.raises(
+        TrackbenchError, match=r"^dataset\.first_frame=7 lies beyond the end of B \(its last frame is 6\)$"
+    ):
+        MotDataset(root, sequences=("B",), frame_range=(7, None)).cameras()
 
 
 def test_errors_name_paths(root: Path) -> None:

@@ -40,10 +40,11 @@ def test_bad_detection_line_fails_the_run_with_file_and_line(cli, tmp_path, colu
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert "data/cam0/det/det.txt:7" in line and value in line.replace("1e+300", "1e300"), line
-    run = the_run(tmp_path)
-    assert run.info.status == "FAILED"
-    assert "data/cam0/det/det.txt:7" in run.data.tags["error"]
+    # Found before any MLflow run was opened or any camera tracked: no run, no store, no results.
+    assert not (tmp_path / "mlflow.db").exists()
     assert not (tmp_path / "out" / "metrics.json").exists()
+    assert not (tmp_path / "out" / "incomplete").exists()
+    assert line in (tmp_path / "out" / "trackbench.log").read_text()
 
 
 def wait_for_running_run(tmp_path, proc, timeout: float = 120):

@@ -61,6 +61,15 @@ class Dataset(Protocol):
         """Annotated boxes of one camera within its selected frame range."""
         ...
 
+    def sequence_length(self, camera_id: str) -> int:
+        """The camera's last frame in its source, whatever frame range is selected."""
+        ...
+
+    def validate(self, camera_id: str) -> tuple[str, ...]:
+        """Check the camera's input before any tracking (raise TrackbenchError naming the file
+        and line); returns warnings for input that runs but is suspect."""
+        ...
+
 
 def slice_frames(table: BoxTable, first: int, last: int) -> BoxTable:
     """Rows of a frame-sorted table with ``first <= frame <= last``."""

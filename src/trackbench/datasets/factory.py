@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from trackbench.config import DatasetConfig
-from trackbench.datasets.base import Dataset
+from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
 
@@ -29,17 +29,21 @@ class CameraSubset:
     def iter_batches(self, camera_id: str, batch_size: int) -> Iterator[CameraBatch]:
         return self._dataset.iter_batches(camera_id, batch_size)
 
-    def ground_truth(self, camera_id: str):
+    def ground_truth(self, camera_id: str) -> BoxTable:
         return self._dataset.ground_truth(camera_id)
 
+    def sequence_length(self, camera_id: str) -> int:
+        return self._dataset.sequence_length(camera_id)
 
-def _frame_range(cfg: DatasetConfig, default_last: int | None) -> tuple[int, int] | None:
+    def validate(self, camera_id: str) -> tuple[str, ...]:
+        return self._dataset.validate(camera_id)
+
+
+def _frame_range(cfg: DatasetConfig) -> tuple[int, int | None] | None:
+    """(first, last) of the config (last None: to each sequence's end)."""
     if cfg.first_frame is None and cfg.last_frame is None:
         return None
-    last = cfg.last_frame if cfg.last_frame is not None else default_last
-    if last is None:
-        last = 10**9  # clipped to each sequence's length by the dataset
-    return (cfg.first_frame or 1, last)
+    return (1 if cfg.first_frame is None else cfg.first_frame, cfg.last_frame)
 
 
 def apply_split(cfg: DatasetConfig) -> DatasetConfig:
@@ -83,11 +87,11 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
         return MotDataset(
             cfg.root or "",
             cfg.cameras,
-            _frame_range(cfg, None),
+            _frame_range(cfg),
             det_file=f.det_file,
             gt_file=f.gt_file,
             **file_args,
         )
     from trackbench.datasets.tud import TudDataset
 
-    return TudDataset(cfg.cameras, _frame_range(cfg, None), **file_args)
+    return TudDataset(cfg.cameras, _frame_range(cfg), **file_args)

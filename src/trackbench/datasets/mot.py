@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import itertools
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,20 +28,25 @@ from trackbench.datasets.motfile import (
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo, Detection
 
+# Parsed det and gt files of this process by (kind, file, its mtime and size, parse options).
+_PARSED: dict[tuple, BoxTable] = {}
+
 
 class MotDataset:
     """Sequences of a MOTChallenge folder; see :func:`read_detections` for the score rule and
     :func:`read_ground_truth` for the ground-truth class conventions (same argument names).
 
     ``sequences`` selects folders (default: every folder with a det file, sorted);
-    ``frame_range`` = (first, last) limits every sequence, clipped to its length.
+    ``frame_range`` = (first, last) limits every sequence, clipped to its length (last None:
+    to its end). Parsed files are kept per process (:data:`_PARSED`), so a file checked before
+    tracking is not parsed again by the forked camera workers.
     """
 
     def __init__(
         self,
         root: str | Path,
         sequences: Sequence[str] | None = None,
-        frame_range: tuple[int, int] | None = None,
+        frame_range: tuple[int, int | None] | None = None,
         *,
         target_classes: Sequence[int] | None = (1,),
         distractor_classes: Sequence[int] = (2, 7, 8, 12),
@@ -65,9 +71,11 @@ class MotDataset:
         if zero_conf not in ZERO_CONF_RULES:
             raise TrackbenchError(f"zero_conf {zero_conf!r} is not one of {', '.join(ZERO_CONF_RULES)}")
         if frame_range is not None:
-            first, last = (int(f) for f in frame_range)
-            if not 1 <= first <= last:
-                raise TrackbenchError(f"frame_range {tuple(frame_range)} must satisfy 1 <= first <= last")
+            first, last = int(frame_range[0]), None if frame_range[1] is None else int(frame_range[1])
+            if first < 1:
+                raise TrackbenchError(f"dataset.first_frame={first} must be >= 1 (frames are 1-based)")
+            if last is not None and last < first:
+                raise TrackbenchError(f"dataset.last_frame={last} is before dataset.first_frame={first}")
             frame_range = (first, last)
         self.frame_range = frame_range
         if not self.root.is_dir():
@@ -105,6 +113,15 @@ class MotDataset:
             self._cache[key] = make()
         return self._cache[key]
 
+    def _parsed(self, kind: str, path: Path, options: tuple, make: Any) -> Any:
+        """A file's parse, shared by every dataset object of this process (and inherited by forked
+        workers); a file changed on disk since is parsed again."""
+        stat = path.stat()
+        key = (kind, str(path.resolve()), stat.st_mtime_ns, stat.st_size, options)
+        if key not in _PARSED:
+            _PARSED[key] = make()
+        return _PARSED[key]
+
     def _check_camera(self, camera_id: str) -> None:
         if camera_id not in self.sequences:
             raise TrackbenchError(f"unknown camera {camera_id!r}; cameras are {', '.join(self.sequences)}")
@@ -126,41 +143,43 @@ class MotDataset:
         if value is None:
             return None
         try:
-            number = kind(value)
+            number = float(value)
         except ValueError:
-            number = None
-        if number is None or number <= 0:
-            path = self.root / seq / "seqinfo.ini"
+            number = math.nan
+        path = self.root / seq / "seqinfo.ini"
+        if kind is int and math.isfinite(number) and number != round(number):
+            raise TrackbenchError(f"{path}: {key}={value!r} is not a whole number")
+        if not (math.isfinite(number) and number > 0):
             raise TrackbenchError(f"{path}: {key}={value!r} is not a positive number")
-        return number
+        return kind(number)
 
     def _detections(self, seq: str) -> BoxTable:
-        return self._cached(
-            "det",
-            seq,
-            lambda: read_detections(
-                self.root / seq / self.det_file,
-                min_score=self.min_score,
-                score_map=self.score_map,
-                last_frame=self._seqinfo_number(seq, "seqLength", int),
-            ),
-        )
+        path = self.root / seq / self.det_file
+        last = self._seqinfo_number(seq, "seqLength", int)
+        options = (self.min_score, self.score_map, last)
+
+        def parse() -> BoxTable:
+            return read_detections(path, min_score=self.min_score, score_map=self.score_map, last_frame=last)
+
+        return self._cached("det", seq, lambda: self._parsed("det", path, options, parse))
 
     def _ground_truth(self, seq: str) -> BoxTable:
         path = self.root / seq / self.gt_file
         if not path.is_file():
             raise TrackbenchError(f"{path}: ground-truth file not found (select scored sequences with dataset.cameras)")
-        return self._cached(
-            "gt",
-            seq,
-            lambda: read_ground_truth(
+        last = self._seqinfo_number(seq, "seqLength", int)
+        options = (self.target_classes, self.distractor_classes, self.zero_conf, last)
+
+        def parse() -> BoxTable:
+            return read_ground_truth(
                 path,
                 target_classes=self.target_classes,
                 distractor_classes=self.distractor_classes,
                 zero_conf=self.zero_conf,
-                last_frame=self._seqinfo_number(seq, "seqLength", int),
-            ),
-        )
+                last_frame=last,
+            )
+
+        return self._cached("gt", seq, lambda: self._parsed("gt", path, options, parse))
 
     def _length(self, seq: str) -> int:
         """seqLength from seqinfo.ini, else the last frame found in the det and gt files."""
@@ -179,9 +198,11 @@ class MotDataset:
         self._check_camera(camera_id)
         length = self._length(camera_id)
         first, last = self.frame_range or (1, length)
-        last = min(last, length)
+        last = length if last is None else min(last, length)
         if first > last:
-            raise TrackbenchError(f"frame_range {self.frame_range} lies beyond the end of {camera_id} (frame {length})")
+            raise TrackbenchError(
+                f"dataset.first_frame={first} lies beyond the end of {camera_id} (its last frame is {length})"
+            )
         return CameraInfo(
             camera_id=camera_id,
             first_frame=first,
@@ -203,6 +224,32 @@ class MotDataset:
     def ground_truth(self, camera_id: str) -> BoxTable:
         info = self.camera(camera_id)
         return slice_frames(self._ground_truth(camera_id), info.first_frame, info.last_frame)
+
+    def sequence_length(self, camera_id: str) -> int:
+        """The sequence's last frame (seqinfo's seqLength, else inferred), whatever the frame range."""
+        self._check_camera(camera_id)
+        return self._length(camera_id)
+
+    def validate(self, camera_id: str) -> tuple[str, ...]:
+        """Parse the camera's det and gt files now (before any tracking; the parse is kept for
+        it). Raises for a file that cannot be scored; returns warnings (no detections)."""
+        info = self.camera(camera_id)
+        gt = self.ground_truth(camera_id)
+        if not int((~gt.distractor).sum()):
+            wanted = self.target_classes
+            classes = "every class" if wanted is None else f"class {', '.join(map(str, wanted))}"
+            raise TrackbenchError(
+                f"{self.root / camera_id / self.gt_file}: no ground-truth row to score in frames "
+                f"{info.first_frame}..{info.last_frame} ({classes}, dataset.files.zero_conf={self.zero_conf}); "
+                "leave the camera out with dataset.cameras or check dataset.files.target_classes"
+            )
+        det = slice_frames(self._detections(camera_id), info.first_frame, info.last_frame)
+        if not len(det):
+            return (
+                f"{self.root / camera_id / self.det_file}: no detections in frames {info.first_frame}.."
+                f"{info.last_frame}; camera {camera_id} scores every ground-truth box as missed",
+            )
+        return ()
 
 
 def batches_from_table(table: BoxTable, info: CameraInfo, batch_size: int) -> Iterator[CameraBatch]:

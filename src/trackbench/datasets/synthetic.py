@@ -253,6 +253,15 @@ class SyntheticDataset:
     def ground_truth(self, camera_id: str) -> BoxTable:
         return self._camera(camera_id)[0]
 
+    def sequence_length(self, camera_id: str) -> int:
+        camera_index(self.config, camera_id)
+        return self.config.n_frames
+
+    def validate(self, camera_id: str) -> tuple[str, ...]:
+        """Nothing to parse: the scene is simulated from a validated config (in the worker)."""
+        camera_index(self.config, camera_id)
+        return ()
+
     def detections(self, camera_id: str) -> DetectionArrays:
         """One camera's detections as arrays (e.g. to write a MOTChallenge det file)."""
         return self._camera(camera_id)[1]

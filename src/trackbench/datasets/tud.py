@@ -37,7 +37,7 @@ class TudDataset(MotDataset):
     def __init__(
         self,
         sequences: Sequence[str] | None = None,
-        frame_range: tuple[int, int] | None = None,
+        frame_range: tuple[int, int | None] | None = None,
         *,
         target_classes: Sequence[int] | None = (1,),
         distractor_classes: Sequence[int] = (2, 7, 8, 12),

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import motrics
 import numpy as np
 
+from trackbench.metric_names import HOTA_METRICS
 from trackbench.scoring.frames import FramePairs
 
 ALPHAS = np.arange(0.05, 0.99, 0.05)  # TrackEval's localisation thresholds
 # Rows of a counts array, each over ALPHAS.
 HOTA_ROWS = ("tp", "fn", "fp", "assa_tp", "assre_tp", "asspr_tp", "loca_tp")
-HOTA_METRICS = ("hota", "deta", "assa", "loca", "detre", "detpr", "assre", "asspr")
 
 
 def empty_counts() -> np.ndarray:
