@@ -161,11 +161,11 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
     """Every camera's input checked before any tracking: its det, gt and seqinfo files (parsed
     once: the workers reuse the parse) and, for ``tracker=precomputed``, its result file. Raises
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
-    if cfg.tracker.tracker_kind == PRECOMPUTED:
+    warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
+    if cfg.tracker.tracker_kind == PRECOMPUTED:  # the result files replace the detections
         from trackbench.precomputed import check_results
 
-        check_results(cfg.tracker.results_dir, dataset, cameras)
-    warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
+        warnings = check_results(cfg.tracker.results_dir, dataset, cameras)
     for warning in warnings:
         log.warning("trackbench: warning: %s", warning)
     return warnings

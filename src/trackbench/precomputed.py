@@ -21,14 +21,16 @@ def results_file(results_dir: str, camera_id: str) -> Path:
     return Path(results_dir) / f"{camera_id}.txt"
 
 
-def check_results(results_dir: str | None, dataset: Dataset, cameras: tuple[CameraInfo, ...]) -> None:
+def check_results(results_dir: str | None, dataset: Dataset, cameras: tuple[CameraInfo, ...]) -> tuple[str, ...]:
     """Before any work: the folder exists and holds, for every camera, a readable file with rows,
-    none beyond the camera's sequence (as for a det file)."""
+    none beyond the camera's sequence (as for a det file). Returns a warning for each file with
+    no row in its camera's scored frames."""
     if not results_dir:
         raise TrackbenchError("tracker.results_dir must name a folder of <camera>.txt files for tracker=precomputed")
     folder = Path(results_dir)
     if not folder.is_dir():
         raise TrackbenchError(f"tracker.results_dir: {folder} is not a folder")
+    warnings: list[str] = []
     for camera in cameras:
         path = results_file(results_dir, camera.camera_id)
         if not path.is_file():
@@ -37,6 +39,12 @@ def check_results(results_dir: str | None, dataset: Dataset, cameras: tuple[Came
         table = _read(path, dataset.sequence_length(camera.camera_id))
         if not len(table):
             raise TrackbenchError(f"{path}: no result rows (an empty file); tracker=precomputed scores its rows")
+        if not len(slice_frames(table, camera.first_frame, camera.last_frame)):
+            warnings.append(
+                f"{path}: no result rows in frames {camera.first_frame}..{camera.last_frame}; "
+                f"camera {camera.camera_id} scores every ground-truth box as missed"
+            )
+    return tuple(warnings)
 
 
 # Result files checked before tracking, by (file, mtime, size): read again only if changed.
@@ -63,6 +71,8 @@ def read_tracklets(results_dir: str, camera: CameraInfo) -> tuple[Tracklet2D, ..
     if table is None:
         table = read_results(path)
     table = slice_frames(table, camera.first_frame, camera.last_frame)
+    if not len(table):
+        return ()
     order = np.lexsort((table.frames, table.ids))
     ids, frames, boxes = table.ids[order], table.frames[order], table.boxes[order]
     cuts = np.flatnonzero(np.diff(ids)) + 1

@@ -117,3 +117,20 @@ def test_gc_with_a_bad_uri_is_one_line_and_creates_nothing(tmp_path, uri, expect
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("trackbench-gc: error: --tracking-uri=") and expected in line, line
     assert not (tmp_path / "missing").exists()
+
+
+def test_precomputed_rows_outside_the_scored_frames_are_a_warning(cli, tmp_path, data):
+    (tmp_path / "res").mkdir()
+    for camera in ("cam0", "cam1"):
+        (tmp_path / "res" / f"{camera}.txt").write_text("1,1,10,10,5,5,1,-1,-1,-1\n")
+    proc = cli(
+        "dataset=mot", "dataset.root=data", "tracker=precomputed", "tracker.results_dir=res", "dataset.first_frame=20",
+        "mlflow.enabled=false", "hydra.run.dir=out",
+    )  # fmt: skip
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [
+        f"trackbench: warning: res/{c}.txt: no result rows in frames 20..60; camera {c} scores every ground-truth box "
+        "as missed"
+        for c in ("cam0", "cam1")
+    ]
+    assert (tmp_path / "out" / "metrics.json").exists()
