@@ -198,6 +198,8 @@ def test_a_run_without_errors_is_compared_by_counts_with_one_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b = make_run(tmp_path / "a", events={}), make_run(tmp_path / "b")
+    assert diff_cli.main([str(a), str(a), "--out", str(tmp_path / "d")]) == 0  # an earlier diff, with events
+    capsys.readouterr()
     assert diff_cli.main([str(a), str(b), "--out", str(tmp_path / "d")]) == 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "run B has no errors/ folder" in err

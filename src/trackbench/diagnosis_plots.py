@@ -177,7 +177,7 @@ def plot_diff(
         ax.set_ylabel(f"{camera}\nB - A", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    axes[-1, 0].set_xlabel("window start frame")
+    axes[-1, 0].set_xlabel("frame (each window's bars span its frames)")
     fig.suptitle(title or "count differences per window (B - A; below 0: B has fewer)", fontsize=10)
     _margins(fig, 0.9, _legend_in([label for _, label, _ in _DIFF_COUNTS]), 0.5, 0.6, hspace=0.2)
     _save(fig, path)

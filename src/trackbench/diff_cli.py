@@ -7,26 +7,15 @@ run_diff / diff_report, prints their lines. Bad input is one ``trackbench-diff: 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.run_diff import is_run_id, short_name
 
-_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _FILES = ("metrics.json", "config.yaml", "errors")  # what a diff reads from an MLflow run
-
-
-def is_run_id(source: str) -> bool:
-    """An MLflow run id (32 hex digits) that is not also an existing folder."""
-    return _RUN_ID.fullmatch(source) is not None and not Path(source).is_dir()
-
-
-def short_name(source: str) -> str:
-    """A run's name in the default output folder: a run id's first 8 digits, a folder's name."""
-    return source[:8] if is_run_id(source) else (Path(source).resolve().name or "run")
 
 
 def _local(source: str, label: str, tracking_uri: str, tmp: Path) -> Path:

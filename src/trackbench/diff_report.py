@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from trackbench.events import COLUMNS, KINDS, ErrorEvents
-from trackbench.run_diff import FP_IOU, POOLED, Run, check_comparable, event_sentence, unmatched_events, window_rows
+from trackbench.run_diff import (
+    FP_IOU,
+    POOLED,
+    Run,
+    check_comparable,
+    event_sentence,
+    short_name,
+    unmatched_events,
+    window_rows,
+)
 
 FILES = ("windows.csv", "events_only_a.csv", "events_only_b.csv", "summary.md", "diff.png")
 _TOTALS = (  # summary columns: (label, metrics.json key, is a count)
@@ -191,13 +200,16 @@ def write(diff: Diff, out: Path) -> None:
     if diff.only_a is not None and diff.only_b is not None:
         artifacts.atomic_write_text(out / "events_only_a.csv", events_csv(diff.only_a))
         artifacts.atomic_write_text(out / "events_only_b.csv", events_csv(diff.only_b))
+    else:  # an earlier diff's events in this folder would be read as this one's
+        for name in ("events_only_a.csv", "events_only_b.csv"):
+            (out / name).unlink(missing_ok=True)
     artifacts.atomic_write_text(out / "summary.md", summary_markdown(diff))
     per_camera: dict[str, list[dict[str, Any]]] = {}
     for row in diff.windows:
         per_camera.setdefault(row["camera"], []).append(
             {"first_frame": row["first_frame"], **{k: row[f"{c}_diff"] for c, k in _PLOTTED}}
         )
-    title = f"count differences per window, B - A (A = {diff.a.source}, B = {diff.b.source})"
+    title = f"count differences per window, B - A (A = {short_name(diff.a.source)}, B = {short_name(diff.b.source)})"
     window_frames = int(diff.a.metrics["windows"].get("window_frames") or 100)
     diagnosis_plots.plot_diff(out / "diff.png", per_camera, window_frames, title)
 

@@ -12,6 +12,7 @@ Events are matched per camera as follows (``docs/diff.md``):
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,17 @@ COUNTS = (
 )
 METRICS = ("hota", "mota", "idf1")
 _SAME = ("scored_frames", "matching", "iou_threshold")  # metrics.json keys two runs must share
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_run_id(source: str) -> bool:
+    """An MLflow run id (32 hex digits) that is not also an existing folder."""
+    return _RUN_ID.fullmatch(source) is not None and not Path(source).is_dir()
+
+
+def short_name(source: str) -> str:
+    """A run's short name (output folder, plot title): a run id's first 8 digits, a folder's name."""
+    return source[:8] if is_run_id(source) else (Path(source).resolve().name or "run")
 
 
 @dataclass(frozen=True)
