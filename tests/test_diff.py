@@ -204,7 +204,7 @@ def test_a_run_without_errors_is_compared_by_counts_with_one_note(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "run B has no errors/ folder" in err
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["diff.png", "summary.md", "windows.csv"]
-    assert "Not compared: B has no `errors/` folder" in (tmp_path / "d" / "summary.md").read_text()
+    assert "Not compared: run B has no `errors/` folder" in (tmp_path / "d" / "summary.md").read_text()
 
 
 @pytest.mark.slow

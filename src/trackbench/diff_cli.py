@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrackbenchError as exc:
         print(f"trackbench-diff: error: {exc}", file=sys.stderr)
         return 2
-    for label in diff.missing_events:
+    if diff.missing_events:
         print(
-            f"trackbench-diff: note: run {label} has no errors/ folder (a run from before error events were "
+            f"trackbench-diff: note: {diff.missing_words()} no errors/ folder (a run from before error events were "
             "written): events not compared, count differences only",
             file=sys.stderr,
         )

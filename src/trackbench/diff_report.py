@@ -49,6 +49,11 @@ class Diff:
         """Labels of the runs without errors/ (events are then not compared)."""
         return [r.label for r in (self.a, self.b) if r.events is None]
 
+    def missing_words(self) -> str:
+        """``run A has`` / ``runs A and B have``: who lacks errors/, for a sentence."""
+        missing = self.missing_events
+        return f"run {missing[0]} has" if len(missing) == 1 else "runs A and B have"
+
 
 def compare(a: Run, b: Run) -> Diff:
     """The diff of two runs; raises one line when they were not scored alike."""
@@ -150,8 +155,9 @@ def summary_markdown(diff: Diff) -> str:
         lines.append(f"| {camera} | " + " | ".join(cells) + " |")
     lines += ["", "## Events in one run only", ""]
     if diff.only_a is None or diff.only_b is None:
-        runs = " and ".join(diff.missing_events)
-        lines.append(f"Not compared: {runs} has no `errors/` folder (a run from before error events were written).")
+        lines.append(
+            f"Not compared: {diff.missing_words()} no `errors/` folder (a run from before error events were written)."
+        )
     else:
         lines += [
             "Matched by camera, frame, ground-truth animal and kind (fn, idsw, frag); false positives by camera, "
