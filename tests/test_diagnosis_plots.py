@@ -66,10 +66,9 @@ def test_animals_are_ranked_by_errors_then_id_and_fp_has_no_animal() -> None:
 def test_identity_timeline_and_error_map_are_drawn(tmp_path: Path) -> None:
     identity = _identity([(f, g, g if f != 5 else UNMATCHED) for f in range(1, 11) for g in (1, 2, 3)])
     events = _events([("fn", 5, 1, -1, -1), ("idsw", 7, 2, 9, 2), ("fp", 3, -1, 8, -1), ("frag", 6, 1, 1, 1)])
-    diagnosis_plots.plot_identity(tmp_path / "identity_cam0.png", "cam0", identity, events)
-    diagnosis_plots.plot_error_map(tmp_path / "errors_cam0.png", "cam0", _gt(3, 10), events, (640, 480))
-    for name in ("identity_cam0.png", "errors_cam0.png"):
-        assert (tmp_path / name).read_bytes().startswith(PNG)
+    paths = diagnosis_plots.plot_camera_diagnosis(tmp_path / "plots", "cam0", identity, events, _gt(3, 10), (640, 480))
+    assert [p.name for p in paths] == ["identity_cam0.png", "errors_cam0.png"]
+    assert all(p.read_bytes().startswith(PNG) for p in paths)
 
 
 def test_many_animals_are_capped_and_empty_records_still_draw(tmp_path: Path) -> None:

@@ -152,6 +152,22 @@ def plot_error_map(
     _save(fig, path)
 
 
+def plot_camera_diagnosis(
+    folder: Path,
+    camera_id: str,
+    identity: IdentityFrames,
+    events: ErrorEvents,
+    ground_truth: BoxTable,
+    frame_size: tuple[int, int] | None = None,
+) -> tuple[Path, Path]:
+    """A camera's two pictures into ``folder``: ``identity_<camera>.png`` and ``errors_<camera>.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / f"identity_{camera_id}.png", folder / f"errors_{camera_id}.png")
+    plot_identity(paths[0], camera_id, identity, events)
+    plot_error_map(paths[1], camera_id, ground_truth, events, frame_size)
+    return paths
+
+
 _DIFF_COUNTS = (
     ("num_false_positives", "FP", "tab:red"),
     ("num_misses", "FN", "tab:orange"),
