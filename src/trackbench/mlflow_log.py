@@ -432,6 +432,38 @@ def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
         return json.loads(Path(path).read_text())
 
 
+def download_run_files(tracking_uri: str, run_id: str, names: Sequence[str], dest: Path) -> list[str]:
+    """Those of a run's top-level artifacts ``names`` (files or folders) it has, downloaded into
+    ``dest``; returns the names found (a run logged before a file existed lacks it)."""
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = open_client(tracking_uri)
+    try:
+        run = client.get_run(run_id)
+        present = {Path(f.path).name for f in client.list_artifacts(run.info.run_id)}
+    except MlflowException as exc:
+        raise TrackbenchError(f"no run {run_id!r} in {tracking_uri}") from exc
+    found = [name for name in names if name in present]
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in found:
+        try:
+            client.download_artifacts(run.info.run_id, name, str(dest))
+        except (MlflowException, OSError) as exc:
+            raise TrackbenchError(f"run {run_id}: cannot download {name} ({exc})") from exc
+    return found
+
+
+def log_folder_to_run(tracking_uri: str, run_id: str, folder: Path, artifact_path: str) -> None:
+    """Log ``folder``'s files as artifacts of an existing (usually finished) run under ``artifact_path``."""
+    client = open_client(tracking_uri)
+    try:
+        client.get_run(run_id)
+    except MlflowException as exc:
+        raise TrackbenchError(f"no run {run_id!r} in {tracking_uri}") from exc
+    _retry(lambda: client.log_artifacts(run_id, str(folder), artifact_path), "artifacts")
+
+
 EXPERIMENT_NOTE = (
     "trackbench runs: which tracker, with which settings, tracks best. Open the runs table "
     "(Model training / Runs), add the columns hota, mota, idf1 and tracker.tracker_kind; a sweep's "
