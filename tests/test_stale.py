@@ -123,3 +123,11 @@ def test_a_started_run_knows_its_experiment_and_address_without_asking_the_store
     assert logger.experiment_id() == experiment
     assert logger.address().endswith(f"#/experiments/{experiment}/runs/{logger.run_id}?{UI_VIEW}")
     logger.end("FINISHED")
+
+
+def test_the_runs_table_address_sorts_by_the_objective():
+    from trackbench.ui_address import runs_table_address
+
+    address = runs_table_address("http://h:5000", "3", "idf1", ascending=False)
+    assert address == ("http://h:5000/#/experiments/3/runs?orderByKey=metrics.%60idf1%60&orderByAsc=false&" + UI_VIEW)
+    assert "orderByAsc=true" in runs_table_address("sqlite:///m.db", "1", "num_switches", ascending=True)

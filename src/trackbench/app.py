@@ -18,6 +18,7 @@ from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
+from trackbench.ui_address import runs_table_address
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
@@ -34,6 +35,7 @@ class ExperimentResult:
     run_id: str | None
     scoring: str = ""  # what was scored, for the console
     address: str = ""  # where the MLflow UI shows the run
+    table: str = ""  # the experiment's runs table in the MLflow UI, best objective first
 
 
 def run_experiment(
@@ -145,7 +147,11 @@ def run_experiment(
         f"scored: {cfg.eval.matching} CLEAR matching, IoU >= {cfg.eval.iou_threshold:g}, "
         f"windows of {cfg.eval.window_frames} frames; eval.frames={cfg.eval.frames}: {meaning}"
     )
-    address = "" if logger is None else logger.address()
+    address = table = ""
+    if logger is not None:
+        address = logger.address()
+        ascending = cfg.objective.direction == "minimize"
+        table = runs_table_address(cfg.mlflow.tracking_uri, logger.experiment_id(), cfg.objective.metric, ascending)
     return ExperimentResult(
         overall,
         result["per_camera"],
@@ -154,6 +160,7 @@ def run_experiment(
         None if logger is None else logger.run_id,
         scoring,
         address,
+        table,
     )
 
 

@@ -34,6 +34,7 @@ from mlflow.tracking import MlflowClient
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -492,36 +493,6 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     context = InputTag(key="mlflow.data.context", value="eval")
     _retry(lambda: client.log_inputs(run_id, datasets=[DatasetInput(entry, tags=[context])]), "dataset")
     _retry(lambda: client.set_tag(run_id, NOTE_TAG, note), "tag")
-
-
-# MLflow 3's UI opens in its GenAI view (traces, judges; a run page under "Evaluations") unless a
-# browser chose otherwise; this query parameter opens a page in its "Model training" view: the runs
-# table with params and metrics, which is what a tracker comparison is read in.
-UI_VIEW = "workflowType=machine_learning"
-
-
-def run_address(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
-    """Where the MLflow UI shows a run (or the experiment's runs table), in its Model training view."""
-    return _address(tracking_uri, f"#/experiments/{experiment_id}/runs" + (f"/{run_id}" if run_id else ""))
-
-
-def compare_address(tracking_uri: str, experiment_id: str, run_ids: Sequence[str]) -> str:
-    """The MLflow UI's compare view of ``run_ids`` (metrics side by side, parallel coordinates),
-    in its Model training view."""
-    import json
-    import urllib.parse
-
-    runs = urllib.parse.quote(json.dumps(list(run_ids)), safe="")
-    experiments = urllib.parse.quote(json.dumps([experiment_id]), safe="")
-    return _address(tracking_uri, f"#/compare-runs?runs={runs}&experiments={experiments}")
-
-
-def _address(tracking_uri: str, page: str) -> str:
-    """``page`` of the MLflow UI, in its Model training view (UI_VIEW), on the server or via ``mlflow ui``."""
-    page += ("&" if "?" in page else "?") + UI_VIEW
-    if tracking_uri.startswith(("http://", "https://")):
-        return f"{tracking_uri.rstrip('/')}/{page}"
-    return f"mlflow ui --backend-store-uri {tracking_uri}  ->  http://127.0.0.1:5000/{page}"
 
 
 def child_runs(logger: RunLogger) -> list[dict[str, Any]]:

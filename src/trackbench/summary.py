@@ -35,4 +35,6 @@ def format_summary(result: Any) -> str:
         lines.append(f"mlflow run: {result.run_id}")
     if getattr(result, "address", ""):
         lines.append(f"mlflow ui: {result.address}")
+    if getattr(result, "table", ""):
+        lines.append(f"mlflow runs table, sorted by the objective: {result.table}")
     return "\n".join(lines)

@@ -153,10 +153,15 @@ class MlflowSweepCallback(Callback):
             runs = self._report(config, self._logger)
             self._logger.end("FINISHED")
             if runs:
-                from trackbench.mlflow_log import compare_address
+                from trackbench.ui_address import compare_address, runs_table_address
 
+                uri = str(config.mlflow.tracking_uri)
                 ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
-                print(f"sweep compare view: {compare_address(str(config.mlflow.tracking_uri), self._experiment, ids)}")
+                print(f"sweep compare view: {compare_address(uri, self._experiment, ids)}")
+                metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
+                ascending = OmegaConf.select(config, "objective.direction", default="maximize") == "minimize"
+                table = runs_table_address(uri, self._experiment, metric, ascending)
+                print(f"mlflow runs table, sorted by the objective: {table}")
             self._logger = None
 
     def _report(self, config: DictConfig, logger: Any) -> list[dict[str, Any]]:

@@ -76,7 +76,8 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     for run in children:
         assert len(run.data.metrics) <= 40 and len(run.data.params) <= 25, run.info.run_name
         assert run.inputs.dataset_inputs and run.data.tags["mlflow.note.content"]
-    printed = dict(re.findall(r"^(mlflow ui|sweep compare view): (\S+)$", proc.stdout, re.M))  # the last of each
+    pattern = r"^(mlflow ui|sweep compare view|mlflow runs table, sorted by the objective): (\S+)$"
+    printed = dict(re.findall(pattern, proc.stdout, re.M))  # the last of each
     assert printed["mlflow ui"].startswith(f"{ui_server}/#/experiments/{experiment.experiment_id}/runs/")
     # The parent carries the sweep's result: best job, counts, leaderboard and plot.
     best = max(children, key=lambda r: r.data.metrics["idf1"])
@@ -99,6 +100,13 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     assert shown.info.run_name in run_page and shown.data.tags["mlflow.note.content"][:40] in run_page
     for page in (table, run_page):
         assert "Model registry" in text(page) and "Evaluation runs" not in text(page), "the Model training view"
+
+    # The printed runs table is sorted by the objective, best first (its column is the browser's choice).
+    sorted_table = text(render(printed["mlflow runs table, sorted by the objective"], shots / "mlflow-sorted.png"))
+    assert "Sort: idf1" in sorted_table, "the table says what it is sorted by"
+    order = sorted(children, key=lambda r: -r.data.metrics["idf1"])
+    positions = [sorted_table.find(r.info.run_name) for r in order]
+    assert -1 not in positions and positions == sorted(positions), (positions, [r.info.run_name for r in order])
 
     compare_url = printed["sweep compare view"]
     assert compare_url.endswith(UI_VIEW) and all(r.info.run_id in compare_url for r in children)
