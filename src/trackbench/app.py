@@ -5,6 +5,7 @@ Plain function of a composed config tree, callable from tests without Hydra's CL
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Collection, Mapping
@@ -98,13 +99,15 @@ def run_experiment(
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
         result, plotting = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening, keep_run)
+        draw = cfg.runner.plots == "all" or (cfg.runner.plots == "best" and sweep_dir is None)
         if opening is None:
-            plotting.draw()
+            if draw:
+                plotting.draw()
         else:
             from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
 
             logger = opening.result()
-            drawing = opening.draw(plotting)  # while the other results go to MLflow
+            drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
             tags = {STATE_TAG: "complete"} if trial else {}
             if warnings:
                 tags[WARNINGS_TAG] = "\n".join(warnings)
@@ -114,8 +117,9 @@ def run_experiment(
                     logger.log_file(path)
                 elif path.name not in (PLOTS, CHECKPOINTS):
                     logger.log_artifacts(path, path.name)
-            drawing.result()
-            logger.log_artifacts(output_dir / PLOTS, PLOTS)
+            if drawing is not None:
+                drawing.result()
+                logger.log_artifacts(output_dir / PLOTS, PLOTS)
             logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
         from trackbench import checkpoints
@@ -196,6 +200,17 @@ class Plotting:
     overall: dict[str, float]
     windows: dict[str, Any]  # metrics.json's "windows"
     spans: dict[str, Any]  # per camera, the tracklets' spans (timeline)
+
+    @staticmethod
+    def of_folder(folder: Path, title: str) -> Plotting:
+        """The plots of a finished run's folder (its metrics.json and tracklets/), for drawing later."""
+        from trackbench.artifacts import read_tracklets, timeline_spans
+
+        metrics = json.loads((folder / "metrics.json").read_text())
+        tracklets = read_tracklets(folder / "tracklets")
+        cameras = list(metrics["per_camera"])
+        spans = {c: timeline_spans([t for t in tracklets if t.camera_id == c]) for c in cameras}
+        return Plotting(folder / PLOTS, title, metrics["per_camera"], metrics["overall"], metrics["windows"], spans)
 
     def draw(self) -> None:
         from trackbench import plots

@@ -69,6 +69,10 @@ class RunnerConfig:
     progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
     resume: str | None = None  # an interrupted run's output dir: continue it from its checkpoints
+    # A run's plots: "all" (every run draws them), "best" (a single run does; a sweep's jobs do
+    # not, and the sweep draws its best job's at its end), "none".
+    plots: Literal["all", "best", "none"] = "best"
+    reuse_workers: bool = True  # a process's jobs (a sweep's trials) share one pool of camera workers
 
 
 DEFAULT_WINDOW_FRAMES = 100

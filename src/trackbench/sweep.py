@@ -15,6 +15,7 @@ import atexit
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
+REPORT_EVERY_S = 5.0  # the driver refreshes the parent run's standing at most this often (and at the end)
 
 
 def swept_keys_of(sweep_dir: str | Path) -> list[str] | None:
@@ -91,6 +93,7 @@ class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
         self._logger: Any = None
         self._experiment = ""
+        self._next_report = 0.0  # monotonic time before which the driver does not report again
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.errors import TrackbenchError
@@ -108,8 +111,6 @@ class MlflowSweepCallback(Callback):
             sys.exit(2)
         if not cfg.mlflow.enabled:
             return
-        import time
-
         from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
         from trackbench.naming import sweep_title, swept_keys
 
@@ -130,7 +131,7 @@ class MlflowSweepCallback(Callback):
     def __getstate__(self) -> dict[str, Any]:
         # Launchers ship the callbacks to their job processes (joblib, Ray); the parent run and
         # its heartbeat thread stay with the driver.
-        return {"_logger": None, "_experiment": ""}
+        return {"_logger": None, "_experiment": "", "_next_report": 0.0}
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         """The standing so far, after every job: from the driver (basic launcher), or from the
@@ -145,12 +146,23 @@ class MlflowSweepCallback(Callback):
 
             logging.getLogger(__name__).warning("sweep report: no parent run: %s", exc)
             return
-        if logger is not None:
+        if logger is None:
+            return
+        if logger is self._logger:  # the driver: at most every few seconds (and at the end)
+            now = time.monotonic()
+            if now < self._next_report:
+                return
+            self._report(config, logger)
+            took = time.monotonic() - now
+            self._next_report = time.monotonic() + max(REPORT_EVERY_S, 10 * took)  # <= ~10% of the sweep
+        else:
             self._report(config, logger)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:
             runs = self._report(config, self._logger)
+            if runs and OmegaConf.select(config, "runner.plots", default="best") == "best":
+                self._draw_best(config, runs)
             self._logger.end("FINISHED")
             if runs:
                 from trackbench.ui_address import compare_address, runs_table_address
@@ -214,6 +226,33 @@ class MlflowSweepCallback(Callback):
         except Exception as exc:  # the standing is a report; never let it fail the sweep
             logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
         return runs
+
+    def _draw_best(self, config: DictConfig, runs: list[dict[str, Any]]) -> None:
+        """The best job's plots (``runner.plots=best``: its jobs drew none), from its folder, logged
+        to its run. A job folder on another machine (Ray) is left without them, with a log line."""
+        import logging
+
+        from trackbench import sweep_report
+        from trackbench.app import PLOTS, Plotting
+        from trackbench.mlflow_log import RunLogger
+
+        metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
+        direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
+        best = sweep_report.standing(runs, metric, direction)["best"]
+        if best is None:
+            return
+        folder = Path(best["tags"].get("output_dir", ""))
+        try:
+            if not (folder / "metrics.json").is_file():
+                raise FileNotFoundError(f"{folder / 'metrics.json'} is not on this machine")
+            title = f"{best['tags'].get('tracker_kind', '?')} on {best['tags'].get('dataset', '?')}"
+            Plotting.of_folder(folder, title).draw()
+            logger = RunLogger(self._logger.cfg)
+            logger.run_id = best["run_id"]
+            logger.log_artifacts(folder / PLOTS, PLOTS)
+            print(f"plots of the best job ({best['name']}): {folder / PLOTS}")
+        except Exception as exc:  # a report; never fail the sweep for it
+            logging.getLogger(__name__).warning("plots of the best job %s not drawn: %s", best["name"], exc)
 
     def _abandon(self) -> None:
         if self._logger is not None:

@@ -120,3 +120,21 @@ def test_cpp_optuna_sweep_gives_the_python_trials(cli, tmp_path):
         )
     best = {b: yaml.safe_load((tmp_path / b / "optimization_results.yaml").read_text()) for b in ("python", "cpp")}
     assert best["cpp"] == best["python"], "same trials, same objectives, same best"
+
+
+@pytest.mark.parametrize("policy", ["best", "all", "none"])
+def test_plot_policy_of_a_sweep(cli, tmp_path, policy):
+    """runner.plots=best (the default): a sweep's jobs draw no plots; the sweep draws its best
+    job's at its end, into that job's folder and run. all: every job draws; none: nobody."""
+    proc = cli("-m", "tracker=ocsort,sort", *SMALL, f"runner.plots={policy}", "hydra.sweep.dir=sw")
+    client = local_client(tmp_path)
+    _, children = sweep_family(local_runs(tmp_path))
+    best = max(children, key=lambda r: r.data.metrics["idf1"])
+    for run in children:
+        folder = tmp_path / "sw" / run.data.tags["output_dir"].rsplit("/", 1)[-1]
+        logged = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+        drawn = sorted(p.name for p in (folder / "plots").glob("*.png"))
+        expected = policy == "all" or (policy == "best" and run.info.run_id == best.info.run_id)
+        assert (drawn == ["metrics.png", "timeline.png", "windows.png"]) is expected, (run.info.run_name, drawn)
+        assert bool(logged) is expected, (run.info.run_name, logged)
+    assert ("plots of the best job" in proc.stdout) is (policy == "best")
