@@ -1,6 +1,8 @@
-"""A 20-trial OC-SORT Optuna study on the default tank, Python vs C++ backend, end to end.
+"""A 20-trial OC-SORT Optuna study on the default tank, Python vs C++ backend, end to end,
+against the floor it could reach (issue targets printed beside each measure).
 
     python scripts/bench_native_sweep.py [--trials 20] [--workdir DIR]
+    python scripts/bench_native_sweep.py --long 200     # also: a 200-trial C++ study on the smoke preset
 
 Runs ``trackbench hparams_search=ocsort_optuna eval.frames=reported tracker.backend=<b>`` as a
 user would (the console script, start-up, MLflow and plots included), once per backend in
@@ -8,12 +10,21 @@ fresh working directories, and prints the wall-time ratio. Checks that every tri
 same parameters and the same objective on both backends (exit 1 otherwise). The study runs on
 trackbench's Optuna sweeper (TPE, seed 1) without pruning (``hydra/sweeper/pruner=nop``), so every
 trial runs to the end on both. Build the C++ OC-SORT first (any cpp run).
+
+Beside the C++ study it prints its floor: the plain C++ OC-SORT loop's time for every trial's
+cameras plus their scoring time (the trials' own ``scoring_summed_s``), divided by the cores,
+plus one start-up (``trackbench --help``, then the tracker's imports); and the between-trial
+overhead: the study's wall minus its trials' runner walls and the start-up, per trial.
+``--long N``: per-trial cost of the first and last 20 trials of an N-trial study and the growth
+of the driving process's RSS (sampled every 0.2 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,33 +40,126 @@ def _command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "trackbench"]
 
 
-def run_study(backend: str, trials: int, workdir: Path) -> tuple[float, list[tuple[dict, float]]]:
+def run_study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float, list[tuple[dict, float]]]:
+    wall, _ = _study(backend, trials, workdir, *extra)
+    return wall, [(t["params"], t["objective"]) for t in jobs(workdir / "sweep")]
+
+
+def _study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float, list[int]]:
+    """The study's wall time and the driver's RSS samples (bytes, every 0.2 s)."""
+    import psutil
+
     workdir.mkdir(parents=True)
     args = [
         *("hparams_search=ocsort_optuna", f"hydra.sweeper.n_trials={trials}", "eval.frames=reported"),
         *(f"tracker.backend={backend}", "runner.progress=never", "hydra.sweep.dir=sweep", "hydra/sweeper/pruner=nop"),
+        *extra,
     ]
     start = time.perf_counter()
-    subprocess.run([*_command(), *args], cwd=workdir, check=True, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        [*_command(), *args], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    rss = []
+    driver = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            rss.append(driver.memory_info().rss)
+        time.sleep(0.2)
     wall = time.perf_counter() - start
-    trials_out = []
-    for job in sorted((workdir / "sweep").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1):
-        if not job.name.isdigit():
-            continue
+    if proc.returncode != 0:
+        raise SystemExit(f"the {backend} study failed: {proc.stderr.read()[-2000:]}")
+    return wall, rss
+
+
+def jobs(sweep: Path) -> list[dict]:
+    """Per trial, in order: its params, objective, runner wall, scoring time and finish time."""
+    out = []
+    for job in sorted((p for p in sweep.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
         overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
         where = ("tracker.backend", "hydra.", "tuning.", "mlflow.")  # differ by backend or folder
-        params = dict(o.split("=", 1) for o in overrides if not o.startswith(where))
-        objective = json.loads((job / "metrics.json").read_text())["overall"]["idf1"]
-        trials_out.append((params, objective))
-    return wall, trials_out
+        metrics = json.loads((job / "metrics.json").read_text())
+        out.append(
+            {
+                "params": dict(o.split("=", 1) for o in overrides if not o.startswith(where)),
+                "objective": metrics["overall"]["idf1"],
+                "runner_wall": metrics["timing"]["runner_wall_s"],
+                "scoring": metrics["timing"]["scoring_summed_s"],
+                "finished": (job / "metrics.json").stat().st_mtime,
+            }
+        )
+    return out
+
+
+def plain_cpp_camera_seconds(repeat: int = 3) -> float:
+    """The plain C++ OC-SORT loop over the default tank's 4 cameras (best of ``repeat``)."""
+    import numpy as np
+
+    from trackbench.datasets.synthetic import SyntheticDataset
+    from trackbench.tracking.adapter import TrackerAdapter
+    from trackbench.tracking.config import TrackingConfig
+    from trackbench.tracking.stage import detections_array
+
+    dataset = SyntheticDataset()
+    cfg = TrackingConfig(tracker_kind="ocsort", backend="cpp")
+    frames = {
+        c.camera_id: [detections_array(d) for b in dataset.iter_batches(c.camera_id, 1000) for d in b.detections]
+        for c in dataset.cameras()
+    }
+    image = np.zeros((1, 1, 3), np.uint8)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for dets in frames.values():
+            tracker = TrackerAdapter(cfg)._tracker
+            for d in dets:
+                tracker.update(d, image)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def start_up_seconds() -> float:
+    """One start-up: ``trackbench --help`` plus a fresh interpreter importing the tracker."""
+    start = time.perf_counter()
+    subprocess.run([*_command(), "--help"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", "import trackbench.tracking.stage"], check=True)
+    return time.perf_counter() - start
+
+
+def floor_report(wall: float, trials: list[dict], plain_per_trial: float, start_up: float) -> None:
+    cores = os.cpu_count() or 1
+    scoring = sum(t["scoring"] for t in trials)
+    floor = (plain_per_trial * len(trials) + scoring) / cores + start_up
+    between = (wall - sum(t["runner_wall"] for t in trials) - start_up) / len(trials)
+    print(
+        f"cpp floor: plain loop {plain_per_trial:.3f} s/trial x {len(trials)} + scoring {scoring:.1f} s, / {cores} "
+        f"cores, + start-up {start_up:.1f} s = {floor:.1f} s; study / floor = {wall / floor:.2f}x (goal <= 2x)"
+    )
+    print(f"between-trial overhead: {between:.2f} s per trial (goal <= 0.3 s)")
+
+
+def long_study(trials: int, root: Path) -> None:
+    wall, rss = _study("cpp", trials, root / "long", "experiment=smoke")
+    done = jobs(root / "long" / "sweep")
+    ends = [t["finished"] for t in done]
+    window = min(20, len(ends) // 2)
+    first = (ends[window] - ends[0]) / window
+    last = (ends[-1] - ends[-1 - window]) / window
+    growth = (max(rss[-10:]) - max(rss[: max(10, len(rss) // 10)])) / 2**20 if len(rss) > 20 else float("nan")
+    print(
+        f"{trials}-trial cpp study (smoke): {wall:.1f} s; per trial first {window} {first:.2f} s, last {window} "
+        f"{last:.2f} s ({last / first:.2f}x, goal <= 1.10x); driver RSS grew {growth:.0f} MB (goal < 50 MB)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--long", type=int, default=0, metavar="N", help="also an N-trial C++ smoke study")
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench_native_sweep_"))
+    start_up = start_up_seconds()
+    plain = plain_cpp_camera_seconds()
     results = {b: run_study(b, args.trials, root / b) for b in ("python", "cpp")}
     (py_wall, py_trials), (cpp_wall, cpp_trials) = results["python"], results["cpp"]
     same = py_trials == cpp_trials
@@ -69,6 +173,9 @@ def main() -> int:
             if a != b:
                 print(f"  trial {i}: python {a} vs cpp {b}")
     print(f"best idf1: python {max(o for _, o in py_trials):.6f}, cpp {max(o for _, o in cpp_trials):.6f}")
+    floor_report(cpp_wall, jobs(root / "cpp" / "sweep"), plain, start_up)
+    if args.long:
+        long_study(args.long, root)
     return 0 if same else 1
 
 

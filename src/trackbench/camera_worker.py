@@ -5,11 +5,12 @@ tracker's imports and starts tracking while the job's process imports the scorin
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
@@ -52,15 +53,20 @@ class TrackedCamera:
     spans: tuple[Span, ...]
     hypotheses: BoxTable
     tracking_seconds: float
+    worker_pid: int = field(default=0, compare=False)  # the process that tracked it (for the log)
 
 
 _progress_queue = None  # set in worker processes by init_worker
 
 
-def init_worker(queue, parent: int) -> None:
+def init_worker(queue, parent: int, shared: bool = False) -> None:
     global _progress_queue
     _progress_queue = queue
     die_with_parent(parent)  # a killed job leaves no worker behind; SIGTERM stops a worker at once
+    if shared:  # serves many jobs: the first job's log file (inherited at the fork) is not theirs
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+            root.removeHandler(handler)
     # Ctrl-C reaches the whole process group: the main process reports it (one line, run
     # KILLED); a worker just stops, without a traceback of its own.
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
@@ -88,6 +94,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
         spans=timeline_spans(tracklets),
         hypotheses=hyp,
         tracking_seconds=tracked,
+        worker_pid=os.getpid(),
     )
 
 

@@ -88,8 +88,10 @@ def plot_windows(
 def plot_sweep(path: Path, rows: Sequence[Mapping[str, Any]], metric: str, title: str) -> None:
     """The sweep's jobs, best first: ``metric`` as labelled horizontal bars."""
     shown = list(rows)[:30]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.35 * max(1, len(shown))))
-    names = [str(r["run"]) for r in shown][::-1]
+    names = [_short(str(r["run"]), 70) for r in shown][::-1]
+    # Wide enough for the longest name beside the bars (a sweep's run names list its knobs).
+    width = 6 + 0.075 * max((len(n) for n in names), default=0)
+    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.35 * max(1, len(shown))))
     values = [float(r[metric]) for r in shown][::-1]
     bars = ax.barh(names, values, color="tab:blue")
     ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
@@ -99,6 +101,14 @@ def plot_sweep(path: Path, rows: Sequence[Mapping[str, Any]], metric: str, title
     fig.tight_layout()
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
     plt.close(fig)
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` cut in the middle to ``limit`` characters; its last word (a run's unique ``#n``) kept."""
+    if len(text) <= limit:
+        return text
+    head, _, last = text.rpartition(" ")
+    return head[: max(0, limit - len(last) - 2)] + "… " + last
 
 
 _BENCH_SERIES = (

@@ -9,6 +9,7 @@ it arrives: the scoring code is imported only here, after the workers started tr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing as mp
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +74,7 @@ class CameraOutcome:
     n_frames: int
     tracking_seconds: float
     scoring_seconds: float
+    worker_pid: int = field(default=0, compare=False)  # the process that tracked it (for the log)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
         scores=scores,
         n_frames=n_frames(job.camera),
         tracking_seconds=tracked.tracking_seconds,
+        worker_pid=tracked.worker_pid,
         scoring_seconds=time.perf_counter() - start,
     )
 
@@ -195,11 +198,18 @@ def run(
         else:
             ctx = _worker_context(cfg.runner.start_method)
             with contextlib.ExitStack() as stack:
-                # Progress from workers travels through a manager's queue, shut down with the pool.
-                queue = stack.enter_context(_manager(ctx)).Queue() if show else None
-                pool = stack.enter_context(
-                    ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(queue, os.getpid()))
-                )
+                if cfg.runner.reuse_workers and not worker_process and not show:
+                    queue = None  # a warm process's jobs (a sweep's trials): one pool for all of them
+                    pool = _shared_pool(workers, ctx)
+                    stack.callback(_forget_broken, pool)
+                else:
+                    # Progress from workers travels through a manager's queue, shut down with the pool.
+                    queue = stack.enter_context(_manager(ctx)).Queue() if show else None
+                    pool = stack.enter_context(
+                        ProcessPoolExecutor(
+                            workers, mp_context=ctx, initializer=init_worker, initargs=(queue, os.getpid())
+                        )
+                    )
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
                 futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
@@ -213,8 +223,8 @@ def run(
                     listener.join()
     for o in outcomes:
         log.info(
-            "camera %s: %d frames, %d tracklets, tracking %.2fs, scoring %.2fs",
-            *(o.camera_id, o.n_frames, o.n_tracklets, o.tracking_seconds, o.scoring_seconds),
+            "camera %s: %d frames, %d tracklets, tracking %.2fs (pid %d), scoring %.2fs",
+            *(o.camera_id, o.n_frames, o.n_tracklets, o.tracking_seconds, o.worker_pid, o.scoring_seconds),
         )
     from trackbench.scoring import summarize
 
@@ -227,6 +237,37 @@ def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> It
         if on_camera is not None:
             on_camera(outcome)
         yield outcome
+
+
+# The pool a process's jobs share (runner.reuse_workers), by (workers, start method): forked
+# once, at the first job, instead of per job; shut down when the process exits.
+_SHARED: dict[tuple[int, str], ProcessPoolExecutor] = {}
+
+
+def _shared_pool(workers: int, ctx: mp.context.BaseContext) -> ProcessPoolExecutor:
+    key = (workers, ctx.get_start_method())
+    for other in [k for k in _SHARED if k != key]:  # one pool at a time
+        _SHARED.pop(other).shutdown(wait=True)
+    if key not in _SHARED:
+        if not _SHARED:
+            atexit.register(_shutdown_shared)
+        _SHARED[key] = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=init_worker, initargs=(None, os.getpid(), True)
+        )
+    return _SHARED[key]
+
+
+def _forget_broken(pool: ProcessPoolExecutor) -> None:
+    """A pool whose workers were stopped (an error, Ctrl-C) or died is not used again."""
+    if getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
+        for key, shared in list(_SHARED.items()):
+            if shared is pool:
+                del _SHARED[key]
+
+
+def _shutdown_shared() -> None:
+    while _SHARED:
+        _SHARED.popitem()[1].shutdown(wait=True, cancel_futures=True)
 
 
 def _manager(ctx: mp.context.BaseContext) -> SyncManager:

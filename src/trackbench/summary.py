@@ -33,8 +33,8 @@ def format_summary(result: Any) -> str:
     lines.append(f"results: {result.output_dir}")
     if result.run_id:
         lines.append(f"mlflow run: {result.run_id}")
-    if getattr(result, "address", ""):
-        lines.append(f"mlflow ui: {result.address}")
     if getattr(result, "table", ""):
         lines.append(f"mlflow runs table, sorted by the objective: {result.table}")
+    if getattr(result, "address", ""):
+        lines.append(f"mlflow ui: {result.address}")
     return "\n".join(lines)

@@ -20,7 +20,11 @@ from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo, Detection
 
 _DETECTION_STREAM = 1
-_CACHED_CAMERAS = 4  # per instance; bounds memory on long workloads
+_CACHED_CAMERAS = 8  # per process; bounds memory on long workloads
+# A process's simulated scene and cameras by config: every trial of a sweep with the same dataset
+# (and every job of a warm worker process) reuses them instead of simulating again.
+_WORLDS: dict[SyntheticConfig, FishWorld] = {}
+_CAMERAS: OrderedDict[tuple[SyntheticConfig, int], tuple[BoxTable, DetectionArrays]] = OrderedDict()
 _FISH_CLASS = 0
 
 
@@ -220,7 +224,6 @@ class SyntheticDataset:
     def __init__(self, config: SyntheticConfig | None = None) -> None:
         self.config = config if config is not None else SyntheticConfig()
         self._world: FishWorld | None = None
-        self._cache: OrderedDict[int, tuple[BoxTable, DetectionArrays]] = OrderedDict()
 
     def __getstate__(self) -> dict[str, SyntheticConfig]:
         return {"config": self.config}
@@ -229,19 +232,24 @@ class SyntheticDataset:
         self.__init__(state["config"])
 
     def world(self) -> FishWorld:
-        """The shared 3D simulation, computed once per instance."""
+        """The shared 3D simulation, computed once per process and config."""
         if self._world is None:
-            self._world = simulate_world(self.config)
+            self._world = _WORLDS.get(self.config)
+            if self._world is None:
+                self._world = simulate_world(self.config)
+                _WORLDS.clear()  # one scene kept: a sweep's trials share it
+                _WORLDS[self.config] = self._world
         return self._world
 
     def _camera(self, camera_id: str) -> tuple[BoxTable, DetectionArrays]:
         index = camera_index(self.config, camera_id)
-        if index not in self._cache:
-            self._cache[index] = generate_camera(self.config, index, self.world())
-            while len(self._cache) > _CACHED_CAMERAS:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(index)
-        return self._cache[index]
+        key = (self.config, index)
+        if key not in _CAMERAS:
+            _CAMERAS[key] = generate_camera(self.config, index, self.world())
+            while len(_CAMERAS) > _CACHED_CAMERAS:
+                _CAMERAS.popitem(last=False)
+        _CAMERAS.move_to_end(key)
+        return _CAMERAS[key]
 
     def cameras(self) -> tuple[CameraInfo, ...]:
         c = self.config

@@ -9,11 +9,13 @@ this module imports boxmot.
 from __future__ import annotations
 
 import copyreg
+import functools
 import io
 import logging
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -268,11 +270,17 @@ assert tuple(_KINDS) == SUPPORTED_KINDS, "kinds.py and the adapter registry disa
 assert tuple(k for k, d in _KINDS.items() if d.native) == NATIVE_KINDS, "kinds.py and the native registry disagree"
 
 
+@functools.cache
+def _native_defaults(kind: str) -> Mapping[str, Any]:
+    """boxmot's YAML defaults of a kind, read once per process (not once per camera tracker)."""
+    return MappingProxyType(load_tracker_defaults(kind))
+
+
 def _build_native(kind: str, cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     """boxmot's C++ tracker with the options the Python build of the same kind gets. The first
     use per machine compiles it (CMake; its output is silenced)."""
     k = _KINDS[kind]
-    options = native_options(kind, k.cls, k.kwargs(cfg, frame_size), load_tracker_defaults(kind))
+    options = native_options(kind, k.cls, k.kwargs(cfg, frame_size), dict(_native_defaults(kind)))
     set_build_status_fn(lambda _message: None)  # thread-local in boxmot: set where we build
     try:
         return k.native(options)

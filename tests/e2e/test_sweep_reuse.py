@@ -1,0 +1,51 @@
+"""A sweep's trials share one process's camera workers (runner.reuse_workers) and its parsed
+or simulated dataset; the study is the same bit for bit with the reuse on or off."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+STUDY = (
+    "hparams_search=ocsort_optuna", "hydra.sweeper.n_trials=4", "hydra/sweeper/pruner=nop",
+    "dataset.synthetic.n_cameras=3", "dataset.synthetic.n_frames=120", "runner.workers=2", "runner.progress=never",
+    "mlflow.enabled=false", "eval.bootstrap.samples=50",
+)  # fmt: skip
+
+
+_PER_STUDY = ("runner.reuse_workers", "tuning.", "hydra.")  # what differs by study, not by trial
+
+
+def _trials(sweep: Path) -> list[tuple[list[str], dict, dict[str, bytes], set[int]]]:
+    """Per trial: its overrides, metrics.json without timing, its mot/ files, the worker pids."""
+    out = []
+    for job in sorted((p for p in sweep.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+        overrides = [
+            o for o in yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) if not o.startswith(_PER_STUDY)
+        ]
+        metrics = json.loads((job / "metrics.json").read_text())
+        metrics.pop("timing")
+        mot = {p.name: p.read_bytes() for p in sorted((job / "mot").iterdir())}
+        pids = {int(m) for m in re.findall(r"tracking [0-9.]+s \(pid (\d+)\)", (job / "trackbench.log").read_text())}
+        out.append((overrides, metrics, mot, pids))
+    return out
+
+
+def test_a_study_is_the_same_with_the_workers_reused_or_not(cli, tmp_path):
+    for name, reuse in (("reused", "true"), ("fresh", "false")):  # two studies, the same seed
+        cli(*STUDY, f"runner.reuse_workers={reuse}", f"hydra.sweep.dir={name}", f"hydra.sweeper.study_name={name}")
+    reused, fresh = _trials(tmp_path / "reused"), _trials(tmp_path / "fresh")
+    assert len(reused) == len(fresh) == 4
+    for (o1, m1, mot1, _), (o2, m2, mot2, _) in zip(reused, fresh, strict=True):
+        assert o1 == o2, "the same trials"
+        assert m1 == m2, "the same objectives and metrics, bit for bit"
+        assert mot1 == mot2, "the same rows"
+    reused_pids = set().union(*(t[3] for t in reused))
+    assert len(reused_pids) == 2, f"one pool of 2 workers served every trial: {reused_pids}"
+    fresh_pids = [t[3] for t in fresh]
+    assert all(len(p) == 2 for p in fresh_pids) and len(set().union(*fresh_pids)) == 8, "a new pool per trial"
