@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trackbench import runner
+from trackbench import artifacts, runner
 from trackbench.config import AppConfig, DatasetConfig, EvalConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.motfile import read_results
@@ -52,7 +52,9 @@ def _run(kind: str, backend: str, dataset: DatasetConfig, out: Path, **options) 
         eval=EvalConfig(frames="reported"),
         mlflow=MlflowConfig(enabled=False),
     )
-    return runner.run(open_dataset(cfg.dataset), cfg, out)
+    result = runner.run(open_dataset(cfg.dataset), cfg, out)
+    artifacts.publish(out)  # mot/ and tracklets/ into place, as the app does once every camera is scored
+    return result
 
 
 def _same_metrics(python: dict[str, float], cpp: dict[str, float], where: str) -> None:
