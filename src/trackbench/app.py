@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note
+from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
@@ -257,7 +257,7 @@ def _track_score_write(
         "timing": timing,
     }
     if cfg.postprocess.method != "none":  # without it, metrics.json is what it was before post-processing existed
-        metrics["postprocess"] = postprocess_params(cfg)
+        metrics["postprocess"] = postprocess_params(cfg.postprocess)
     artifacts.publish(output_dir)  # mot/ and tracklets/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints
@@ -266,14 +266,6 @@ def _track_score_write(
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"
     spans = {o.camera_id: o.spans for o in result.cameras}
     return metrics, Plotting(output_dir / PLOTS, title, scores.per_camera, scores.overall, windows, spans)
-
-
-def postprocess_params(cfg: AppConfig) -> dict[str, Any]:
-    """The post-processing method and the parameters it reads (the rest are unused defaults)."""
-    from trackbench.config import POSTPROCESS_KEYS
-
-    p = cfg.postprocess
-    return {"method": p.method, **{key: getattr(p, key) for key in POSTPROCESS_KEYS[p.method]}}
 
 
 def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:

@@ -36,9 +36,7 @@ class CameraJob:
     checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
     resume: bool = False  # continue from the camera's checkpoint in output_dir (runner.resume)
     report_frames: int | None = None  # with an ``on_prefix`` hook: score the camera's first k * N frames
-    postprocess: PostprocessConfig = field(
-        default_factory=PostprocessConfig
-    )  # offline, on the scored rows (not the tracklets)
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)  # offline, on the scored rows
 
 
 PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (last frame, tracklets, rows) so far

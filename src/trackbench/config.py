@@ -248,6 +248,12 @@ def validate_postprocess(cfg: PostprocessConfig) -> None:
         raise TrackbenchError(f"postprocess.min_samples_split must be >= 2, got {cfg.min_samples_split}")
 
 
+def postprocess_params(cfg: PostprocessConfig) -> dict[str, Any]:
+    """The method and the parameters it reads (the other keys are unused defaults): what is
+    logged and stored in metrics.json."""
+    return {"method": cfg.method, **{key: getattr(cfg, key) for key in POSTPROCESS_KEYS[cfg.method]}}
+
+
 def postprocess_note(cfg: PostprocessConfig) -> str:
     """The method and its parameters in one phrase, with the offline caveat ('' for none)."""
     if cfg.method == "none":
