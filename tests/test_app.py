@@ -111,3 +111,63 @@ def test_precomputed_logs_only_where_results_came_from():
     params = logged_params(cfg, workers=1)
     assert {k for k in params if k.startswith("tracker.")} == {"tracker.tracker_kind", "tracker.results_dir"}
     assert "tracker.results_dir" not in logged_params(AppConfig(), workers=1)
+
+
+@pytest.mark.parametrize("backend", ["python", "cpp"])
+def test_a_postprocessed_run_scores_and_logs_the_postprocessed_rows_and_keeps_the_trackers_tracklets(tmp_path, backend):
+    """postprocess=gsi: mot/ holds boxmot's GSI of the plain run's rows, metrics score exactly
+    those rows, tracklets/ stay the tracker's, and the method is logged and printed."""
+    import numpy as np
+
+    from trackbench.artifacts import write_mot_table
+    from trackbench.config import PostprocessConfig
+    from trackbench.postprocess import from_mot_rows, postprocessed
+
+    if backend == "cpp":
+        from tests.tracking.test_native import need_native
+
+        need_native("ocsort")
+    tree = tiny(tmp_path)
+    tree["dataset"]["synthetic"]["n_frames"] = 90
+    tree["tracker"]["backend"] = backend
+    plain = run_experiment({**tree, "mlflow": {**tree["mlflow"], "enabled": False}}, tmp_path / "plain")
+    tree["postprocess"] = {"method": "gsi", "interval": 20, "tau": 10.0}
+    result = run_experiment(tree, tmp_path / "gsi")
+
+    def text(run: str, path: str) -> str:
+        return (tmp_path / run / path).read_text()
+
+    assert text("gsi", "tracklets/cam0.jsonl") == text("plain", "tracklets/cam0.jsonl")
+    rows = from_mot_rows(np.loadtxt(tmp_path / "plain" / "mot" / "cam0.txt", delimiter=",", ndmin=2))
+    write_mot_table(tmp_path / "expected.txt", postprocessed(PostprocessConfig(method="gsi"), rows))
+    assert text("gsi", "mot/cam0.txt") == (tmp_path / "expected.txt").read_text() != text("plain", "mot/cam0.txt")
+    assert result.overall["num_misses"] < plain.overall["num_misses"], "GSI filled missed frames"
+    rescored = {**tree, "tracker": {"tracker_kind": "precomputed", "results_dir": str(tmp_path / "gsi" / "mot")}}
+    rescored.update(postprocess={"method": "none"}, mlflow={**tree["mlflow"], "enabled": False})
+    assert run_experiment(rescored, tmp_path / "rescored").overall == result.overall  # the mot/ rows were scored
+
+    metrics = json.loads(text("gsi", "metrics.json"))
+    assert metrics["postprocess"] == {"method": "gsi", "interval": 20, "tau": 10.0}
+    assert "postprocess" not in json.loads(text("plain", "metrics.json"))
+    assert "postprocess=gsi (interval 20, tau 10)" in result.scoring and "NOT comparable" in result.scoring
+    assert "postprocess" not in plain.scoring
+    run = MlflowClient(tracking_uri=tree["mlflow"]["tracking_uri"]).get_run(result.run_id)
+    params = {k: v for k, v in run.data.params.items() if k.startswith("postprocess.")}
+    assert params == {"postprocess.method": "gsi", "postprocess.interval": "20", "postprocess.tau": "10.0"}
+    assert run.data.metrics["hota"] == result.overall["hota"]
+
+
+def test_precomputed_results_are_postprocessed_like_a_run(tmp_path):
+    """tracker=precomputed postprocess=linear on a run's mot/ scores what the run with linear scored."""
+    tree = tiny(tmp_path)
+    tree["mlflow"]["enabled"] = False
+    tree["dataset"]["synthetic"]["n_frames"] = 90
+    run_experiment(tree, tmp_path / "plain")
+    tree["postprocess"] = {"method": "linear", "interval": 10}
+    tracked = run_experiment(tree, tmp_path / "tracked")
+    tree["tracker"] = {"tracker_kind": "precomputed", "results_dir": str(tmp_path / "plain" / "mot")}
+    scored = run_experiment(tree, tmp_path / "scored")
+    assert scored.overall == tracked.overall
+    assert (tmp_path / "scored" / "mot" / "cam0.txt").read_text() == (
+        tmp_path / "tracked" / "mot" / "cam0.txt"
+    ).read_text()

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.test_bootstrap import run_scores
 from trackbench import benchmark_report as br
@@ -124,8 +125,8 @@ def test_plan_runs_four_steps_per_kind_on_the_right_splits(tmp_path):
     assert "hparams_search=ocsort_optuna" in study.args and "hydra.sweeper.n_trials=5" in study.args
     assert f"hydra.sweep.dir='{tmp_path / 'ocsort' / 'study'}'" in study.args
     tuned = steps[3]
-    assert tuned.command_line()[:2] == ("--config-dir", str(tmp_path / "ocsort" / "study"))
-    assert "experiment=best" in tuned.args and "tracker=ocsort" in tuned.args
+    assert tuned.study == tmp_path / "ocsort" / "study" and tuned.args[0] == "tracker=ocsort"
+    assert not any(a.startswith("experiment") for s in steps for a in s.args), "the protocol leaves experiment free"
     assert not any(a.startswith("mlflow.parent_run_id") for s in plan(settings(tmp_path), None) for a in s.args)
 
 
@@ -140,7 +141,7 @@ def test_plan_runs_four_steps_per_kind_on_the_right_splits(tmp_path):
         (["sort"], "3", [], [], "trials: must be an integer >= 1"),
         (["sort"], 3, ["dataset.split=all"], [], "dataset.split: set by trackbench-benchmark"),
         (["sort"], 3, ["tracker=sort"], [], "tracker: set by trackbench-benchmark"),
-        (["sort"], 3, ["+experiment=smoke"], [], "experiment: set by"),
+        (["sort"], 3, ["hparams_search=sort_optuna"], [], "hparams_search: set by"),
         (["sort"], 3, [], ["hydra.sweeper.n_trials=4"], "use trials=N"),
     ],
 )
@@ -148,6 +149,24 @@ def test_bad_settings_are_one_line_naming_the_key(kinds, trials, overrides, hydr
     with pytest.raises(TrackbenchError, match=message.replace("[", r"\[")) as exc:
         check_settings(kinds, trials, overrides, hydra)
     assert "\n" not in str(exc.value)
+
+
+def test_a_preset_reaches_every_step_and_the_tuned_run_gets_the_best_settings_explicitly(tmp_path):
+    """experiment=<preset> is the user's: every step carries it; the tuned run's best settings are
+    overrides read from the study's results once it ran, spelt as its trials got them."""
+    check_settings(["ocsort", "sort"], 2, ["experiment=smoke"], [])
+    steps = plan(settings(tmp_path, overrides=("experiment=smoke",)), None)
+    assert all("experiment=smoke" in s.args for s in steps)
+    study = tmp_path / "ocsort" / "study"
+    study.mkdir(parents=True)
+    best = {"best_trial": 1, "best_params": {"tracker.n_init": 2, "tracker.ocsort.asso_func": "giou"}}
+    (study / "optimization_results.yaml").write_text(yaml.safe_dump(best))
+    line = steps[3].command_line()
+    assert line[:3] == ("tracker=ocsort", "tracker.n_init=2", "tracker.ocsort.asso_func=giou")
+    assert line[3:] == steps[3].args[1:] and steps[0].command_line() == steps[0].args
+    lab = plan(settings(tmp_path, overrides=("experiment=lab",), config_dir="/lab/conf"), None)
+    assert lab[3].command_line()[:2] == ("--config-dir", "/lab/conf"), "the lab's presets reach each step"
+    assert all(s.command_line()[:2] == ("--config-dir", "/lab/conf") for s in lab if s.study is None)
 
 
 def test_only_launcher_and_sweeper_overrides_reach_the_studies():

@@ -140,3 +140,53 @@ def test_every_hparams_search_tunes_on_the_tune_split():
             # overridable as any key: a sweep on all the data is one override away
             again = compose("config", overrides=[f"hparams_search={name}", "dataset.split=all"])
             assert again.dataset.split == "all"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"postprocess__method": "kalman"}, "postprocess.method='kalman' is not allowed"),
+        (
+            {"postprocess__method": "linear", "postprocess__tau": 5.0},
+            "postprocess.tau does not apply to postprocess=linear",
+        ),
+        ({"postprocess__n_estimators": 10}, "postprocess.n_estimators does not apply to postprocess=none"),
+        ({"postprocess__method": "gsi", "postprocess__interval": 1}, "postprocess.interval must be >= 2"),
+        ({"postprocess__method": "gsi", "postprocess__tau": 0.0}, "postprocess.tau must be > 0"),
+        ({"postprocess__method": "gbrc", "postprocess__min_samples_split": 1}, "postprocess.min_samples_split must"),
+        ({"postprocess__method": "gbrc", "postprocess__learning_rate": -0.1}, "postprocess.learning_rate must be > 0"),
+    ],
+)
+def test_bad_postprocess_values_name_the_key(overrides, message):
+    with pytest.raises(TrackbenchError) as info:
+        load_config(tree(**overrides))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_postprocess_group_composes_and_its_keys_can_be_searched():
+    """conf/postprocess/*.yaml load (none by default), and a search space may hold postprocess.*
+    keys beside the tracker's: the sweeper parses them and a trial's overrides compose."""
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers hydra/sweeper=trackbench_optuna)
+    from hydra_plugins.trackbench_optuna_sweeper.overrides import parse, value_text
+    from trackbench.tuning.space import FloatParam, IntParam
+
+    def loaded(overrides: list[str]):
+        cfg = compose("config", overrides=overrides)
+        tree_ = OmegaConf.to_container(cfg, resolve=True)
+        tree_.pop("hydra", None)
+        return load_config(tree_)
+
+    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+        assert loaded([]).postprocess.method == "none"
+        for method in ("linear", "gsi", "gbrc"):
+            assert loaded([f"postprocess={method}"]).postprocess.method == method
+        cfg = compose("config", overrides=["hparams_search=ocsort_optuna", "postprocess=gsi"], return_hydra_config=True)
+        lines = [f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items()]
+        space, _ = parse([*lines, "postprocess.tau=interval(2.0, 20.0)", "postprocess.interval=range(5, 40, step=5)"])
+        assert isinstance(space["postprocess.tau"], FloatParam) and isinstance(space["postprocess.interval"], IntParam)
+        trial = {"tracker.n_init": 2, "postprocess.tau": 4.5, "postprocess.interval": 15}
+        chosen = loaded(["postprocess=gsi", *(f"{k}={value_text(v)}" for k, v in trial.items())])
+        assert (chosen.tracker.n_init, chosen.postprocess.tau, chosen.postprocess.interval) == (2, 4.5, 15)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackbench.config import FRAME_MEANINGS, AppConfig, load_config
+from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
@@ -151,6 +151,8 @@ def run_experiment(
         f"scored: {cfg.eval.matching} CLEAR matching, IoU >= {cfg.eval.iou_threshold:g}, "
         f"windows of {cfg.eval.window_frames} frames; eval.frames={cfg.eval.frames}: {meaning}"
     )
+    if note := postprocess_note(cfg.postprocess):
+        scoring += f"\n{note}"
     address = table = ""
     if logger is not None:
         address = logger.address()
@@ -276,6 +278,8 @@ def _track_score_write(
         "iou_threshold": cfg.eval.iou_threshold,
         "timing": timing,
     }
+    if cfg.postprocess.method != "none":  # without it, metrics.json is what it was before post-processing existed
+        metrics["postprocess"] = postprocess_params(cfg.postprocess)
     artifacts.publish(output_dir)  # mot/ and tracklets/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints

@@ -4,7 +4,9 @@ For each kind, four steps, each an ordinary ``trackbench`` command (so each is a
 run or sweep, reproducible on its own from the line the benchmark prints):
 1. the kind's defaults on ``tune`` and 2. on ``test``;
 3. an Optuna study on ``tune`` (the kind's ``hparams_search`` config, the sweeper of issue #11);
-4. the study's best trial (``experiment=best``) on ``test``.
+4. the study's best trial's settings (explicit overrides, read once the study ran) on ``test``.
+A user's ``experiment=<preset>`` applies to every step like any other override: the protocol's
+own steps use explicit overrides, not the ``experiment`` group.
 All runs sit under one MLflow parent run; its artifacts hold the report (benchmark_report).
 The steps run one after another as child processes: a study spreads its own trials over
 workers (``hydra/launcher=joblib`` or ``ray``), and a benchmark adds no scheduler of its own.
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 REPORT_DIR = "report"
 ROLES = ("defaults_tune", "defaults_test", "study", "tuned_test")
 # Keys the benchmark sets for every step: a user override of them would break the protocol.
-_OWNED = ("tracker", "hparams_search", "experiment", "dataset.split", "mlflow.parent_run_id", "mlflow.run_name")
+_OWNED = ("tracker", "hparams_search", "dataset.split", "mlflow.parent_run_id", "mlflow.run_name")
 _OWNED_HYDRA = ("hydra.sweeper.n_trials", "hydra.sweep.dir")
 # Hydra overrides a study takes from the benchmark's command line (how its trials run).
 _STUDY_HYDRA = ("hydra/launcher", "hydra.launcher.", "hydra/sweeper/", "hydra.sweeper.")
@@ -42,6 +44,7 @@ class BenchmarkSettings:
     folder: Path  # the benchmark's folder: one sub-folder per kind, and report/
     overrides: tuple[str, ...] = ()  # the user's trackbench overrides, for every step
     study_overrides: tuple[str, ...] = ()  # the user's hydra launcher/sweeper overrides, for the studies
+    config_dir: str | None = None  # the user's --config-dir (e.g. a lab's own experiment presets), for every step
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,16 @@ class Step:
     role: str  # one of ROLES
     args: tuple[str, ...]  # the trackbench overrides
     folder: Path  # the run's output folder (a study: its sweep folder)
-    config_dir: Path | None = None  # --config-dir (the study's folder, for experiment=best)
+    study: Path | None = None  # tuned_test: the study whose best trial's settings it runs
+    config_dir: str | None = None  # --config-dir (the user's)
 
     def command_line(self) -> tuple[str, ...]:
-        return (*(("--config-dir", str(self.config_dir)) if self.config_dir else ()), *self.args)
+        """The trackbench arguments; a tuned step's hold its study's best settings, read now
+        (after the study ran), right after ``tracker=<kind>`` as the study's trials had them."""
+        args = self.args
+        if self.study is not None:
+            args = (args[0], *best_overrides(best_trial(self.study)[1]), *args[1:])
+        return (*(("--config-dir", self.config_dir) if self.config_dir else ()), *args)
 
     def describe(self) -> str:
         return {
@@ -103,11 +112,11 @@ def plan(s: BenchmarkSettings, parent_run_id: str | None) -> tuple[Step, ...]:
     for kind in s.kinds:
         base = s.folder / kind
 
-        def run(role: str, split: str, name: str, *head: str, kind: str = kind, base: Path = base) -> Step:
-            folder = base / role
-            args = (f"tracker={kind}", *head, f"dataset.split={split}", *s.overrides, *parent)
+        def run(role: str, split: str, name: str, study: Path | None = None, kind: str = kind) -> Step:
+            folder = s.folder / kind / role
+            args = (f"tracker={kind}", f"dataset.split={split}", *s.overrides, *parent)
             args += (f"mlflow.run_name={quoted(f'{kind}: {name}')}", f"hydra.run.dir={quoted(folder)}")
-            return Step(kind, role, args, folder, base / "study" if head else None)
+            return Step(kind, role, args, folder, study, s.config_dir)
 
         steps.append(run("defaults_tune", "tune", "defaults on tune"))
         steps.append(run("defaults_test", "test", "defaults on test"))
@@ -123,9 +132,16 @@ def plan(s: BenchmarkSettings, parent_run_id: str | None) -> tuple[Step, ...]:
             f"hydra.sweep.dir={quoted(study)}",
             *s.study_overrides,
         )
-        steps.append(Step(kind, "study", study_args, study))
-        steps.append(run("tuned_test", "test", "tuned on tune, on test", "experiment=best"))
+        steps.append(Step(kind, "study", study_args, study, config_dir=s.config_dir))
+        steps.append(run("tuned_test", "test", "tuned on tune, on test", study))
     return tuple(steps)
+
+
+def best_overrides(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """A best trial's parameters as overrides, spelt as the sweeper gave them to its trials."""
+    from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
+
+    return tuple(f"{key}={value_text(value)}" for key, value in params.items())
 
 
 def run_step(step: Step, command: Sequence[str]) -> None:

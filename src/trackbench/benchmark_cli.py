@@ -8,6 +8,7 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from trackbench.errors import TrackbenchError, config_error_line
@@ -22,9 +23,15 @@ def _validator(step: Any) -> None:
 
     from trackbench.config import load_config
 
-    overrides = [o for o in step.args if not o.startswith("hydra.") and o != "experiment=best"]
-    cfg = compose("config", overrides=overrides)
-    tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    overrides = [o for o in step.args if not o.startswith("hydra.")]
+    composed = compose("config", overrides=overrides, return_hydra_config=True)
+    if step.role != "study" and composed.hydra.mode == RunMode.MULTIRUN:  # e.g. experiment=compare_kinds
+        preset = next((o for o in overrides if o.lstrip("+").startswith("experiment=")), "an override")
+        raise TrackbenchError(
+            f"{preset} is a sweep (hydra.mode=MULTIRUN); trackbench-benchmark runs single runs and its own studies: "
+            "give it a preset that sets data and settings"
+        )
+    tree = OmegaConf.to_container(compose("config", overrides=overrides), resolve=True, throw_on_missing=True)
     tree.pop("hydra", None)
     cfg = load_config(tree)
     if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
@@ -53,6 +60,9 @@ def _app(cfg: DictConfig) -> None:
             folder=Path(hc.runtime.output_dir).resolve(),
             overrides=tuple(task),
             study_overrides=study_overrides(hydra_overrides),
+            config_dir=next(
+                (c.path for c in hc.runtime.config_sources if c.provider == "command-line" and c.schema == "file"), None
+            ),
         )
         report = run_benchmark(settings, tree, (sys.executable, "-m", "trackbench"), _validator)
     except TrackbenchError as exc:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.checkpoints import CameraCheckpoints
-from trackbench.config import EvalConfig
+from trackbench.config import EvalConfig, PostprocessConfig
 from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.lifeline import die_with_parent
+from trackbench.postprocess import postprocessed
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
@@ -36,6 +37,7 @@ class CameraJob:
     checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # see TrackingStage
     resume: bool = False  # continue from the camera's checkpoint in output_dir (runner.resume)
     report_frames: int | None = None  # with an ``on_prefix`` hook: score the camera's first k * N frames
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)  # offline, on the scored rows
 
 
 PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (last frame, tracklets, rows) so far
@@ -84,7 +86,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
     start = time.perf_counter()
     tracklets, reported = track_camera(job, on_frames, on_prefix)
     tracked = time.perf_counter() - start
-    hyp = hypotheses(job.eval, tracklets, reported)
+    hyp = scored_rows(job, tracklets, reported)
     if job.output_dir is not None:
         write_camera_files(job.output_dir, job.camera.camera_id, tracklets, hyp)
     return TrackedCamera(
@@ -96,6 +98,11 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
         tracking_seconds=tracked,
         worker_pid=os.getpid(),
     )
+
+
+def scored_rows(job: CameraJob, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> BoxTable:
+    """What is scored and written to mot/: the ``eval.frames`` rows, post-processed."""
+    return postprocessed(job.postprocess, hypotheses(job.eval, tracklets, reported))
 
 
 def hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> BoxTable:

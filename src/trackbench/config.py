@@ -6,7 +6,7 @@ turns the composed tree into an :class:`AppConfig` or stops with one line naming
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from trackbench.datasets.synthetic import SyntheticConfig
@@ -107,6 +107,29 @@ class EvalConfig:
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
 
 
+# Post-processing methods (boxmot.postprocessing) and the keys each one reads.
+POSTPROCESS_KEYS = {
+    "none": (),
+    "linear": ("interval",),
+    "gsi": ("interval", "tau"),
+    "gbrc": ("interval", "n_estimators", "learning_rate", "min_samples_split"),
+}
+
+
+@dataclass(frozen=True)
+class PostprocessConfig:
+    """Offline post-processing of each camera's scored rows before scoring (postprocess.py); the
+    keys a method does not read keep their defaults (POSTPROCESS_KEYS)."""
+
+    method: Literal["none", "linear", "gsi", "gbrc"] = "none"
+    # boxmot's interval: a gap of g missing frames in a track is filled when g + 2 <= interval
+    interval: int = 20
+    tau: float = 10.0  # GSI: the Gaussian process' time scale (length scale clip(tau log(tau^3/n), 1/tau, tau^2))
+    n_estimators: int = 115  # GBRC: boosting stages per coordinate
+    learning_rate: float = 0.065  # GBRC
+    min_samples_split: int = 6  # GBRC: samples a tree node needs to split
+
+
 @dataclass(frozen=True)
 class MlflowConfig:
     enabled: bool = True
@@ -145,6 +168,7 @@ class AppConfig:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
@@ -199,7 +223,47 @@ def load_config(tree: Any) -> AppConfig:
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
         raise TrackbenchError("dataset.root must name a MOTChallenge folder for dataset=mot")
     validate_splits(cfg.dataset)
+    validate_postprocess(cfg.postprocess)
     return cfg
+
+
+def validate_postprocess(cfg: PostprocessConfig) -> None:
+    """The method's parameters are in range, and no other method's key is set away from its
+    default (it would be silently ignored, e.g. ``+postprocess.tau=5`` with ``linear``)."""
+    used = POSTPROCESS_KEYS[cfg.method]
+    default = PostprocessConfig()
+    for key in (f.name for f in fields(PostprocessConfig)):
+        if key not in ("method", *used) and getattr(cfg, key) != getattr(default, key):
+            keys = ", ".join(used) or "none"
+            raise TrackbenchError(f"postprocess.{key} does not apply to postprocess={cfg.method} (its keys: {keys})")
+    if cfg.method == "none":
+        return
+    if cfg.interval < 2:
+        raise TrackbenchError(
+            f"postprocess.interval must be >= 2 (it fills gaps of interval - 2 frames), got {cfg.interval}"
+        )
+    if "tau" in used and cfg.tau <= 0:
+        raise TrackbenchError(f"postprocess.tau must be > 0, got {cfg.tau:g}")
+    if "n_estimators" in used and cfg.n_estimators < 1:
+        raise TrackbenchError(f"postprocess.n_estimators must be >= 1, got {cfg.n_estimators}")
+    if "learning_rate" in used and cfg.learning_rate <= 0:
+        raise TrackbenchError(f"postprocess.learning_rate must be > 0, got {cfg.learning_rate:g}")
+    if "min_samples_split" in used and cfg.min_samples_split < 2:
+        raise TrackbenchError(f"postprocess.min_samples_split must be >= 2, got {cfg.min_samples_split}")
+
+
+def postprocess_params(cfg: PostprocessConfig) -> dict[str, Any]:
+    """The method and the parameters it reads (the other keys are unused defaults): what is
+    logged and stored in metrics.json."""
+    return {"method": cfg.method, **{key: getattr(cfg, key) for key in POSTPROCESS_KEYS[cfg.method]}}
+
+
+def postprocess_note(cfg: PostprocessConfig) -> str:
+    """The method and its parameters in one phrase, with the offline caveat ('' for none)."""
+    if cfg.method == "none":
+        return ""
+    params = ", ".join(f"{key} {getattr(cfg, key):g}" for key in POSTPROCESS_KEYS[cfg.method])
+    return f"postprocess={cfg.method} ({params}): offline, it uses future frames; NOT comparable with online results"
 
 
 def validate_splits(cfg: DatasetConfig) -> None:

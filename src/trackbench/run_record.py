@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from trackbench.config import AppConfig
+from trackbench.config import AppConfig, postprocess_params
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG
@@ -62,6 +62,8 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     if cfg.dataset.name == "synthetic":
         unused.append("dataset.files.")
     flat = to_flat_dict(cfg)
+    used = {f"postprocess.{k}" for k in postprocess_params(cfg.postprocess)}
+    unused += [k for k in flat if k.startswith("postprocess.") and k not in used]  # another method's defaults
     if cfg.tracker.tracker_kind == PRECOMPUTED:  # no tracker ran: only where the results came from
         unused.append("runner.")
         flat = {k: v for k, v in flat.items() if not k.startswith("tracker.") or k in _PRECOMPUTED_PARAMS}

@@ -33,10 +33,10 @@ from trackbench.camera_worker import (
     PrefixTracks,
     TrackedCamera,
     cut_batches,
-    hypotheses,
     init_worker,
     n_frames,
     prefix_ends,
+    scored_rows,
     track_and_write,
     track_camera,
 )
@@ -126,7 +126,7 @@ def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
     gt = job.dataset.ground_truth(camera.camera_id)
 
     def score_prefix(last: int, tracklets: tuple[Tracklet2D, ...], reported: ReportedRows) -> None:
-        hyp = hypotheses(job.eval, tracklets, reported)
+        hyp = scored_rows(job, tracklets, reported)
         prefix = score_camera(
             slice_frames(gt, camera.first_frame, last), hyp, job.eval.iou_threshold, matching=job.eval.matching
         )
@@ -184,6 +184,7 @@ def run(
             checkpoint_frames=cfg.runner.checkpoint_frames,
             resume=resume,
             report_frames=cfg.tuning.report_frames,
+            postprocess=cfg.postprocess,
         )
         for c in cameras
     ]

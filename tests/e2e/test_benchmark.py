@@ -91,6 +91,8 @@ def test_bad_input_stops_before_any_run(tmp_path):
             ),
             "/nonexistent: dataset folder not found",
         ),
+        (("kinds=[sort]", "experiment=compare_kinds"), "experiment=compare_kinds is a sweep"),
+        (("kinds=[sort]", "experiment=nope"), "experiment=nope"),
     ]:
         proc = benchmark(tmp_path, *args, "trials=1")
         assert proc.returncode == 2, (args, proc.stderr)
@@ -101,3 +103,31 @@ def test_bad_input_stops_before_any_run(tmp_path):
         client = local_client(tmp_path)
         experiment = client.get_experiment_by_name("trackbench")
         assert experiment is None or not client.search_runs([experiment.experiment_id])
+
+
+def test_a_saved_preset_is_benchmarked_as_it_is(tmp_path):
+    """experiment=<preset> composes with the benchmark: every step, the studies' trials and the
+    tuned run on test use the preset's data, and the tuned run holds the study's best settings."""
+    proc = benchmark(tmp_path, "kinds=[ocsort,sort]", "trials=2", "experiment=smoke", "runner.workers=1",
+                     "eval.bootstrap.samples=100", "hydra.run.dir=bench")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    folder = tmp_path / "bench"
+    rows = list(csv.DictReader((folder / "report" / "report.csv").open()))
+    assert sorted(r["kind"] for r in rows) == ["ocsort", "sort"]
+    smoke = {"n_cameras": 2, "n_fish": 6, "n_frames": 150}  # conf/experiment/smoke.yaml
+    for kind in ("ocsort", "sort"):
+        results = yaml.safe_load((folder / kind / "study" / "optimization_results.yaml").read_text())
+        runs = [folder / kind / r for r in ("defaults_tune", "defaults_test", "tuned_test")]
+        runs += [folder / kind / "study" / str(n) for n in range(2)]
+        for run in runs:
+            synthetic = yaml.safe_load((run / "config.yaml").read_text())["dataset"]["synthetic"]
+            assert {k: synthetic[k] for k in smoke} == smoke, run
+        tuned = yaml.safe_load((folder / kind / "tuned_test" / "config.yaml").read_text())
+        for key, value in results["best_params"].items():
+            node = tuned
+            for part in key.split("."):
+                node = node[part]
+            assert node == value, (kind, key)
+        assert tuned["dataset"]["split"] == "test" and tuned["tracker"]["tracker_kind"] == kind
+        row = next(r for r in rows if r["kind"] == kind)
+        assert float(row["tuned_tune"]) == pytest.approx(results["best_value"], abs=1e-12)

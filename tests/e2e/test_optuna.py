@@ -204,3 +204,16 @@ def test_a_job_process_that_dies_fails_its_trial_and_the_sweep_goes_on(tmp_path)
             assert jobs[number].info.status == {"FAIL": "FAILED", "COMPLETE": "FINISHED"}[t.state]
     (parent,) = [r for r in runs if r.data.tags.get(ROLE_TAG) == "sweep"]
     assert parent.info.status == "FINISHED"
+
+
+def test_a_study_tunes_postprocess_keys_with_the_trackers(cli, tmp_path):
+    """postprocess.* in the search space: trials set it, and the best config replays it."""
+    cli("hparams_search=ocsort_optuna", "postprocess=linear", "postprocess.interval=range(5, 30, step=5)",
+        "hydra.sweeper.n_trials=2", "hydra/sweeper/pruner=nop", *SMALL, "hydra.sweep.dir=sweep")  # fmt: skip
+    results = yaml.safe_load((tmp_path / "sweep" / "optimization_results.yaml").read_text())
+    assert results["states"] == {"COMPLETE": 2} and results["best_params"]["postprocess.interval"] in range(5, 30, 5)
+    best = yaml.safe_load((tmp_path / "sweep" / "experiment" / "best.yaml").read_text())
+    assert best["postprocess"] == {"method": "linear", "interval": results["best_params"]["postprocess.interval"]}
+    runs = [r for r in local_runs(tmp_path) if TRIAL_TAG in r.data.tags]
+    assert len(runs) == 2 and all(r.data.params["postprocess.method"] == "linear" for r in runs)
+    assert sorted(int(r.data.params["postprocess.interval"]) for r in runs)[0] in range(5, 30, 5)

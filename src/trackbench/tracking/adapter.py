@@ -43,7 +43,7 @@ from trackbench.tracking.kinds import NATIVE_KINDS, SUPPORTED_KINDS
 from trackbench.tracking.native_options import native_options
 from trackbench.tracking.views import Box, TrackView
 
-__all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state"]
+__all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state", "postprocess_rows"]
 
 # Importing boxmot's tracker modules attaches an INFO handler to the "boxmot" logger; keep it
 # quiet unless our own logger asks for debug output.
@@ -374,3 +374,25 @@ def loads_state(blob: bytes) -> Any:
     state = pickle.loads(blob)
     _silence_boxmot()
     return state
+
+
+# --- post-processing (offline: boxmot.postprocessing) --------------------------------------
+
+
+def postprocess_rows(rows: np.ndarray, method: str, interval: int, **smoothing: Any) -> np.ndarray:
+    """boxmot's post-processing ``method`` (linear, gsi, gbrc) of MOT result rows (frame, id,
+    x, y, w, h, conf, ...; float), called on arrays: its file workers round boxes to whole
+    pixels. ``smoothing``: GSI's ``tau``, or GBRC's ``n_estimators``, ``learning_rate``,
+    ``min_samples_split``. Imported on first use: scikit-learn loads only for runs that need it."""
+    if method == "gbrc":
+        from boxmot.postprocessing import gbrc
+
+        return gbrc.gradient_boosting_smooth(gbrc.linear_interpolation(rows, interval), **smoothing)
+    from boxmot.postprocessing import gsi
+
+    filled = gsi.linear_interpolation(rows, interval)
+    if method == "gsi":
+        return gsi.gaussian_smooth(filled, **smoothing)
+    if method == "linear":
+        return filled
+    raise TrackbenchError(f"postprocess.method={method!r} is not a boxmot post-processing method")
