@@ -164,7 +164,7 @@ def best_trial(study: Path) -> tuple[int, dict[str, Any]]:
         results = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as exc:  # missing file or bad YAML
         raise TrackbenchError(f"{path}: cannot read the study's results ({exc})") from None
-    if "best_trial" not in results:
+    if not isinstance(results, dict) or "best_trial" not in results:
         raise TrackbenchError(f"{path}: the study has no completed trial")
     return int(results["best_trial"]), dict(results.get("best_params") or {})
 

@@ -12,6 +12,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from trackbench.errors import TrackbenchError, config_error_line
+from trackbench.tree import plain_tree
 
 _OWN_KEYS = ("kinds", "trials")
 
@@ -31,8 +32,7 @@ def _validator(step: Any) -> None:
             f"{preset} is a sweep (hydra.mode=MULTIRUN); trackbench-benchmark runs single runs and its own studies: "
             "give it a preset that sets data and settings"
         )
-    tree = OmegaConf.to_container(compose("config", overrides=overrides), resolve=True, throw_on_missing=True)
-    tree.pop("hydra", None)
+    tree = plain_tree(compose("config", overrides=overrides), drop=("hydra",))
     cfg = load_config(tree)
     if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
         from trackbench.datasets.factory import open_dataset
@@ -47,13 +47,11 @@ def _app(cfg: DictConfig) -> None:
 
     hc = HydraConfig.get()
     try:
-        kinds = OmegaConf.to_container(cfg.kinds) if OmegaConf.is_list(cfg.kinds) else [cfg.kinds]
+        kinds = list(cfg.kinds) if OmegaConf.is_list(cfg.kinds) else [cfg.kinds]
         task = [o for o in hc.overrides.task if o.split("=", 1)[0].lstrip("+~") not in _OWN_KEYS]
         hydra_overrides = list(hc.overrides.hydra)
         check_settings([str(k) for k in kinds], cfg.trials, task, hydra_overrides)
-        tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-        for key in (*_OWN_KEYS, "hydra"):
-            tree.pop(key, None)
+        tree = plain_tree(cfg, drop=(*_OWN_KEYS, "hydra"))
         settings = BenchmarkSettings(
             kinds=tuple(str(k) for k in kinds),
             trials=int(cfg.trials),

@@ -25,6 +25,7 @@ from trackbench.errors import (
     exit_code,
     interruption,
 )
+from trackbench.tree import plain_tree
 
 log = logging.getLogger("trackbench")
 _finished: list[bool] = []  # set once a single (non-multirun) job has finished and printed its summary
@@ -44,7 +45,7 @@ def _app(cfg: DictConfig) -> Any:
     # their parent run match whatever form hydra.sweep.dir was given in.
     sweep_dir = str(Path(hc.sweep.dir)) if hc.mode == RunMode.MULTIRUN else None
     try:
-        tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        tree = plain_tree(cfg)
         overrides = list(hc.overrides.task)
         kind = str(OmegaConf.select(cfg, "tracker.tracker_kind", default="?"))
         if sweep_dir:

@@ -22,6 +22,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from trackbench.tree import plain_tree
+
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
 REPORT_EVERY_S = 5.0  # the driver refreshes the parent run's standing at most this often (and at the end)
@@ -73,8 +75,8 @@ def app_config(config: DictConfig) -> Any:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
     from trackbench.config import load_config
 
-    app_keys = [k for k in config if k != "hydra"]
-    return load_config(OmegaConf.to_container(OmegaConf.masked_copy(config, app_keys), resolve=True))
+    app_keys = [str(k) for k in config if k != "hydra"]
+    return load_config(plain_tree(OmegaConf.masked_copy(config, app_keys), throw_on_missing=False))
 
 
 def _parent_logger(config: DictConfig) -> Any:
@@ -103,9 +105,10 @@ class MlflowSweepCallback(Callback):
 
         try:
             cfg = app_config(config)
-            params = OmegaConf.select(config, "hydra.sweeper.params")
-            params = OmegaConf.to_container(params, resolve=False) if params is not None else None
-            check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, params)
+            node = OmegaConf.select(config, "hydra.sweeper.params")
+            params = OmegaConf.to_container(node, resolve=False) if node is not None else None
+            searched = params if isinstance(params, dict) else None
+            check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, searched)
         except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
             print(f"trackbench: error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -10,7 +10,10 @@ a row stops the run with our own error naming its file and line, before any trac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import numpy.typing as npt
 
 _MAX_EXACT_CLASS = 2**53  # boxmot refuses larger class ids in its numpy input
 
@@ -25,7 +28,7 @@ def first_unfit(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray | N
     scores = np.asarray(scores, np.float64).reshape(-1)
     problems: list[tuple[int, str]] = []
 
-    def first(mask: np.ndarray, describe) -> None:
+    def first(mask: npt.ArrayLike, describe: Callable[[int], str]) -> None:
         hits = np.flatnonzero(mask)
         if hits.size:
             problems.append((int(hits[0]), describe(int(hits[0]))))

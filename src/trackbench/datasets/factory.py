@@ -67,13 +67,6 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
     """Build the configured dataset, restricted to its split (cheap: data is read lazily)."""
     cfg = apply_split(cfg)
     f = cfg.files
-    file_args = dict(
-        target_classes=f.target_classes,
-        distractor_classes=f.distractor_classes,
-        zero_conf=f.zero_conf,
-        min_score=f.min_score,
-        score_map=f.score_map,
-    )
     if cfg.name == "synthetic":
         from trackbench.datasets.synthetic import SyntheticDataset
 
@@ -88,10 +81,22 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
             cfg.root or "",
             cfg.cameras,
             _frame_range(cfg),
+            target_classes=f.target_classes,
+            distractor_classes=f.distractor_classes,
+            zero_conf=f.zero_conf,
+            min_score=f.min_score,
+            score_map=f.score_map,
             det_file=f.det_file,
             gt_file=f.gt_file,
-            **file_args,
         )
     from trackbench.datasets.tud import TudDataset
 
-    return TudDataset(cfg.cameras, _frame_range(cfg), **file_args)
+    return TudDataset(
+        cfg.cameras,
+        _frame_range(cfg),
+        target_classes=f.target_classes,
+        distractor_classes=f.distractor_classes,
+        zero_conf=f.zero_conf,
+        min_score=f.min_score,
+        score_map=f.score_map,
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.boxfit import first_unfit
@@ -118,24 +119,28 @@ def _check(rows: _Rows, layouts: dict[int, str], columns: int, integer: Sequence
     names = layouts[rows.data.shape[1]].split(",")
     problems: list[tuple[int, str]] = []
 
-    def first(mask: np.ndarray, describe: Callable[[int], str]) -> None:
+    def first(mask: npt.ArrayLike, describe: Callable[[int], str]) -> None:
         hits = np.flatnonzero(mask)
         if hits.size:
             problems.append((int(hits[0]), describe(int(hits[0]))))
 
     finite = np.isfinite(data)
     first(~finite.all(axis=1), lambda r: _bad_value(data[r], names, ~finite[r], "is not finite"))
+
+    def not_integer(c: int) -> Callable[[int], str]:
+        return lambda r: f"{names[c]} {float(data[r, c])!r} is not an integer"
+
+    def not_positive(c: int) -> Callable[[int], str]:
+        return lambda r: f"{names[c]} {data[r, c]:g} must be > 0"
+
     for col in integer:
         values = data[:, col]
-        first(
-            finite[:, col] & (values != np.round(values)),
-            lambda r, c=col: f"{names[c]} {float(data[r, c])!r} is not an integer",
-        )
+        first(finite[:, col] & (values != np.round(values)), not_integer(col))
     first(data[:, 0] < 1, lambda r: f"frame {data[r, 0]:g} is < 1 (frames are 1-based)")
     if last_frame is not None:
         first(data[:, 0] > last_frame, lambda r: f"frame {data[r, 0]:g} is beyond the sequence end {last_frame}")
     for col in (4, 5):
-        first(data[:, col] <= 0, lambda r, c=col: f"{names[c]} {data[r, c]:g} must be > 0")
+        first(data[:, col] <= 0, not_positive(col))
     if problems:
         row, what = min(problems)
         raise rows.error(row, what)

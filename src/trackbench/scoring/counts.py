@@ -52,7 +52,9 @@ class Counts:
 
     @staticmethod
     def from_json(data: Mapping[str, object]) -> Counts:
-        return Counts(dict(data["clear"]), np.asarray(data["hota"], np.float64))  # type: ignore[arg-type]
+        clear = data["clear"]
+        assert isinstance(clear, Mapping)
+        return Counts(dict(clear), np.asarray(data["hota"], np.float64))
 
 
 def total(counts: Iterable[Counts]) -> Counts:

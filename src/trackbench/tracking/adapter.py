@@ -16,7 +16,7 @@ import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from boxmot.native._common import set_build_status_fn
@@ -73,6 +73,8 @@ class Sort(OcSort):
     virtual trajectory after a gap (ORU: unmatched tracks are simply not updated). Output boxes
     are the filter state, as in SORT."""
 
+    active_tracks: list[Any]
+
     def _track_detections(self, dets: np.ndarray, img: Any, embs: Any = None, masks: Any = None) -> np.ndarray:
         self.frame_count += 1
         high, _ = self._make_detection_batch(dets, embs=embs, masks=masks).split_by_confidence(self.det_thresh)
@@ -80,8 +82,8 @@ class Sort(OcSort):
         trks = np.zeros((len(self.active_tracks), 5))
         for row, trk in zip(trks, self.active_tracks, strict=True):
             row[:4] = trk.predict(dt=self._prediction_dt)[0][:4]
-        keep = ~np.isnan(trks).any(axis=1)
-        self.active_tracks = [t for t, k in zip(self.active_tracks, keep, strict=True) if k]
+        keep = ~np.asarray(np.isnan(trks).any(axis=1))
+        self.active_tracks = [t for t, k in zip(self.active_tracks, keep.tolist(), strict=True) if k]
         trks = trks[keep]
         # OC-SORT's association with a zero direction weight and no previous observations is
         # SORT's: IoU matrix, one-to-one shortcut, else linear assignment, then the IoU gate.
@@ -282,6 +284,7 @@ def _build_native(kind: str, cfg: TrackingConfig, frame_size: FrameSize | None) 
     k = _KINDS[kind]
     options = native_options(kind, k.cls, k.kwargs(cfg, frame_size), dict(_native_defaults(kind)))
     set_build_status_fn(lambda _message: None)  # thread-local in boxmot: set where we build
+    assert k.native is not None, f"{kind} has no C++ build"  # validate_tracking refused it
     try:
         return k.native(options)
     except (RuntimeError, OSError) as exc:
@@ -341,7 +344,7 @@ def _reduce_motion_model(model: MotionModelAdapter) -> tuple[Any, ...]:
     return (_rebuild_motion_model, (model.kind.value, model.is_obb, kwargs))
 
 
-def _rebuild_array(data: bytes, dtype: np.dtype, shape: tuple[int, ...], order: str) -> np.ndarray:
+def _rebuild_array(data: bytes, dtype: np.dtype, shape: tuple[int, ...], order: Literal["C", "F"]) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order=order)
 
 
@@ -350,8 +353,10 @@ def _reduce_array(array: np.ndarray) -> tuple[Any, ...]:
     # numpy's own reduce costs about twice this per array. Same values, dtype and memory order
     # (C, or F where the array is F-contiguous) as numpy's pickle; object arrays keep numpy's.
     if array.dtype.hasobject:
-        return array.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+        reduced = array.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        assert isinstance(reduced, tuple)
+        return reduced
+    order: Literal["C", "F"] = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
     return (_rebuild_array, (array.tobytes(order), array.dtype, array.shape, order))
 
 
