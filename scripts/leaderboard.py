@@ -51,7 +51,7 @@ def compare(uri: str, run_a: str, run_b: str, metric: str, samples: int, seed: i
         return bootstrap.blocks_from_json(m["windows"]["per_camera"]), m["overall"]
 
     if metric in ("hota", "assa", "assre", "asspr", "loca"):
-        raise TrackbenchError(f"{metric}: no calibrated interval (README Uncertainty)")
+        raise TrackbenchError(f"{metric}: no calibrated interval (docs/guide/uncertainty.md)")
     (blocks_a, a), (blocks_b, b) = load(run_a), load(run_b)
     if len(blocks_a) != len(blocks_b):
         raise TrackbenchError(f"runs {run_a} and {run_b} were not scored on the same cameras and windows")

@@ -107,7 +107,7 @@ def test_shipped_splits_are_disjoint():
             tree_ = OmegaConf.to_container(cfg, resolve=True)
             tree_.pop("hydra", None)
             assert load_config(tree_).dataset.split == split
-        # the README's spelling for a MOT folder's splits
+        # the spelling of docs/guide/splits.md for a MOT folder's splits
         readme = ["'dataset.splits.tune={cameras: [A, B]}'", "'dataset.splits.test={cameras: [C], first_frame: 5}'"]
         cfg = compose(
             "config",

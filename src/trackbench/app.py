@@ -291,7 +291,7 @@ def _track_score_write(
 
 
 def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
-    """Bootstrap intervals of the headline metrics (README "Uncertainty")."""
+    """Bootstrap intervals of the headline metrics (docs/guide/uncertainty.md)."""
     from trackbench.scoring import bootstrap
 
     b = cfg.eval.bootstrap

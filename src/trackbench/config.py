@@ -100,10 +100,10 @@ class EvalConfig:
     iou_threshold: float = 0.5
     # Which rows are scored: "reported" (what boxmot's update() returned online, as published
     # MOT results) or tracklet frames: "detected" (plus back-filled probation/hidden frames),
-    # "interior" (plus coasted gaps), "all" (plus trailing coasts). README "Which frames are scored".
+    # "interior" (plus coasted gaps), "all" (plus trailing coasts). docs/guide/frames.md.
     frames: Literal["reported", "detected", "interior", "all"] = "reported"
     matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
-    window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (README "Per-window metrics")
+    window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (docs/guide/windows.md)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
 
 

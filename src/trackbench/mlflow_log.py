@@ -2,7 +2,7 @@
 
 SQLite (the default store) allows one writer at a time; parallel jobs see "database is
 locked". Every store call here retries such errors with backoff, so parallel jobs on one
-machine lose nothing. For many machines, use an ``mlflow server`` URI instead (README).
+machine lose nothing. For many machines, use an ``mlflow server`` URI instead (docs/scale-out.md).
 
 A process that dies without ending its run (SIGKILL, the OOM killer, a lost machine) cannot
 mark it. So a live run refreshes a ``trackbench.heartbeat`` tag (unix time) from a daemon

@@ -37,7 +37,7 @@ def _address(tracking_uri: str, page: str) -> str:
 def runs_table_address(tracking_uri: str, experiment_id: str, metric: str, ascending: bool) -> str:
     """The experiment's runs table sorted by ``metric`` (best first for the objective's direction).
     The UI reads the order from its address; which columns it shows is kept in the browser, so
-    the metric's column is added there once (README)."""
+    the metric's column is added there once (docs/mlflow.md)."""
     key = urllib.parse.quote(f"metrics.`{metric}`", safe="")
     order = f"orderByKey={key}&orderByAsc={'true' if ascending else 'false'}"
     return _address(tracking_uri, f"#/experiments/{experiment_id}/runs?{order}")

@@ -50,7 +50,7 @@ def sweep_family(all_runs) -> tuple:
 
 @pytest.fixture(scope="session")
 def team_server(tmp_path_factory):
-    """The README's team setup on 127.0.0.1: PostgreSQL and an ``mlflow server`` on it with
+    """The team setup of docs/scale-out.md on 127.0.0.1: PostgreSQL and an ``mlflow server`` on it with
     proxied artifacts. Tests that stop it (outages) start it again before they end."""
     from .servers import MlflowServer, postgres
 

@@ -1,6 +1,6 @@
-"""Servers the end-to-end tests start on 127.0.0.1: the README's team setup (PostgreSQL plus an
+"""Servers the end-to-end tests start on 127.0.0.1: the team setup of docs/scale-out.md (PostgreSQL plus an
 ``mlflow server`` with proxied artifacts) and a local Ray head. Every command here is the
-README's, with loopback addresses, free ports and temporary folders filled in."""
+docs', with loopback addresses, free ports and temporary folders filled in."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _run(args: list[str], log: Path) -> None:
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
     """A PostgreSQL cluster in a fresh folder, listening on 127.0.0.1 only, with a database
-    ``mlflow``; yields the README's ``postgresql://`` URI for it."""
+    ``mlflow``; yields the docs' ``postgresql://`` URI for it."""
     bin_dir = _postgres_bin()
     # Not under pytest's tmp_path: its parents are private to root, and postgres must reach it.
     root = Path(tempfile.mkdtemp(prefix="trackbench-pg-"))

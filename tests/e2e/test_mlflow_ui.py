@@ -1,8 +1,8 @@
 """A 3-kind sweep as a user sees it in the MLflow UI: a live `mlflow server` on 127.0.0.1 and
 Debian's headless Chromium rendering the runs table and the compare view.
 
-Screenshots go to ``$TRACKBENCH_SCREENSHOTS`` (default: the test's temp dir); the README's
-come from this test.
+Screenshots go to ``$TRACKBENCH_SCREENSHOTS`` (default: the test's temp dir); the docs' pictures
+(docs/img/, shown in the README and docs/mlflow.md) come from this test.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hydra's Ray launcher for real: the README's local-Ray form, and its join-a-cluster form
+"""Hydra's Ray launcher for real: docs/scale-out.md's local-Ray form, and its join-a-cluster form
 against a Ray head on 127.0.0.1 started in another folder. Jobs log into the sweep's own MLflow
 store and write into the sweep's folder, wherever the head runs. (The `ray` extra shares the
 environment with the joblib launcher: joblib 1.5 accepts Ray's cloudpickle 2.)"""
@@ -29,7 +29,7 @@ def trackbench(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
 def test_multirun_joins_a_running_ray_cluster_by_address(tmp_path, ray_head):
     assert ray_head.addresses(), "the head listens somewhere"
     assert all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in ray_head.addresses()), ray_head.addresses()
-    # The README's command, with the head's address; RAY_AUTH_MODE=token (the head has a token).
+    # The command of docs/scale-out.md, with the head's address; RAY_AUTH_MODE=token (the head has a token).
     trackbench(
         tmp_path,
         ray_head.env,

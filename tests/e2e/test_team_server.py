@@ -1,4 +1,4 @@
-"""The README's team setup: PostgreSQL, an ``mlflow server`` on it with proxied artifacts, and
+"""The team setup of docs/scale-out.md: PostgreSQL, an ``mlflow server`` on it with proxied artifacts, and
 many concurrent jobs logging into it. None lost, none duplicated, every run complete."""
 
 from __future__ import annotations

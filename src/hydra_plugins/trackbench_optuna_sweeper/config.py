@@ -57,7 +57,7 @@ _PRUNERS = {
     # objective over those frames is in the top third of the trials that reached the rung.
     # Median and percentile pruners compare a trial's best value over all its steps, and the
     # objective over a few frames is often higher than over all of them (identity errors
-    # accumulate), so once past its first report a trial is rarely pruned (README, Performance).
+    # accumulate), so once past its first report a trial is rarely pruned (docs/performance.md).
     "successive_halving": {"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": 150,
                            "reduction_factor": 3, "min_early_stopping_rate": 0, "bootstrap_count": 0},
     "hyperband": {"_target_": "optuna.pruners.HyperbandPruner", "min_resource": 150, "max_resource": "auto",

@@ -9,7 +9,7 @@ same data are compared *paired*: the same draws are applied to both runs' blocks
 What an interval captures: how much a run's score would move if the recording had been made of
 other stretches like its windows. Windows of one recording are not independent scenes (same
 animals, same tank, same detector), so the interval does not capture scene-to-scene variation
-beyond what the windows show; README "Uncertainty" says how this was checked on fresh scenes.
+beyond what the windows show; docs/guide/uncertainty.md says how this was checked on fresh scenes.
 
 The resamples give the metric's spread; the interval is centred on the run's reported value:
 for identity and HOTA (computed within windows) the pooled-windows value differs slightly from

@@ -1,6 +1,6 @@
 """Per-window scores: each camera's frames cut into consecutive windows of ``eval.window_frames``.
 
-Semantics (README "Per-window metrics"):
+Semantics (docs/guide/windows.md):
 - Windows tile a camera's frame range from its first frame: ``[first, first + W - 1]``, ...;
   the last one may be shorter. A window is named by its first frame (the MLflow step).
 - CLEAR counts (FP, FN, IDSW, matches) are the whole run's matching, attributed to the frame
