@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.collections
 import matplotlib.lines
 import numpy as np
+from matplotlib.colors import ListedColormap
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -24,7 +25,7 @@ from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
 from trackbench.plots import _legend_in, _margins
 
 MAX_LANES = 40  # lanes an identity timeline shows: past this an ~80-id sequence is unreadable
-_PALETTE = plt.get_cmap("tab20").colors
+_PALETTE = cast(ListedColormap, plt.get_cmap("tab20")).colors
 _LABEL_MIN = 1 / 30  # a segment gets its hypothesis id written on it from this share of the frames
 _MARKS = {  # kind: (label, colour, marker, size); drawn in this order (rare kinds on top)
     "fn": ("FN (missed)", "tab:orange", ".", 3.0),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 HELP_FLAGS = ("--help", "-h", "--hydra-help")
 
@@ -31,7 +32,7 @@ def reuse_config_repository() -> bool:
         return False
 
     @functools.wraps(original)
-    def memo(self, config_name, overrides):  # type: ignore[no-untyped-def]
+    def memo(self: Any, config_name: Any, overrides: Any) -> Any:
         key = (config_name, tuple(overrides))
         cache = self.__dict__.setdefault("_trackbench_repos", {})
         if key not in cache:
@@ -39,7 +40,7 @@ def reuse_config_repository() -> bool:
         return cache[key]
 
     memo._trackbench_memo = True  # type: ignore[attr-defined]
-    ConfigLoaderImpl._parse_overrides_and_create_caching_repo = memo
+    ConfigLoaderImpl._parse_overrides_and_create_caching_repo = memo  # type: ignore[method-assign]
     return True
 
 

@@ -35,7 +35,7 @@ def compose_error_line(exc: BaseException) -> str | None:
         parent = getattr(cause, "parent_node", None)
         if "not in struct" in str(cause) and isinstance(key, str) and full_key:
             prefix = full_key[: -len(key)]
-            siblings = [str(k) for k in parent] if hasattr(parent, "keys") else []
+            siblings = [str(k) for k in parent] if parent is not None and hasattr(parent, "keys") else []
             return f"{full_key}: no such config key{_did_you_mean(key, siblings, prefix)}"
         line = _first_line(exc)
         return f"{line} ({_first_line(cause)})" if cause is not None else line

@@ -17,6 +17,7 @@ A new SQLite store is opened by one process at a time (:func:`open_client`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import signal
@@ -183,7 +184,10 @@ class RunLogger:
         except MlflowException as exc:  # another job created it first
             if "already exists" not in str(exc).lower() and "unique" not in str(exc).lower():
                 raise
-            return self.client.get_experiment_by_name(self.cfg.experiment_name).experiment_id
+            existing = self.client.get_experiment_by_name(self.cfg.experiment_name)
+            if existing is None:
+                raise
+            return str(existing.experiment_id)
 
     def sweep_parent(self, sweep_dir: str) -> str | None:
         """The parent run the sweep callback created for ``sweep_dir``, found by its tags
@@ -220,6 +224,7 @@ class RunLogger:
     ) -> None:
         """Params, metrics (step 0), tags and step metrics ``(key, value, step)`` in batches."""
         assert self.run_id is not None
+        run_id = self.run_id
         now = int(time.time() * 1000)
         p = [Param(k, _param_value(v)) for k, v in params.items()]
         m = [Metric(metric_key(k), float(v), now, 0) for k, v in metrics.items() if _is_number(v)]
@@ -227,14 +232,13 @@ class RunLogger:
         t = [RunTag(k, str(v)) for k, v in tags.items()]
         for i in range(0, max(len(p), len(m), len(t)), _BATCH):
             chunk = (m[i : i + _BATCH], p[i : i + _BATCH], t[i : i + _BATCH])
-            self._call(
-                lambda c=chunk: self.client.log_batch(self.run_id, metrics=c[0], params=c[1], tags=c[2]),
-                "log",
-            )
+            call = functools.partial(self.client.log_batch, run_id, metrics=chunk[0], params=chunk[1], tags=chunk[2])
+            self._call(call, "log")
 
     def log_artifacts(self, folder: Path, artifact_path: str | None = None) -> None:
         assert self.run_id is not None
-        self._call(lambda: self.client.log_artifacts(self.run_id, str(folder), artifact_path), "artifacts")
+        run_id = self.run_id
+        self._call(lambda: self.client.log_artifacts(run_id, str(folder), artifact_path), "artifacts")
 
     def log_file(self, path: Path, artifact_path: str | None = None) -> None:
         assert self.run_id is not None
@@ -253,9 +257,10 @@ class RunLogger:
         if self._lost is not None:  # a second wait for a server that is gone helps nobody
             log.info("run %s left for the stale-run sweep: %s", self.run_id, self._lost)
             return
+        run_id = self.run_id
         if error:
-            self._call(lambda: self.client.set_tag(self.run_id, "error", error[:5000]), "tag")
-        self._call(lambda: self.client.set_terminated(self.run_id, status), "terminate")
+            self._call(lambda: self.client.set_tag(run_id, "error", error[:5000]), "tag")
+        self._call(lambda: self.client.set_terminated(run_id, status), "terminate")
 
 
 class _Heartbeat:
@@ -317,8 +322,9 @@ def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_afte
             f"FAILED by the stale-run sweep on {socket.gethostname()}"
         )
         run_id = run.info.run_id
-        _retry(lambda r=run_id, m=reason: client.log_batch(r, tags=[RunTag(STALE_TAG, m), RunTag("error", m)]), "tag")
-        _retry(lambda r=run_id: client.set_terminated(r, "FAILED"), "terminate")
+        tags = [RunTag(STALE_TAG, reason), RunTag("error", reason)]
+        _retry(functools.partial(client.log_batch, run_id, tags=tags), "tag")
+        _retry(functools.partial(client.set_terminated, run_id, "FAILED"), "terminate")
         log.warning("run %s marked FAILED: %s", run_id, reason)
         marked.append(run_id)
     return marked
@@ -350,10 +356,10 @@ def fail_abandoned(
     if parent and parent != spare_parent and not alone:
         ids.append(parent)
     for rid in ids:
-        if _retry(lambda r=rid: client.get_run(r), "get run").info.status != "RUNNING":
+        if _retry(functools.partial(client.get_run, rid), "get run").info.status != "RUNNING":
             continue
-        _retry(lambda r=rid: client.set_tag(r, "error", error[:5000]), "tag")
-        _retry(lambda r=rid: client.set_terminated(r, "FAILED"), "terminate")
+        _retry(functools.partial(client.set_tag, rid, "error", error[:5000]), "tag")
+        _retry(functools.partial(client.set_terminated, rid, "FAILED"), "terminate")
 
 
 def running_trial_runs(
@@ -398,7 +404,7 @@ def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = No
     if found is None:
         raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
     filters = ["attributes.status = 'FINISHED'"]
-    runs = []
+    runs: list[Any] = []
     # Sweeps are tagged with their absolute folder (older ones as given): try both spellings.
     for spelling in dict.fromkeys([str(Path(sweep_dir).absolute()), str(Path(sweep_dir))] if sweep_dir else [""]):
         query = " and ".join([*filters, f"tags.`{SWEEP_TAG}` = '{spelling}'"] if spelling else filters)

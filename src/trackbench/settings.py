@@ -57,7 +57,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
             raise TrackbenchError(f"{path}: expected a list, got {_describe(value)}")
         (item,) = {a for a in typing.get_args(tp) if a is not Ellipsis}
         return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_mapping(tp, value, path)
     if tp is Any:
         return value

@@ -19,7 +19,9 @@ def export_mot(dataset: Dataset, root: Path, batch_size: int = 1000) -> list[Pat
     folders = []
     for info in dataset.cameras():
         folder = Path(root) / info.camera_id
-        frames, boxes, confs = [], [], []
+        frames: list[int] = []
+        boxes: list[tuple[float, float, float, float]] = []
+        confs: list[float] = []
         for batch in dataset.iter_batches(info.camera_id, batch_size):
             for frame, dets in zip(batch.frames, batch.detections, strict=True):
                 frames.extend([frame] * len(dets))

@@ -229,7 +229,8 @@ class SyntheticDataset:
         return {"config": self.config}
 
     def __setstate__(self, state: dict[str, SyntheticConfig]) -> None:
-        self.__init__(state["config"])
+        self.config = state["config"]
+        self._world = None
 
     def world(self) -> FishWorld:
         """The shared 3D simulation, computed once per process and config."""

@@ -16,6 +16,7 @@ are scored.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import motmetrics as mm
@@ -63,21 +64,25 @@ def official_events(pairs: FramePairs, matching: Matching, threshold: float) -> 
     gt_id = np.concatenate([empty, *pairs.gt_ids])
     hyp_f = np.repeat(frames, [len(h) for h in pairs.hyp_ids])
     hyp_id = np.concatenate([empty, *pairs.hyp_ids])
-    cand_f, cand_g, cand_h, cand_iou = [], [], [], []
-    gt_alone, hyp_alone = [np.empty(0, bool)], [np.empty(0, bool)]  # boxes without a candidate pair
+    cand_fs: list[np.ndarray] = []
+    cand_gs: list[np.ndarray] = []
+    cand_hs: list[np.ndarray] = []
+    cand_ious: list[np.ndarray] = []
+    gt_alone: list[np.ndarray] = [np.empty(0, bool)]  # boxes without a candidate pair
+    hyp_alone: list[np.ndarray] = [np.empty(0, bool)]
     for frame, g, h, iou in zip(frames.tolist(), pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True):
         pairable = iou >= threshold
         r, c = np.nonzero(pairable)
-        gt_alone.append(~pairable.any(axis=1))
-        hyp_alone.append(~pairable.any(axis=0))
+        gt_alone.append(~np.asarray(pairable.any(axis=1)))
+        hyp_alone.append(~np.asarray(pairable.any(axis=0)))
         if len(r):
-            cand_f.append(np.full(len(r), frame, np.int64))
-            cand_g.append(g[r])
-            cand_h.append(h[c])
-            cand_iou.append(iou[r, c])
+            cand_fs.append(np.full(len(r), frame, np.int64))
+            cand_gs.append(g[r])
+            cand_hs.append(h[c])
+            cand_ious.append(iou[r, c])
     gt_alone_mask, hyp_alone_mask = np.concatenate(gt_alone), np.concatenate(hyp_alone)
-    cand_f, cand_g, cand_h = (np.concatenate([empty, *x]) for x in (cand_f, cand_g, cand_h))
-    cand_iou = np.concatenate([np.empty(0), *cand_iou])
+    cand_f, cand_g, cand_h = (np.concatenate([empty, *x]) for x in (cand_fs, cand_gs, cand_hs))
+    cand_iou = np.concatenate([np.empty(0), *cand_ious])
     ids = np.concatenate([gt_id, hyp_id, [0]])
     lo, span = int(ids.min()), int(ids.max() - ids.min()) + 1
     missed = ~np.isin(_keys(gt_f, gt_id, lo, span), _keys(matching.frame, matching.gt_id, lo, span))
@@ -153,7 +158,7 @@ class _ForcedFirst:
     returns them. Other frames go to motmetrics' own default solver, unchanged.
     """
 
-    def __init__(self, fallback: object) -> None:
+    def __init__(self, fallback: str | Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
         self._fallback = mm.lap.solver_map[fallback] if isinstance(fallback, str) else fallback
 
     def __call__(self, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
