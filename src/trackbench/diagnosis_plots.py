@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import matplotlib
 import matplotlib.collections
 import matplotlib.lines
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import to_rgb
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -25,7 +25,7 @@ from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
 from trackbench.plots import _legend_in, _margins
 
 MAX_LANES = 40  # lanes an identity timeline shows: past this an ~80-id sequence is unreadable
-_PALETTE = cast(ListedColormap, plt.get_cmap("tab20")).colors
+_PALETTE = [to_rgb(plt.get_cmap("tab20")(i)) for i in range(20)]  # tab20's colours, by index
 _LABEL_MIN = 1 / 30  # a segment gets its hypothesis id written on it from this share of the frames
 _MARKS = {  # kind: (label, colour, marker, size); drawn in this order (rare kinds on top)
     "fn": ("FN (missed)", "tab:orange", ".", 3.0),
@@ -76,7 +76,7 @@ def plot_identity(
     h = np.where(held, 0.4, 0.03)  # half height: a held run is a bar, a miss a hairline
     corners = np.stack([np.c_[x0, y - h], np.c_[x0, y + h], np.c_[x1, y + h], np.c_[x1, y - h]], 1)
     colors = [hyp_color(v) if v != UNMATCHED else (0.6, 0.6, 0.6) for v in hyp.tolist()]
-    ax.add_collection(matplotlib.collections.PolyCollection(corners, facecolors=colors, edgecolors="none"))
+    ax.add_collection(matplotlib.collections.PolyCollection(list(corners), facecolors=colors, edgecolors="none"))
     span = max(float(identity.frames.max() - identity.frames.min() + 1), 1.0) if len(identity) else 1.0
     long_runs = np.flatnonzero(held & (x1 - x0 >= span * _LABEL_MIN))[:400]
     for i in long_runs.tolist():

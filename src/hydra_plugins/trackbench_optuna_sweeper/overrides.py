@@ -36,6 +36,8 @@ def _param(override: Override) -> Param:
         return CategoricalParam(tuple(override.sweep_iterator(transformer=Transformer.identity)))
     if isinstance(value, RangeSweep):
         start, stop, step = value.start, value.stop, value.step
+        if start is None or stop is None or step is None:
+            raise TrackbenchError(f"hydra.sweeper.params.{key}: range() needs a start, a stop and a step")
         n = math.ceil((stop - start) / step - 1e-9) - 1  # range() excludes stop
         if n < 0:
             raise TrackbenchError(f"hydra.sweeper.params.{key}: empty range({start}, {stop}, step={step})")
@@ -44,6 +46,8 @@ def _param(override: Override) -> Param:
         return FloatParam(float(start), float(start + n * step), step=float(step))
     if isinstance(value, IntervalSweep):
         log = "log" in value.tags
+        if value.start is None or value.end is None:
+            raise TrackbenchError(f"hydra.sweeper.params.{key}: interval() needs both ends")
         if isinstance(value.start, int) and isinstance(value.end, int):
             return IntParam(value.start, value.end, log=log)
         return FloatParam(float(value.start), float(value.end), log=log)
