@@ -23,7 +23,7 @@ import numpy as np
 
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
-from trackbench.hypotheses import hypotheses_from_tracklets
+from trackbench.hypotheses import FrameMode, hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
 
 
@@ -128,7 +128,7 @@ def timeline_spans(tracklets: Sequence[Tracklet2D]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def write_mot_results(path: Path, tracklets: Iterable[Tracklet2D], frames: str) -> None:
+def write_mot_results(path: Path, tracklets: Iterable[Tracklet2D], frames: FrameMode) -> None:
     """The scored rows of one camera as a MOTChallenge tracker file, sorted by frame and id."""
     write_mot_table(path, hypotheses_from_tracklets(tracklets, frames))
 

@@ -65,7 +65,7 @@ class _Scorer:
         if self.matching is None:
             return self.events.distance_sum(lo, hi)
         iou = self.matching.iou
-        if first is None:
+        if first is None or last is None:
             return float(iou.sum())
         a, b = np.searchsorted(self.matching.frame, [first, last + 1]).tolist()  # matches are in frame order
         return float(iou[a:b].sum())

@@ -164,7 +164,8 @@ class TrackingStage:
                 rows.extend(sorted((frame, ids[b], box) for b, box in reported.items()))
             on_probation = 0
             for boxmot_id, matched, _, box in views:
-                entry = (frame, box, "detected" if matched else "coasted")
+                status: FrameStatus = "detected" if matched else "coasted"
+                entry: Entry = (frame, box, status)
                 track_id = ids.get(boxmot_id)
                 if track_id is None:
                     pending.setdefault(boxmot_id, []).append(entry)
