@@ -63,6 +63,7 @@ def compare(uri: str, run_a: str, run_b: str, metric: str, samples: int, seed: i
         f"[{d.low:+.4f}, {d.high:+.4f}] over {len(blocks_a)} blocks; A better in {100 * c.a_wins:.1f}% "
         f"of {samples} paired resamples, B in {100 * c.b_wins:.1f}%"
         + ("" if d.low > 0 or d.high < 0 else "; the interval includes 0: not distinguishable")
+        + f"\nwhich errors differ (animal, frame, kind): trackbench-diff {run_a} {run_b} --tracking-uri {uri}"
     )
 
 

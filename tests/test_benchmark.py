@@ -172,3 +172,15 @@ def test_a_preset_reaches_every_step_and_the_tuned_run_gets_the_best_settings_ex
 def test_only_launcher_and_sweeper_overrides_reach_the_studies():
     given = ["hydra.run.dir=x", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.storage=y"]
     assert study_overrides(given) == ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.storage=y")
+
+
+def test_the_report_says_how_to_see_why_a_kind_loses(tmp_path):
+    from trackbench.benchmark_report import KindRow, diff_commands
+    from trackbench.scoring.bootstrap import Interval
+
+    nan = Interval(float("nan"), float("nan"), float("nan"))
+    rows = [KindRow(k, nan, nan, nan, nan, None, None, {}) for k in ("ocsort", "bytetrack", "sort")]
+    text = diff_commands(rows, tmp_path)
+    assert f"trackbench-diff {tmp_path}/ocsort/tuned_test {tmp_path}/bytetrack/tuned_test" in text
+    assert f"trackbench-diff {tmp_path}/ocsort/tuned_test {tmp_path}/sort/tuned_test" in text
+    assert diff_commands(rows[:1], tmp_path) == ""

@@ -224,7 +224,7 @@ def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
     folder = s.folder / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     title = f"benchmark of {len(s.kinds)} kinds on {cfg.dataset.name}: {s.trials} trials each on tune, scored on test"
-    (folder / "report.md").write_text(br.as_markdown(rows, metric, title))
+    (folder / "report.md").write_text(br.as_markdown(rows, metric, title) + br.diff_commands(rows, s.folder))
     (folder / "report.csv").write_text(br.as_csv(rows, metric))
     plot_benchmark(folder / "report.png", rows, metric, title)
     return rows, folder

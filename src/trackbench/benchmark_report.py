@@ -17,6 +17,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from trackbench.scoring import bootstrap
@@ -179,6 +180,17 @@ def as_markdown(rows_: Sequence[KindRow], metric: str, title: str) -> str:
         "excludes 0.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def diff_commands(rows_: Sequence[KindRow], folder: Path) -> str:
+    """Markdown: for each kind behind the best, the command that shows why (its tuned run on test
+    against the best kind's: which animals, when, through which error; docs/diff.md)."""
+    if len(rows_) < 2:
+        return ""
+    best = rows_[0].kind
+    lines = ["", f"Why a kind scores below {best} (tuned, on test), event by event:", "", "```bash"]
+    lines += [f"trackbench-diff {folder / best / 'tuned_test'} {folder / r.kind / 'tuned_test'}" for r in rows_[1:]]
+    return "\n".join([*lines, "```", ""])
 
 
 def as_text(rows_: Sequence[KindRow]) -> str:
