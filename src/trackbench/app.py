@@ -31,6 +31,8 @@ class ExperimentResult:
     run_id: str | None
     scoring: str = ""  # what was scored, for the console
     address: str = ""  # where the MLflow UI shows the run
+    identity: Mapping[str, Any] | None = None  # metrics.json's "identity" and "attribution"
+    attribution: Mapping[str, Any] | None = None
 
 
 def run_experiment(
@@ -154,6 +156,8 @@ def run_experiment(
         None if logger is None else logger.run_id,
         scoring,
         address,
+        result.get("identity"),
+        result.get("attribution"),
     )
 
 
@@ -216,6 +220,7 @@ def _track_score_write(
     timing = {
         "tracking_summed_s": sum(o.tracking_seconds for o in result.cameras),
         "scoring_summed_s": sum(o.scoring_seconds for o in result.cameras),
+        "diagnosis_summed_s": sum(o.diagnosis_seconds for o in result.cameras),  # events, identity, attribution
         "runner_wall_s": result.wall_seconds,
         "frames": frames,
         "fps": frames / result.wall_seconds if result.wall_seconds > 0 else math.nan,
@@ -240,6 +245,10 @@ def _track_score_write(
         "iou_threshold": cfg.eval.iou_threshold,
         "timing": timing,
     }
+    if all(o.diagnosis is not None for o in result.cameras):
+        from trackbench.scoring.diagnosis import diagnosis_json
+
+        metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints
 

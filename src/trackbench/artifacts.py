@@ -5,7 +5,8 @@
   :func:`read_tracklets` (one file or the whole folder).
 - ``mot/<camera_id>.txt``: MOTChallenge tracker files (``frame,id,x,y,w,h,conf,-1,-1,-1``) of
   exactly the frames that were scored, so TrackEval or the devkit score the same run.
-- ``metrics.json``: overall and per-camera metrics, what was scored, timings.
+- ``errors/<camera_id>.csv``: the camera's error events (:mod:`trackbench.events`).
+- ``metrics.json``: overall and per-camera metrics, identity and attribution, what was scored, timings.
 - ``config.yaml``: the resolved configuration of the run.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
+from trackbench.events import ErrorEvents, format_events
 from trackbench.hypotheses import hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
 
@@ -86,6 +88,12 @@ def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tra
     write_tracklets(output_dir / "tracklets" / f"{camera_id}.jsonl", tracklets)
     (output_dir / "mot").mkdir(parents=True, exist_ok=True)
     write_mot_table(output_dir / "mot" / f"{camera_id}.txt", scored)
+
+
+def write_events(output_dir: Path, camera_id: str, events: ErrorEvents) -> None:
+    """A camera's error events as ``errors/<camera>.csv`` (written where it is scored)."""
+    (output_dir / "errors").mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output_dir / "errors" / f"{camera_id}.csv", format_events(events))
 
 
 # (track_id, first frame, number of frames, status): a run of consecutive same-status entries

@@ -211,11 +211,26 @@ def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
         if metric in result.get("intervals", {}):
             out[f"{metric}_ci_low"] = result["intervals"][metric]["low"]
             out[f"{metric}_ci_high"] = result["intervals"][metric]["high"]
+    out.update(diagnosis_metrics(result))
     timing = result["timing"]
     out["fps"] = timing["fps"]  # camera-frames tracked and scored per wall-clock second
     out.update({f"cam/{c}/fps": v for c, v in timing["per_camera_fps"].items()})  # that camera's tracking only
     out.update({f"time/{k}": timing[k] for k in ("tracking_summed_s", "scoring_summed_s", "runner_wall_s")})
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
+
+
+def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
+    """Pooled identity numbers as ``identity/<name>`` and the attribution table as
+    ``fix/<type>/<metric>`` (per camera they are in metrics.json)."""
+    from trackbench.scoring.identity import IDENTITY_METRICS
+
+    out: dict[str, float] = {}
+    identity = result.get("identity", {}).get("overall", {})
+    out.update({f"identity/{k}": identity[k] for k in IDENTITY_METRICS if k in identity})
+    for kind, metrics in result.get("attribution", {}).get("overall", {}).items():
+        if kind != "none":
+            out.update({f"fix/{kind}/{m}": v for m, v in metrics.items()})
+    return out
 
 
 def mlflow_step_metrics(result: Mapping[str, Any]) -> list[tuple[str, float, int]]:

@@ -45,6 +45,7 @@ TRACK_COUNTS = ("mostly_tracked", "partially_tracked", "mostly_lost", "num_fragm
 
 
 _TYPES = ["RAW", "FP", "MISS", "SWITCH", "MATCH", "TRANSFER", "ASCEND", "MIGRATE"]  # motmetrics' categories
+EVENT_TYPES: tuple[str, ...] = tuple(_TYPES)  # what :attr:`EventRows.code` indexes
 
 
 def _keys(frames: np.ndarray, ids: np.ndarray, lo: int, span: int) -> np.ndarray:
