@@ -9,16 +9,18 @@ import math
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.test_identity import hand_built
 from tests.test_scoring_official import rows, table
-from tests.test_scoring_parity import ground_truth, gt_root_of, hypotheses, tracker_file
+from tests.test_scoring_parity import MOT15_SEQS, ground_truth, gt_root_of, hypotheses, tracker_file
 from trackbench.datasets.base import BoxTable
 from trackbench.scoring import score_camera
 from trackbench.scoring.attribution import FIXES, fixed, same_rows
+from trackbench.scoring.counts import RANGE_COUNTS
 from trackbench.scoring.diagnosis import diagnose_camera, diagnosis_json, gt_frames
 from trackbench.scoring.frames import prepare
-from trackbench.scoring.score import scored_camera
+from trackbench.scoring.score import range_counts, scored_camera
 
 PERFECT = {"hota": 1.0, "idf1": 1.0, "mota": 1.0}
 
@@ -106,3 +108,25 @@ def test_attribution_is_deterministic_and_has_a_row_per_fix() -> None:
     for kind in FIXES:
         assert all(not math.isnan(v) for v in table_[kind].values())
     assert table_["fn"]["mota"] > table_["none"]["mota"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(gt_rows=rows, hyp_rows=rows, threshold=st.sampled_from([0.3, 0.5, 0.7]))
+def test_range_counts_are_score_cameras_counts(gt_rows: list, hyp_rows: list, threshold: float) -> None:
+    """The oracles' rows are scored by range_counts: score_camera's counts without motmetrics' table."""
+    gt, hyp = table(gt_rows), table(hyp_rows)
+    for matching in ("official", "motmetrics"):
+        want = score_camera(gt, hyp, threshold, matching=matching).counts
+        got = range_counts(gt, hyp, threshold, matching=matching)
+        assert dict(got.clear) == {k: want.clear[k] for k in RANGE_COUNTS}
+        assert np.array_equal(got.hota, want.hota)
+
+
+@pytest.mark.parametrize("seq", MOT15_SEQS)
+def test_range_counts_equal_score_camera_on_real_sequences(seq: str) -> None:
+    root = gt_root_of("MOT15", seq)
+    gt, hyp = ground_truth(root / seq / "gt" / "gt.txt", "MOT15"), hypotheses(tracker_file("MOT15", seq, "devkit_demo"))
+    want = score_camera(gt, hyp).counts
+    got = range_counts(gt, hyp)
+    assert dict(got.clear) == {k: want.clear[k] for k in RANGE_COUNTS}
+    assert np.array_equal(got.hota, want.hota)

@@ -18,7 +18,7 @@ from trackbench.scoring import identity
 from trackbench.scoring.attribution import FIXES, fixed, same_rows
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
 from trackbench.scoring.events import camera_events
-from trackbench.scoring.score import CameraScores, Scored, score_camera, scored_camera
+from trackbench.scoring.score import CameraScores, Scored, range_counts, scored_camera
 from trackbench.scoring.tracks import GtFrames, motmetrics_gt_frames, official_gt_frames
 
 ATTRIBUTION_METRICS = ("hota", "idf1", "mota")
@@ -44,7 +44,7 @@ def gt_frames(scored: Scored) -> GtFrames:
 
 def diagnose(scored: Scored, gt: BoxTable, hyp: BoxTable, iou_threshold: float, matching: str) -> CameraDiagnosis:
     """The diagnosis of a camera ``scored`` from ``gt`` and ``hyp`` (the oracles' rows scored
-    again by the same scorer, without windows)."""
+    again by the same scorer, its counts over the camera's frames: :func:`range_counts`)."""
     frames = gt_frames(scored)
     fixes = {}
     for kind, table in fixed(frames, gt, hyp).items():
@@ -52,7 +52,7 @@ def diagnose(scored: Scored, gt: BoxTable, hyp: BoxTable, iou_threshold: float, 
         if same_rows(table, hyp):
             fixes[kind] = scored.scores.counts
         else:
-            fixes[kind] = score_camera(gt, table, iou_threshold, matching=matching).counts
+            fixes[kind] = range_counts(gt, table, iou_threshold, matching=matching)
     return CameraDiagnosis(camera_events(frames, gt, hyp), identity.animals(frames), scored.scores.counts, fixes)
 
 
