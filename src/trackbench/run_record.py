@@ -28,6 +28,7 @@ _OVERALL_METRICS = (
 )
 _INTERVAL_METRICS = ("mota", "idf1")  # as <metric>_ci_low / _ci_high
 _CAMERA_METRICS = ("hota", "mota", "idf1")
+_CAMERA_IDENTITY_METRICS = ("identity_recall", "identity_recall_min", "mtbf_monotonic", "idsw_per_1000_frames")
 
 
 def _version(package: str) -> str:
@@ -220,13 +221,17 @@ def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
-    """Pooled identity numbers as ``identity/<name>`` and the attribution table as
-    ``fix/<type>/<metric>`` (per camera they are in metrics.json)."""
+    """Pooled identity numbers as ``identity/<name>`` (a few per camera as
+    ``identity/cam/<camera_id>/<name>``) and the pooled attribution table as ``fix/<type>/<metric>``
+    (the rest is in metrics.json)."""
     from trackbench.scoring.identity import IDENTITY_METRICS
 
     out: dict[str, float] = {}
-    identity = result.get("identity", {}).get("overall", {})
-    out.update({f"identity/{k}": identity[k] for k in IDENTITY_METRICS if k in identity})
+    identity = result.get("identity", {})
+    overall = identity.get("overall", {})
+    out.update({f"identity/{k}": overall[k] for k in IDENTITY_METRICS if k in overall})
+    for camera_id, metrics in identity.get("per_camera", {}).items():
+        out.update({f"identity/cam/{camera_id}/{k}": metrics[k] for k in _CAMERA_IDENTITY_METRICS})
     for kind, metrics in result.get("attribution", {}).get("overall", {}).items():
         if kind != "none":
             out.update({f"fix/{kind}/{m}": v for m, v in metrics.items()})
