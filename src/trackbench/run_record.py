@@ -28,7 +28,10 @@ _OVERALL_METRICS = (
 )
 _INTERVAL_METRICS = ("mota", "idf1")  # as <metric>_ci_low / _ci_high
 _CAMERA_METRICS = ("hota", "mota", "idf1")
-_CAMERA_IDENTITY_METRICS = ("identity_recall", "identity_recall_min", "mtbf_monotonic", "idsw_per_1000_frames")
+# Diagnosis in MLflow (docs/diagnosis.md): the worst animal's identity recall, MTBF, and the
+# metric each oracle moves most.
+_IDENTITY_METRICS = ("identity_recall_min", "mtbf_monotonic")
+_FIX_METRICS = (("fp", "mota"), ("fn", "mota"), ("idsw", "idf1"))
 
 
 def _version(package: str) -> str:
@@ -221,20 +224,14 @@ def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
-    """Pooled identity numbers as ``identity/<name>`` (a few per camera as
-    ``identity/cam/<camera_id>/<name>``) and the pooled attribution table as ``fix/<type>/<metric>``
-    (the rest is in metrics.json)."""
-    from trackbench.scoring.identity import IDENTITY_METRICS
-
+    """A few pooled identity numbers as ``identity/<name>`` and the attribution each oracle is
+    read by as ``fix/<type>/<metric>`` (FP and FN are MOTA's terms, switches IDF1's). The run
+    page keeps to ~45 metrics; every number, per camera and pooled, is in metrics.json."""
     out: dict[str, float] = {}
-    identity = result.get("identity", {})
-    overall = identity.get("overall", {})
-    out.update({f"identity/{k}": overall[k] for k in IDENTITY_METRICS if k in overall})
-    for camera_id, metrics in identity.get("per_camera", {}).items():
-        out.update({f"identity/cam/{camera_id}/{k}": metrics[k] for k in _CAMERA_IDENTITY_METRICS})
-    for kind, metrics in result.get("attribution", {}).get("overall", {}).items():
-        if kind != "none":
-            out.update({f"fix/{kind}/{m}": v for m, v in metrics.items()})
+    overall = result.get("identity", {}).get("overall", {})
+    out.update({f"identity/{k}": overall[k] for k in _IDENTITY_METRICS if k in overall})
+    table = result.get("attribution", {}).get("overall", {})
+    out.update({f"fix/{kind}/{m}": table[kind][m] for kind, m in _FIX_METRICS if kind in table})
     return out
 
 
