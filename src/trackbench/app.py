@@ -37,6 +37,8 @@ class ExperimentResult:
     scoring: str = ""  # what was scored, for the console
     address: str = ""  # where the MLflow UI shows the run
     table: str = ""  # the experiment's runs table in the MLflow UI, best objective first
+    identity: Mapping[str, Any] | None = None  # metrics.json's "identity" and "attribution"
+    attribution: Mapping[str, Any] | None = None
 
 
 def run_experiment(
@@ -167,6 +169,8 @@ def run_experiment(
         scoring,
         address,
         table,
+        result.get("identity"),
+        result.get("attribution"),
     )
 
 
@@ -254,6 +258,7 @@ def _track_score_write(
     timing = {
         "tracking_summed_s": sum(o.tracking_seconds for o in result.cameras),
         "scoring_summed_s": sum(o.scoring_seconds for o in result.cameras),
+        "diagnosis_summed_s": sum(o.diagnosis_seconds for o in result.cameras),  # events, identity, attribution
         "runner_wall_s": result.wall_seconds,
         "frames": frames,
         "fps": frames / result.wall_seconds if result.wall_seconds > 0 else math.nan,
@@ -280,7 +285,11 @@ def _track_score_write(
     }
     if cfg.postprocess.method != "none":  # without it, metrics.json is what it was before post-processing existed
         metrics["postprocess"] = postprocess_params(cfg.postprocess)
-    artifacts.publish(output_dir)  # mot/ and tracklets/ appear with metrics.json, never without
+    if all(o.diagnosis is not None for o in result.cameras):
+        from trackbench.scoring.diagnosis import diagnosis_json
+
+        metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
+    artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints
 

@@ -5,7 +5,8 @@
   :func:`read_tracklets` (one file or the whole folder).
 - ``mot/<camera_id>.txt``: MOTChallenge tracker files (``frame,id,x,y,w,h,conf,-1,-1,-1``) of
   exactly the frames that were scored, so TrackEval or the devkit score the same run.
-- ``metrics.json``: overall and per-camera metrics, what was scored, timings.
+- ``errors/<camera_id>.csv``: the camera's error events (:mod:`trackbench.events`).
+- ``metrics.json``: overall and per-camera metrics, identity and attribution, what was scored, timings.
 - ``config.yaml``: the resolved configuration of the run.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
+from trackbench.events import ErrorEvents, format_events
 from trackbench.hypotheses import FrameMode, hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
 
@@ -94,7 +96,7 @@ def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tra
 # run's folder by publish() once every camera is scored: a run that failed or was killed shows
 # no partial mot/ or tracklets/ as results (its trackbench.log says why; its checkpoints/ resume it).
 STAGING = "incomplete"
-CAMERA_FOLDERS = ("mot", "tracklets")
+CAMERA_FOLDERS = ("mot", "tracklets", "errors")
 
 
 def publish(output_dir: Path) -> None:
@@ -109,6 +111,12 @@ def publish(output_dir: Path) -> None:
             os.replace(staging / name, target)
     if staging.is_dir():
         shutil.rmtree(staging)
+
+
+def write_events(output_dir: Path, camera_id: str, events: ErrorEvents) -> None:
+    """A camera's error events as ``errors/<camera>.csv`` (written where it is scored), staged
+    with the other per-camera folders."""
+    atomic_write_text(Path(output_dir) / STAGING / "errors" / f"{camera_id}.csv", format_events(events))
 
 
 # (track_id, first frame, number of frames, status): a run of consecutive same-status entries

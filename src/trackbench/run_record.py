@@ -28,6 +28,10 @@ _OVERALL_METRICS = (
 )
 _INTERVAL_METRICS = ("mota", "idf1")  # as <metric>_ci_low / _ci_high
 _CAMERA_METRICS = ("hota", "mota", "idf1")
+# Diagnosis in MLflow (docs/diagnosis.md): the worst animal's identity recall, MTBF, and the
+# metric each oracle moves most.
+_IDENTITY_METRICS = ("identity_recall_min", "mtbf_monotonic")
+_FIX_METRICS = (("fp", "mota"), ("fn", "mota"), ("idsw", "idf1"))
 
 
 def _version(package: str) -> str:
@@ -213,11 +217,24 @@ def mlflow_metrics(result: Mapping[str, Any]) -> dict[str, float]:
         if metric in result.get("intervals", {}):
             out[f"{metric}_ci_low"] = result["intervals"][metric]["low"]
             out[f"{metric}_ci_high"] = result["intervals"][metric]["high"]
+    out.update(diagnosis_metrics(result))
     timing = result["timing"]
     out["fps"] = timing["fps"]  # camera-frames tracked and scored per wall-clock second
     out.update({f"cam/{c}/fps": v for c, v in timing["per_camera_fps"].items()})  # that camera's tracking only
     out.update({f"time/{k}": timing[k] for k in ("tracking_summed_s", "scoring_summed_s", "runner_wall_s")})
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
+
+
+def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
+    """A few pooled identity numbers as ``identity/<name>`` and the attribution each oracle is
+    read by as ``fix/<type>/<metric>`` (FP and FN are MOTA's terms, switches IDF1's). The run
+    page keeps to ~45 metrics; every number, per camera and pooled, is in metrics.json."""
+    out: dict[str, float] = {}
+    overall = result.get("identity", {}).get("overall", {})
+    out.update({f"identity/{k}": overall[k] for k in _IDENTITY_METRICS if k in overall})
+    table = result.get("attribution", {}).get("overall", {})
+    out.update({f"fix/{kind}/{m}": table[kind][m] for kind, m in _FIX_METRICS if kind in table})
+    return out
 
 
 def mlflow_step_metrics(result: Mapping[str, Any]) -> list[tuple[str, float, int]]:

@@ -51,6 +51,7 @@ from trackbench.types import ReportedRows, Tracklet2D
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
     from trackbench.scoring import CameraScores, Scores
+    from trackbench.scoring.diagnosis import CameraDiagnosis
 
 __all__ = ["CameraJob", "CameraOutcome", "RunResult", "cut_batches", "n_frames", "prefix_ends", "run", "track_camera"]
 
@@ -75,6 +76,9 @@ class CameraOutcome:
     tracking_seconds: float
     scoring_seconds: float
     worker_pid: int = field(default=0, compare=False)  # the process that tracked it (for the log)
+    # Error events, identity, attribution: derived from the above, so not compared.
+    diagnosis: CameraDiagnosis | None = field(default=None, compare=False)
+    diagnosis_seconds: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,17 +98,25 @@ def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = No
 
 def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     """A tracked camera's rows scored against its ground truth (in the job's process)."""
-    from trackbench.scoring import score_camera
+    from trackbench.scoring.diagnosis import diagnose
+    from trackbench.scoring.score import scored_camera
 
     start = time.perf_counter()
-    scores = score_camera(
-        job.dataset.ground_truth(job.camera.camera_id),
+    gt = job.dataset.ground_truth(job.camera.camera_id)
+    full = scored_camera(
+        gt,
         tracked.hypotheses,
         job.eval.iou_threshold,
         matching=job.eval.matching,
         window_frames=job.eval.window_frames,
         frame_range=(job.camera.first_frame, job.camera.last_frame),
     )
+    scores, scoring_seconds = full.scores, time.perf_counter() - start
+    diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching)
+    if job.output_dir is not None:  # errors/<camera>.csv beside mot/ (events need the gt, so here)
+        from trackbench.artifacts import write_events
+
+        write_events(job.output_dir, tracked.camera_id, diagnosis.events)
     return CameraOutcome(
         camera_id=tracked.camera_id,
         tracklets=tracked.tracklets,
@@ -114,7 +126,9 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
         n_frames=n_frames(job.camera),
         tracking_seconds=tracked.tracking_seconds,
         worker_pid=tracked.worker_pid,
-        scoring_seconds=time.perf_counter() - start,
+        scoring_seconds=scoring_seconds,
+        diagnosis=diagnosis,
+        diagnosis_seconds=time.perf_counter() - start - scoring_seconds,
     )
 
 

@@ -46,6 +46,7 @@ TRACK_COUNTS = ("mostly_tracked", "partially_tracked", "mostly_lost", "num_fragm
 
 
 _TYPES = ["RAW", "FP", "MISS", "SWITCH", "MATCH", "TRANSFER", "ASCEND", "MIGRATE"]  # motmetrics' categories
+EVENT_TYPES: tuple[str, ...] = tuple(_TYPES)  # what :attr:`EventRows.code` indexes
 
 
 def _keys(frames: np.ndarray, ids: np.ndarray, lo: int, span: int) -> np.ndarray:
@@ -58,6 +59,20 @@ def official_events(pairs: FramePairs, matching: Matching, threshold: float) -> 
     RAW rows for every candidate pair (IoU >= threshold, TrackEval Identity's rule) and for
     each box without one (its presence in the frame), MATCH/SWITCH for the chosen pairs, MISS
     and FP for the rest."""
+    frame, code, oid, hid, d = official_event_arrays(pairs, matching, threshold)
+    if not len(frame):
+        return mm.MOTAccumulator.new_event_dataframe()
+    return mm.MOTAccumulator.new_event_dataframe_with_data(
+        {"FrameId": frame, "Event": np.arange(len(frame))},
+        {"Type": pd.Categorical.from_codes(code, categories=_TYPES), "OId": oid, "HId": hid, "D": d},
+    )
+
+
+def official_event_arrays(
+    pairs: FramePairs, matching: Matching, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`official_events`' rows as arrays (frame, type code, object id, hypothesis id,
+    distance; NaN: none), in the table's order."""
     frames = np.asarray(pairs.frames, np.int64)
     empty = np.empty(0, np.int64)
     gt_f = np.repeat(frames, [len(g) for g in pairs.gt_ids])
@@ -115,19 +130,15 @@ def official_events(pairs: FramePairs, matching: Matching, threshold: float) -> 
         ("MISS", gt_f[missed], gt_id[missed], full(int(missed.sum())), full(int(missed.sum()))),
         ("FP", hyp_f[false], full(int(false.sum())), hyp_id[false], full(int(false.sum()))),
     ]
-    frame = np.concatenate([p[1] for p in parts])
-    if not len(frame):
-        return mm.MOTAccumulator.new_event_dataframe()
+    frame = np.concatenate([np.asarray(p[1], np.int64) for p in parts])
     order = np.argsort(frame, kind="stable")  # frame order, RAW first within a frame (as motmetrics)
     codes = np.concatenate([np.full(len(p[1]), _TYPES.index(p[0]), np.int8) for p in parts])
-    return mm.MOTAccumulator.new_event_dataframe_with_data(
-        {"FrameId": frame[order], "Event": np.arange(len(frame))},
-        {
-            "Type": pd.Categorical.from_codes(codes[order], categories=_TYPES),
-            "OId": np.concatenate([np.asarray(p[2], float) for p in parts])[order],
-            "HId": np.concatenate([np.asarray(p[3], float) for p in parts])[order],
-            "D": np.concatenate([p[4] for p in parts])[order],
-        },
+    return (
+        frame[order],
+        codes[order],
+        np.concatenate([np.asarray(p[2], float) for p in parts])[order],
+        np.concatenate([np.asarray(p[3], float) for p in parts])[order],
+        np.concatenate([np.asarray(p[4], float) for p in parts])[order],
     )
 
 
