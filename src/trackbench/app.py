@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
+from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
@@ -198,7 +201,9 @@ def _open_trial(cfg: AppConfig) -> Any:
 
 @dataclass(frozen=True)
 class Plotting:
-    """A run's three plots, from its results (drawn where the MLflow run is kept, or here)."""
+    """A run's plots, from its results (drawn where the MLflow run is kept, or here): three for
+    the run, and per camera its identity timeline and error map from the run's ``identity/`` and
+    ``errors/`` files (docs/diagnosis.md)."""
 
     folder: Path
     title: str
@@ -225,6 +230,23 @@ class Plotting:
         plots.plot_camera_metrics(self.folder / "metrics.png", self.per_camera, self.overall, self.title)
         plots.plot_windows(self.folder / "windows.png", self.windows["per_camera"], self.windows["pooled"], self.title)
         plots.plot_timelines(self.folder / "timeline.png", self.spans, self.title)
+        self.draw_diagnosis()
+
+    def draw_diagnosis(self) -> None:
+        """Each camera's ``identity_<camera>.png`` and ``errors_<camera>.png``, where its files exist."""
+        run = self.folder.parent
+        cameras = [c for c in self.per_camera if (run / "errors" / f"{c}.csv").is_file()]
+        if not cameras:
+            return
+        from trackbench.diagnosis_plots import plot_camera_diagnosis
+        from trackbench.events import read_events
+        from trackbench.identity_frames import read_identity
+
+        for camera in cameras:
+            holders, boxes = read_identity(run / "identity" / f"{camera}.csv")
+            n = len(holders)
+            gt = BoxTable(holders.frames, holders.gt_ids, boxes, np.ones(n), np.zeros(n, bool))
+            plot_camera_diagnosis(self.folder, camera, holders, read_events(run / "errors" / f"{camera}.csv"), gt)
 
 
 def _track_score_write(

@@ -26,6 +26,7 @@ from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
 from trackbench.events import ErrorEvents, format_events
 from trackbench.hypotheses import FrameMode, hypotheses_from_tracklets
+from trackbench.identity_frames import IdentityFrames, format_identity
 from trackbench.types import Tracklet2D
 
 
@@ -96,7 +97,7 @@ def write_camera_files(output_dir: Path, camera_id: str, tracklets: Sequence[Tra
 # run's folder by publish() once every camera is scored: a run that failed or was killed shows
 # no partial mot/ or tracklets/ as results (its trackbench.log says why; its checkpoints/ resume it).
 STAGING = "incomplete"
-CAMERA_FOLDERS = ("mot", "tracklets", "errors")
+CAMERA_FOLDERS = ("mot", "tracklets", "errors", "identity")
 
 
 def publish(output_dir: Path) -> None:
@@ -111,6 +112,11 @@ def publish(output_dir: Path) -> None:
             os.replace(staging / name, target)
     if staging.is_dir():
         shutil.rmtree(staging)
+
+
+def write_identity(output_dir: Path, camera_id: str, holders: IdentityFrames, boxes: np.ndarray) -> None:
+    """A camera's ``identity/<camera>.csv``: who held each scored ground-truth box (staged)."""
+    atomic_write_text(Path(output_dir) / STAGING / "identity" / f"{camera_id}.csv", format_identity(holders, boxes))
 
 
 def write_events(output_dir: Path, camera_id: str, events: ErrorEvents) -> None:

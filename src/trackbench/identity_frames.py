@@ -5,9 +5,13 @@ NumPy only, so scoring can build it from its matching and plots can read it with
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from trackbench.errors import TrackbenchError
 
 UNMATCHED = -1  # hyp_ids value of a ground-truth box no hypothesis matched
 
@@ -57,3 +61,32 @@ def segments(identity: IdentityFrames) -> Segments:
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:], f.size] - 1
     return Segments(g[starts], h[starts], f[starts], f[ends])
+
+
+IDENTITY_COLUMNS = ("frame", "gt_id", "hyp_id", "x", "y", "w", "h")
+
+
+def format_identity(identity: IdentityFrames, boxes: np.ndarray) -> str:
+    """``identity/<camera>.csv``: each scored ground-truth box (``boxes``, row for row) and the
+    hypothesis that held it (:data:`UNMATCHED`: none), sorted by animal then frame."""
+    order = np.lexsort((identity.frames, identity.gt_ids))
+    rows = zip(
+        identity.frames[order].tolist(),
+        identity.gt_ids[order].tolist(),
+        identity.hyp_ids[order].tolist(),
+        np.asarray(boxes, np.float64).reshape(-1, 4)[order].tolist(),
+        strict=True,
+    )
+    lines = [",".join(IDENTITY_COLUMNS)]
+    lines += [f"{f},{g},{h},{x!r},{y!r},{w!r},{hh!r}" for f, g, h, (x, y, w, hh) in rows]
+    return "\n".join(lines) + "\n"
+
+
+def read_identity(path: Path) -> tuple[IdentityFrames, np.ndarray]:
+    """An ``identity/<camera>.csv`` file: its identity frames and the ground-truth boxes (N, 4)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if not text.startswith(",".join(IDENTITY_COLUMNS)):
+        raise TrackbenchError(f"{path}:1: expected the header {','.join(IDENTITY_COLUMNS)}")
+    data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2, dtype=np.float64).reshape(-1, 7)
+    ids = data[:, :3].astype(np.int64)
+    return IdentityFrames(ids[:, 0].copy(), ids[:, 1].copy(), ids[:, 2].copy()), np.ascontiguousarray(data[:, 3:])

@@ -113,10 +113,11 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     )
     scores, scoring_seconds = full.scores, time.perf_counter() - start
     diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching)
-    if job.output_dir is not None:  # errors/<camera>.csv beside mot/ (events need the gt, so here)
-        from trackbench.artifacts import write_events
+    if job.output_dir is not None:  # errors/ and identity/ beside mot/ (they need the gt, so here)
+        from trackbench.artifacts import write_events, write_identity
 
         write_events(job.output_dir, tracked.camera_id, diagnosis.events)
+        write_identity(job.output_dir, tracked.camera_id, diagnosis.holders, diagnosis.holder_boxes)
     return CameraOutcome(
         camera_id=tracked.camera_id,
         tracklets=tracked.tracklets,

@@ -101,6 +101,16 @@ def test_sweep_is_readable_in_the_mlflow_ui(cli, tmp_path, ui_server):
     for page in (table, run_page):
         assert "Model registry" in text(page) and "Evaluation runs" not in text(page), "the Model training view"
 
+    # The best job's run page shows its diagnosis pictures under Artifacts (the sweep drew them).
+    identity_png = "plots/identity_cam0.png"
+    page = printed["mlflow ui"].replace(
+        f"/runs/{shown.info.run_id}?", f"/runs/{best.info.run_id}/artifacts/{identity_png}?"
+    )
+    plots_page = text(render(page, shots / "mlflow-plots.png"))
+    assert identity_png in plots_page and "Artifacts" in plots_page, "the identity timeline is shown"
+    logged = {a.path for a in client.list_artifacts(best.info.run_id, "plots")}
+    assert {identity_png, "plots/errors_cam0.png", "plots/identity_cam1.png", "plots/errors_cam1.png"} <= logged
+
     # The printed runs table is sorted by the objective, best first (its column is the browser's choice).
     sorted_table = text(render(printed["mlflow runs table, sorted by the objective"], shots / "mlflow-sorted.png"))
     assert "Sort: idf1" in sorted_table, "the table says what it is sorted by"

@@ -135,6 +135,9 @@ def test_plot_policy_of_a_sweep(cli, tmp_path, policy):
         logged = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
         drawn = sorted(p.name for p in (folder / "plots").glob("*.png"))
         expected = policy == "all" or (policy == "best" and run.info.run_id == best.info.run_id)
-        assert (drawn == ["metrics.png", "timeline.png", "windows.png"]) is expected, (run.info.run_name, drawn)
+        pictures = ["metrics.png", "timeline.png", "windows.png"] + [
+            f"{kind}_{camera}.png" for kind in ("errors", "identity") for camera in ("cam0", "cam1")
+        ]
+        assert (drawn == sorted(pictures)) is expected, (run.info.run_name, drawn)
         assert bool(logged) is expected, (run.info.run_name, logged)
     assert ("plots of the best job" in proc.stdout) is (policy == "best")

@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from trackbench.datasets.base import BoxTable
 from trackbench.events import ErrorEvents
+from trackbench.identity_frames import UNMATCHED, IdentityFrames
 from trackbench.scoring import identity
 from trackbench.scoring.attribution import FIXES, fixed, same_rows
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
-from trackbench.scoring.events import camera_events
+from trackbench.scoring.events import camera_events, lookup_boxes
 from trackbench.scoring.score import CameraScores, Scored, range_counts, scored_camera
 from trackbench.scoring.tracks import GtFrames, motmetrics_gt_frames, official_gt_frames
 
@@ -32,6 +35,8 @@ class CameraDiagnosis:
     animals: identity.Animals
     baseline: Counts
     fixes: Mapping[str, Counts]
+    holders: IdentityFrames  # each scored gt box's hypothesis (the identity timeline's rows)
+    holder_boxes: np.ndarray  # (N, 4): those gt boxes, row for row
 
 
 def gt_frames(scored: Scored) -> GtFrames:
@@ -53,7 +58,15 @@ def diagnose(scored: Scored, gt: BoxTable, hyp: BoxTable, iou_threshold: float, 
             fixes[kind] = scored.scores.counts
         else:
             fixes[kind] = range_counts(gt, table, iou_threshold, matching=matching)
-    return CameraDiagnosis(camera_events(frames, gt, hyp), identity.animals(frames), scored.scores.counts, fixes)
+    holders = IdentityFrames(frames.frame, frames.gt_id, np.where(frames.matched, frames.hyp_id, UNMATCHED))
+    return CameraDiagnosis(
+        camera_events(frames, gt, hyp),
+        identity.animals(frames),
+        scored.scores.counts,
+        fixes,
+        holders,
+        lookup_boxes(gt, frames.frame, frames.gt_id),
+    )
 
 
 def diagnose_camera(
