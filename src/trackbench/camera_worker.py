@@ -5,11 +5,12 @@ tracker's imports and starts tracking while the job's process imports the scorin
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
@@ -41,6 +42,18 @@ PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (l
 
 
 @dataclass(frozen=True)
+class TrackerCpu:
+    """CPU seconds a camera's tracker spent, over the frames it tracked in this session."""
+
+    seconds: float = 0.0
+    frames: int = 0
+
+    @property
+    def ms_per_frame(self) -> float:
+        return 1000.0 * self.seconds / self.frames if self.frames else math.nan
+
+
+@dataclass(frozen=True)
 class TrackedCamera:
     """One camera tracked: the rows to score. With an output directory the tracklets stay in
     the worker's files (``tracklets`` is None) and only their timeline spans come back: a long
@@ -52,6 +65,9 @@ class TrackedCamera:
     spans: tuple[Span, ...]
     hypotheses: BoxTable
     tracking_seconds: float
+    # The tracker's own CPU time (the tracking thread's, around boxmot's calls) and the frames it
+    # tracked in this process: a measurement, not a result, so left out of equality.
+    tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)
 
 
 _progress_queue = None  # set in worker processes by init_worker
@@ -76,7 +92,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
             queue.put((camera_id, n))
 
     start = time.perf_counter()
-    tracklets, reported = track_camera(job, on_frames, on_prefix)
+    tracklets, reported, cpu = track_camera_timed(job, on_frames, on_prefix)
     tracked = time.perf_counter() - start
     hyp = hypotheses(job.eval, tracklets, reported)
     if job.output_dir is not None:
@@ -88,6 +104,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
         spans=timeline_spans(tracklets),
         hypotheses=hyp,
         tracking_seconds=tracked,
+        tracker_cpu=cpu,
     )
 
 
@@ -101,6 +118,14 @@ def hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: Rep
 def track_camera(
     job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
 ) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
+    """:func:`track_camera_timed` without the tracker's CPU time."""
+    tracklets, rows, _ = track_camera_timed(job, on_frames, on_prefix)
+    return tracklets, rows
+
+
+def track_camera_timed(
+    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
+) -> tuple[tuple[Tracklet2D, ...], ReportedRows, TrackerCpu]:
     """All batches of one camera through one TrackingStage, carry passed along; the stitched
     tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
     file read as tracklets instead (every row is a reported row). With ``on_prefix`` and
@@ -114,7 +139,7 @@ def track_camera(
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
             on_frames(camera.camera_id, n_frames(camera))
-        return tracklets, reported_rows(camera.camera_id, tracklets)
+        return tracklets, reported_rows(camera.camera_id, tracklets), TrackerCpu()
     from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
 
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
@@ -129,9 +154,13 @@ def track_camera(
     reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
     ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else frozenset()
     batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
+    cpu, tracked = 0.0, 0
     for number, batch in enumerate(cut_batches(batches, ends)):
         if kept is None or number >= kept.batches:
+            # This thread's CPU time: not the reading of detections, nor other threads of the process.
+            start = time.thread_time()
             context, carry = stage.run(TrackingContext((batch,)), carry)
+            cpu, tracked = cpu + time.thread_time() - start, tracked + len(batch.frames)
             pieces.extend(context.tracklets)
             reported.extend(context.reported)
             if disk is not None:
@@ -141,7 +170,7 @@ def track_camera(
         if on_prefix is not None and batch.frames and batch.frames[-1] in ends:
             on_prefix(batch.frames[-1], stitch(pieces), join_reported(reported)[0])
     (rows,) = join_reported(reported)
-    return stitch(pieces), rows
+    return stitch(pieces), rows, TrackerCpu(cpu, tracked)
 
 
 def prefix_ends(camera: CameraInfo, every: int | None) -> frozenset[int]:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from trackbench.camera_worker import (
     CameraJob,
     PrefixTracks,
     TrackedCamera,
+    TrackerCpu,
     cut_batches,
     hypotheses,
     init_worker,
@@ -73,6 +74,7 @@ class CameraOutcome:
     n_frames: int
     tracking_seconds: float
     scoring_seconds: float
+    tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)  # a measurement
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
         n_frames=n_frames(job.camera),
         tracking_seconds=tracked.tracking_seconds,
         scoring_seconds=time.perf_counter() - start,
+        tracker_cpu=tracked.tracker_cpu,
     )
 
 
