@@ -158,3 +158,21 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], ti
     _margins(fig, 0.95, _legend_in(list(_COLORS)), 0.5, 0.6, hspace=0.25)
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)
+
+
+def save_drawn(
+    axes: Any, path: Path, title: str = "", size: tuple[float, float] | None = None, *, relayout: bool = True
+) -> None:
+    """Save a figure another library drew (Optuna's ``visualization.matplotlib``: one Axes or an
+    array of them), titled and sized here, then free it. ``relayout=False`` keeps the drawer's
+    layout (a colorbar it placed beside its axes does not survive ``tight_layout``)."""
+    first = np.ravel(np.asarray(axes, dtype=object))[0]
+    fig = first.figure
+    if size is not None:
+        fig.set_size_inches(*size)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    if relayout:
+        fig.tight_layout()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)

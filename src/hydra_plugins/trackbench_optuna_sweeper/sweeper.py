@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,12 +26,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
+from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE, PARETO_DIR
 
 log = logging.getLogger(__name__)
 BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
 RESULTS_FILE = "optimization_results.yaml"
 SPACE_ATTR = "trackbench.search_space"
 _DROPPED = ("hydra", "mlflow", "tuning")  # not part of what a trial computes
+_PRUNER_KEY = "hydra.sweeper.pruner"
+_DEFAULT_PRUNER = "successive_halving"  # TrackbenchOptunaSweeperConf's defaults list
 
 
 class TrackbenchOptunaSweeper(Sweeper):
@@ -71,15 +75,19 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not space:
             raise _error("hydra.sweeper.params has no interval/range/choice to search")
         self.app_cfg = app_config(self.config)
-        report_frames = self._report_frames()  # checked before the study exists: bad input leaves none
+        objective = self.app_cfg.objective
+        multi = len(objective.names) > 1
+        pruner = self._pruner(multi)  # checked before the study exists: bad input leaves none
+        report_frames = self._report_frames(pruner)
         spec = StudySpec(
             storage=self._storage(),
             name=str(self.s.study_name),
-            direction=str(self.s.direction),
+            direction=str(self.s.direction) if objective.metrics is None else objective.senses[0],
             sampler=_plain(self.s.sampler),
-            pruner=_plain(self.s.pruner),
+            pruner=pruner,
             heartbeat_interval=int(self.s.heartbeat_interval),
             grace_period=int(self.s.grace_period),
+            directions=objective.senses if multi else (),
         )
         study = Study(spec, on_stale=self._abandoned)
         self._check_space(study, spec, space)
@@ -131,6 +139,15 @@ class TrackbenchOptunaSweeper(Sweeper):
             elif isinstance(ret.return_value, PrunedTrial):
                 study.tell(number, "PRUNED")
                 log.info("trial %d pruned at step %d", number, ret.return_value.step)
+            elif isinstance(ret.return_value, list | tuple):  # several objectives
+                values = [float(v) for v in ret.return_value]
+                if any(math.isnan(v) for v in values):
+                    self._fail(study, number, "an objective is NaN")
+                else:
+                    study.tell(number, "COMPLETE", values)
+                    front = study.pareto()
+                    log.info("trial %d: %s (Pareto front: trials %s)", number, ", ".join(f"{v:g}" for v in values),
+                             [t.number for t in front])  # fmt: skip
             else:
                 value = float(ret.return_value)
                 if math.isnan(value):
@@ -140,13 +157,33 @@ class TrackbenchOptunaSweeper(Sweeper):
                     best = study.best()
                     log.info("trial %d: %g (best %g, trial %d)", number, value, best.value, best.number)
 
-    def _report_frames(self) -> int | None:
+    def _pruner(self, multi: bool) -> Any:
+        """The pruner's spec. Optuna cannot prune a multi-objective trial (``Trial.report``
+        raises): with several objectives the default pruner is switched off, and a pruner
+        chosen on purpose is refused."""
+        pruner = _plain(self.s.pruner)
+        if not multi or pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner"):
+            return pruner
+        choice = str(self.config.hydra.runtime.choices.get("hydra/sweeper/pruner", ""))
+        overrides = [*self.config.hydra.overrides.hydra, *self.config.hydra.overrides.task]
+        chosen = [o for o in overrides if str(o).lstrip("+~").startswith(("hydra/sweeper/pruner", _PRUNER_KEY))]
+        if chosen or choice != _DEFAULT_PRUNER:
+            raise _error(
+                f"hydra/sweeper/pruner={choice}: Optuna cannot prune a study of several objectives "
+                f"(objective.metrics={list(self.app_cfg.objective.names)}); leave the pruner out or use "
+                "hydra/sweeper/pruner=nop"
+            )
+        log.info("%d objectives: the default pruner (%s) is switched off; Optuna cannot prune multi-objective "
+                 "trials, so every trial runs to its end", len(self.app_cfg.objective.names), choice)  # fmt: skip
+        return None
+
+    def _report_frames(self, pruner: Any) -> int | None:
         """Frames between a trial's reports within a camera; None without a pruner (nothing
         would read them, and each costs a scoring of the camera's frames so far)."""
         from trackbench.errors import TrackbenchError
 
         every = self.s.get("report_frames")
-        target = str((self.s.pruner or {}).get("_target_", ""))
+        target = str((pruner or {}).get("_target_", ""))
         if every is None or target.endswith("NopPruner"):
             return None
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
@@ -253,7 +290,15 @@ class TrackbenchOptunaSweeper(Sweeper):
         results: dict[str, Any] = {"name": "optuna", "study_name": spec.name, "storage": _safe(spec.storage),
                                    "direction": spec.direction, "n_trials": len(trials), "states": states}  # fmt: skip
         tags = {"trackbench.study": spec.name, "trackbench.trial_states": str(states)}
-        if best is None:
+        names = self.app_cfg.objective.names
+        if len(spec.senses) > 1:
+            del results["direction"]
+            results.update(metrics=list(names), directions=list(spec.senses))
+            front = self._write_pareto(study, sweep_dir, fixed, names)
+            results["pareto_front"] = [{"trial": t.number, "values": list(t.values or ()), "params": t.params}
+                                       for t in front]  # fmt: skip
+            tags["trackbench.pareto_trials"] = " ".join(str(t.number) for t in front)
+        elif best is None:
             log.warning("study %r has no completed trial: no best config", spec.name)
         else:
             bounds = on_bound(space, best.params)
@@ -268,19 +313,69 @@ class TrackbenchOptunaSweeper(Sweeper):
                 tags["trackbench.best_on_bound"] = ", ".join(f"{k}={v}" for k, v in bounds.items())
             log.info("best trial %d: %g with %s", best.number, best.value, best.params)
         OmegaConf.save(OmegaConf.create(results), sweep_dir / RESULTS_FILE)
+        self._learned(study, sweep_dir, names)
         self._log_parent(sweep_dir, tags, with_best=best is not None)
 
+    def _learned(self, study: Any, sweep_dir: Path, names: tuple[str, ...]) -> None:
+        """Importances, history and slices of the study (a report: never fails the sweep)."""
+        from trackbench.tuning.learned import draw_learned
+
+        folder = sweep_dir / LEARNED_DIR
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            found = draw_learned(study, names, folder, f"study {self.s.study_name}")
+            (folder / LEARNED_NOTE).write_text("".join(f"{i.line()}\n" for i in found))
+        except Exception as exc:  # a report of the study; the study itself is saved
+            log.warning("what the study learned could not be drawn: %s: %s", type(exc).__name__, exc)
+
+    def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
+        """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
+        from trackbench import sweep_report
+        from trackbench.tuning.learned import draw_pareto
+
+        folder = sweep_dir / PARETO_DIR
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        front = study.pareto()
+        if not front:
+            log.warning("study %r has no completed trial: no Pareto front", self.s.study_name)
+            return front
+        rows = []
+        for t in front:
+            values = ", ".join(f"{n} {v!r}" for n, v in zip(names, t.values, strict=True))
+            header = (
+                "# @package _global_\n"
+                f"# Trial {t.number} of Optuna study {self.s.study_name!r}, on its Pareto front: {values}.\n"
+                f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} +{PARETO_DIR}=trial_{t.number}\n"
+            )
+            self._write_config(folder / f"trial_{t.number}.yaml", header, t.params, fixed)
+            rows.append({"trial": t.number, **dict(zip(names, t.values, strict=True)), **t.params})
+        goals = ", ".join(f"{n} ({d})" for n, d in zip(names, study.spec.senses, strict=True))
+        title = f"Pareto front of study {self.s.study_name}: {goals}"
+        (folder / "front.csv").write_text(sweep_report.as_csv(rows))
+        (folder / "front.md").write_text(sweep_report.as_markdown(rows, title))
+        try:
+            draw_pareto(study, names, folder / "front.png", f"study {self.s.study_name}")
+        except Exception as exc:  # the table and configs stand without the plot
+            log.warning("the Pareto front could not be drawn: %s: %s", type(exc).__name__, exc)
+        log.info("Pareto front: trials %s; replay one: trackbench --config-dir %s +%s=trial_<number>",
+                 [t.number for t in front], sweep_dir.resolve(), PARETO_DIR)  # fmt: skip
+        return front
+
     def _write_best(self, sweep_dir: Path, best: Any, fixed: dict[str, str]) -> None:
-        job = [*(f"{k}={ov.value_text(v)}" for k, v in best.params.items()), *fixed.values()]
-        composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
-        keep = [k for k in composed if k not in _DROPPED]
-        tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
         header = (
             "# @package _global_\n"
             f"# Best trial {best.number} of Optuna study {self.s.study_name!r}: objective {best.value!r}.\n"
             f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} experiment=best\n"
         )
-        path = sweep_dir / BEST_FILE
+        self._write_config(sweep_dir / BEST_FILE, header, best.params, fixed)
+
+    def _write_config(self, path: Path, header: str, params: dict[str, Any], fixed: dict[str, str]) -> None:
+        """A trial's composed config (without hydra, mlflow, tuning) as a replayable preset."""
+        job = [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values()]
+        composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
+        keep = [k for k in composed if k not in _DROPPED]
+        tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + OmegaConf.to_yaml(OmegaConf.create(tree)))
 
@@ -299,6 +394,9 @@ class TrackbenchOptunaSweeper(Sweeper):
         logger.log_file(sweep_dir / RESULTS_FILE, "best")
         if with_best:
             logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
+        for name in (PARETO_DIR, LEARNED_DIR):
+            if (sweep_dir / name).is_dir():
+                logger.log_artifacts(sweep_dir / name, name)
 
 
 def _started(study: Any) -> int:
