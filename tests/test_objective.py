@@ -84,3 +84,26 @@ def test_precomputed_results_have_no_tracker_time(tmp_path):
     result = run_experiment(tree, tmp_path / "scored")
     timing = json.loads((tmp_path / "scored" / "metrics.json").read_text())["timing"]
     assert math.isnan(timing["tracker_ms_per_frame"]) and result.objective == math.inf, "NaN is the worst value"
+
+
+def test_the_accuracy_speed_preset_searches_kinds_and_backends_that_all_load():
+    """Every (kind, backend) pair the preset's space holds composes and validates, so its front
+    can mix boxmot's C++ and Python builds."""
+    import itertools
+
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers hydra/sweeper=trackbench_optuna)
+    from hydra_plugins.trackbench_optuna_sweeper.overrides import parse
+
+    two = ["experiment=accuracy_speed", "objective.metrics=[hota,tracker_ms_per_frame]"]
+    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=two, return_hydra_config=True)
+        space, fixed = parse(f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items())
+        assert not fixed and space["tracker"].choices == ("ocsort", "bytetrack")
+        for kind, backend in itertools.product(space["tracker"].choices, space["tracker.backend"].choices):
+            job = compose("config", overrides=[*two, f"tracker={kind}", f"tracker.backend={backend}"])
+            loaded = load_config(OmegaConf.to_container(job, resolve=True))
+            assert (loaded.tracker.tracker_kind, loaded.tracker.backend) == (kind, backend)
+            assert loaded.objective.senses == ("maximize", "minimize") and loaded.dataset.split == "tune"
