@@ -161,13 +161,24 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], ti
 
 
 def save_drawn(
-    axes: Any, path: Path, title: str = "", size: tuple[float, float] | None = None, *, relayout: bool = True
+    axes: Any,
+    path: Path,
+    title: str = "",
+    size: tuple[float, float] | None = None,
+    *,
+    relayout: bool = True,
+    log_y: bool = False,
 ) -> None:
     """Save a figure another library drew (Optuna's ``visualization.matplotlib``: one Axes or an
     array of them), titled and sized here, then free it. ``relayout=False`` keeps the drawer's
-    layout (a colorbar it placed beside its axes does not survive ``tight_layout``)."""
+    layout (a colorbar it placed beside its axes does not survive ``tight_layout``); ``log_y``: the
+    (first) axes' y scale logarithmic."""
     first = np.ravel(np.asarray(axes, dtype=object))[0]
     fig = first.figure
+    if log_y:  # plain numbers on a log axis (0.2, 0.5, 1, 2), not powers of ten
+        first.set_yscale("log")
+        first.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        first.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     if size is not None:
         fig.set_size_inches(*size)
     if title:

@@ -78,7 +78,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         objective = self.app_cfg.objective
         multi = len(objective.names) > 1
         pruner = self._pruner(multi)  # checked before the study exists: bad input leaves none
-        report_frames = self._report_frames(pruner)
+        report_frames = None if multi else self._report_frames(pruner)  # a multi-objective trial reports nothing
         spec = StudySpec(
             storage=self._storage(),
             name=str(self.s.study_name),

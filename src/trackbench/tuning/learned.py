@@ -96,8 +96,16 @@ def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> N
         return
     with _quiet():
         ax = optuna.visualization.matplotlib.plot_pareto_front(study.optuna_study, target_names=list(names))
-    ax.set_title(f"{title}: Pareto front")
-    plots.save_drawn(ax, path, size=(7.0, 5.0))
+    ax.set_title(f"{title}: Pareto front ({len(study.trials())} trials)")
+    handles, labels = ax.get_legend_handles_labels()
+    renamed = {"Trial": "dominated trial", "Best Trial": "on the front (#trial)"}
+    ax.legend(handles, [renamed.get(label, label) for label in labels])
+    if len(names) == 2:
+        for t in study.pareto():  # the numbers pareto/front.md and pareto/trial_<number>.yaml use
+            ax.annotate(f"#{t.number}", t.values, textcoords="offset points", xytext=(4, 4), fontsize=8)
+    values = [t.values[-1] for t in study.trials() if t.values and math.isfinite(t.values[-1])]
+    spread = len(names) == 2 and values and min(values) > 0 and max(values) / min(values) > 5
+    plots.save_drawn(ax, path, size=(7.0, 5.0), log_y=bool(spread))  # spread: e.g. a C++ and a Python build
 
 
 def _importances(s: optuna.Study, name: str, target: Any, trials: int) -> Importance:
