@@ -65,8 +65,8 @@ class TrackedCamera:
     spans: tuple[Span, ...]
     hypotheses: BoxTable
     tracking_seconds: float
-    # The tracker's own CPU time (the tracking thread's, around boxmot's calls) and the frames it
-    # tracked in this process: a measurement, not a result, so left out of equality.
+    # The tracker's own CPU time (TrackingStage.cpu_seconds) and the frames it tracked in this
+    # session: a measurement, not a result, so left out of equality.
     tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)
 
 
@@ -154,13 +154,11 @@ def track_camera_timed(
     reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
     ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else frozenset()
     batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
-    cpu, tracked = 0.0, 0
+    tracked = 0  # frames tracked in this session (a resumed camera skips its kept batches)
     for number, batch in enumerate(cut_batches(batches, ends)):
         if kept is None or number >= kept.batches:
-            # This thread's CPU time: not the reading of detections, nor other threads of the process.
-            start = time.thread_time()
             context, carry = stage.run(TrackingContext((batch,)), carry)
-            cpu, tracked = cpu + time.thread_time() - start, tracked + len(batch.frames)
+            tracked += len(batch.frames)
             pieces.extend(context.tracklets)
             reported.extend(context.reported)
             if disk is not None:
@@ -170,7 +168,7 @@ def track_camera_timed(
         if on_prefix is not None and batch.frames and batch.frames[-1] in ends:
             on_prefix(batch.frames[-1], stitch(pieces), join_reported(reported)[0])
     (rows,) = join_reported(reported)
-    return stitch(pieces), rows, TrackerCpu(cpu, tracked)
+    return stitch(pieces), rows, TrackerCpu(stage.cpu_seconds, tracked)
 
 
 def prefix_ends(camera: CameraInfo, every: int | None) -> frozenset[int]:
