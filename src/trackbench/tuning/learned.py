@@ -101,8 +101,9 @@ def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> N
     renamed = {"Trial": "dominated trial", "Best Trial": "on the front (#trial)"}
     ax.legend(handles, [renamed.get(label, label) for label in labels])
     if len(names) == 2:
-        for t in study.pareto():  # the numbers pareto/front.md and pareto/trial_<number>.yaml use
-            ax.annotate(f"#{t.number}", t.values, textcoords="offset points", xytext=(4, 4), fontsize=8)
+        for i, t in enumerate(sorted(study.pareto(), key=lambda t: t.values[0])):  # as front.md numbers them
+            below = (4, -11) if i % 2 else (4, 4)  # neighbours' labels alternate, so close members stay legible
+            ax.annotate(f"#{t.number}", t.values, textcoords="offset points", xytext=below, fontsize=8)
     values = [t.values[-1] for t in study.trials() if t.values and math.isfinite(t.values[-1])]
     spread = len(names) == 2 and values and min(values) > 0 and max(values) / min(values) > 5
     plots.save_drawn(ax, path, size=(7.0, 5.0), log_y=bool(spread))  # spread: e.g. a C++ and a Python build
