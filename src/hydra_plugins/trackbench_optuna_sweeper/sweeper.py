@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -26,13 +24,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
-from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE, PARETO_DIR
+from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
 
 log = logging.getLogger(__name__)
-BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
-RESULTS_FILE = "optimization_results.yaml"
 SPACE_ATTR = "trackbench.search_space"
-_DROPPED = ("hydra", "mlflow", "tuning")  # not part of what a trial computes
 _PRUNER_KEY = "hydra.sweeper.pruner"
 _DEFAULT_PRUNER = "successive_halving"  # TrackbenchOptunaSweeperConf's defaults list
 
@@ -94,7 +89,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         study.fail_stale()
         existing = study.trials()
         if existing:
-            log.info("resuming study %r (%s): %d of %d trials exist", spec.name, _safe(spec.storage), len(existing),
+            log.info("resuming study %r (%s): %d of %d trials exist", spec.name, safe_url(spec.storage), len(existing),
                      self.s.n_trials)  # fmt: skip
         elif self.s.enqueue_defaults:
             study.enqueue(self._defaults(space))
@@ -113,7 +108,8 @@ class TrackbenchOptunaSweeper(Sweeper):
                 study.fail_stale()
             self._wait_for_others(study)
         self._close_failed_runs(study)
-        self._results(study, space, fixed, spec)
+        writer = ResultsWriter(self.config, self.hydra_context, self.app_cfg, str(self.s.study_name))
+        writer.write(study, space, fixed, spec)
 
     def _launch(self, study: Any, numbers: list[int], jobs: list[list[str]]) -> None:
         self.job_idx = max(self.job_idx, numbers[0])
@@ -271,132 +267,11 @@ class TrackbenchOptunaSweeper(Sweeper):
         stored = study.user_attr(SPACE_ATTR)
         if stored is not None and stored != text:
             raise _error(
-                f"study {spec.name!r} in {_safe(spec.storage)} searched another space "
+                f"study {spec.name!r} in {safe_url(spec.storage)} searched another space "
                 f"({sorted(set(stored.items()) ^ set(text.items()))[0][0]} differs); "
                 "use another hydra.sweeper.study_name"
             )
         study.set_user_attr(SPACE_ATTR, text)
-
-    # -- outputs -----------------------------------------------------------------------------
-
-    def _results(self, study: Any, space: dict[str, Any], fixed: dict[str, str], spec: Any) -> None:
-        from trackbench.tuning.space import on_bound
-
-        sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        trials = study.trials()
-        states = {s: sum(t.state == s for t in trials) for s in sorted({t.state for t in trials})}
-        best = study.best()
-        results: dict[str, Any] = {"name": "optuna", "study_name": spec.name, "storage": _safe(spec.storage),
-                                   "direction": spec.direction, "n_trials": len(trials), "states": states}  # fmt: skip
-        tags = {"trackbench.study": spec.name, "trackbench.trial_states": str(states)}
-        names = self.app_cfg.objective.names
-        if len(spec.senses) > 1:
-            del results["direction"]
-            results.update(metrics=list(names), directions=list(spec.senses))
-            front = self._write_pareto(study, sweep_dir, fixed, names)
-            results["pareto_front"] = [{"trial": t.number, "values": list(t.values or ()), "params": t.params}
-                                       for t in front]  # fmt: skip
-            tags["trackbench.pareto_trials"] = " ".join(str(t.number) for t in front)
-        elif best is None:
-            log.warning("study %r has no completed trial: no best config", spec.name)
-        else:
-            bounds = on_bound(space, best.params)
-            for key, side in bounds.items():
-                log.warning("best %s=%r lies on the %s bound of its range: widen the range", key,
-                            best.params[key], side)  # fmt: skip
-            results.update(best_trial=best.number, best_value=best.value, best_params=best.params,
-                           best_on_bound=bounds)  # fmt: skip
-            self._write_best(sweep_dir, best, fixed)
-            tags.update({"trackbench.best_trial": str(best.number), "trackbench.best_value": repr(best.value)})
-            if bounds:
-                tags["trackbench.best_on_bound"] = ", ".join(f"{k}={v}" for k, v in bounds.items())
-            log.info("best trial %d: %g with %s", best.number, best.value, best.params)
-        OmegaConf.save(OmegaConf.create(results), sweep_dir / RESULTS_FILE)
-        self._learned(study, sweep_dir, names)
-        self._log_parent(sweep_dir, tags, with_best=best is not None)
-
-    def _learned(self, study: Any, sweep_dir: Path, names: tuple[str, ...]) -> None:
-        """Importances, history and slices of the study (a report: never fails the sweep)."""
-        from trackbench.tuning.learned import draw_learned
-
-        folder = sweep_dir / LEARNED_DIR
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            found = draw_learned(study, names, folder, f"study {self.s.study_name}")
-            (folder / LEARNED_NOTE).write_text("".join(f"{i.line()}\n" for i in found))
-        except Exception as exc:  # a report of the study; the study itself is saved
-            log.warning("what the study learned could not be drawn: %s: %s", type(exc).__name__, exc)
-
-    def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
-        """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
-        from trackbench import sweep_report
-        from trackbench.tuning.learned import draw_pareto
-
-        folder = sweep_dir / PARETO_DIR
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        front = study.pareto()
-        if not front:
-            log.warning("study %r has no completed trial: no Pareto front", self.s.study_name)
-            return front
-        rows = []
-        for t in front:
-            values = ", ".join(f"{n} {v!r}" for n, v in zip(names, t.values, strict=True))
-            header = (
-                "# @package _global_\n"
-                f"# Trial {t.number} of Optuna study {self.s.study_name!r}, on its Pareto front: {values}.\n"
-                f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} +{PARETO_DIR}=trial_{t.number}\n"
-            )
-            self._write_config(folder / f"trial_{t.number}.yaml", header, t.params, fixed)
-            rows.append({"trial": t.number, **dict(zip(names, t.values, strict=True)), **t.params})
-        goals = ", ".join(f"{n} ({d})" for n, d in zip(names, study.spec.senses, strict=True))
-        title = f"Pareto front of study {self.s.study_name}: {goals}"
-        (folder / "front.csv").write_text(sweep_report.as_csv(rows))
-        (folder / "front.md").write_text(sweep_report.as_markdown(rows, title))
-        try:
-            draw_pareto(study, names, folder / "front.png", f"study {self.s.study_name}")
-        except Exception as exc:  # the table and configs stand without the plot
-            log.warning("the Pareto front could not be drawn: %s: %s", type(exc).__name__, exc)
-        log.info("Pareto front: trials %s; replay one: trackbench --config-dir %s +%s=trial_<number>",
-                 [t.number for t in front], sweep_dir.resolve(), PARETO_DIR)  # fmt: skip
-        return front
-
-    def _write_best(self, sweep_dir: Path, best: Any, fixed: dict[str, str]) -> None:
-        header = (
-            "# @package _global_\n"
-            f"# Best trial {best.number} of Optuna study {self.s.study_name!r}: objective {best.value!r}.\n"
-            f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} experiment=best\n"
-        )
-        self._write_config(sweep_dir / BEST_FILE, header, best.params, fixed)
-
-    def _write_config(self, path: Path, header: str, params: dict[str, Any], fixed: dict[str, str]) -> None:
-        """A trial's composed config (without hydra, mlflow, tuning) as a replayable preset."""
-        job = [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values()]
-        composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
-        keep = [k for k in composed if k not in _DROPPED]
-        tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(header + OmegaConf.to_yaml(OmegaConf.create(tree)))
-
-    def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
-        if not self.app_cfg.mlflow.enabled:
-            return
-        from trackbench.mlflow_log import RunLogger
-        from trackbench.sweep import parent_run_id
-
-        run_id = parent_run_id(str(sweep_dir))
-        if run_id is None:
-            return
-        logger = RunLogger(self.app_cfg.mlflow)
-        logger.run_id = run_id
-        logger.log_batch(tags=tags)
-        logger.log_file(sweep_dir / RESULTS_FILE, "best")
-        if with_best:
-            logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
-        for name in (PARETO_DIR, LEARNED_DIR):
-            if (sweep_dir / name).is_dir():
-                logger.log_artifacts(sweep_dir / name, name)
 
 
 def _started(study: Any) -> int:
@@ -406,11 +281,6 @@ def _started(study: Any) -> int:
 
 def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-
-
-def _safe(url: str) -> str:
-    """A storage URL without its password."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _error(message: str) -> Exception:

@@ -1,4 +1,4 @@
-"""The only module that imports Optuna: a study in RDB storage, driven by ask and tell.
+"""Optuna's door (with its sibling ``learned.py``): a study in RDB storage, driven by ask and tell.
 
 The sweeper (``hydra_plugins.trackbench_optuna_sweeper``) opens a :class:`Study`, asks for
 trials, keeps their heartbeats while jobs run and tells the outcome; a job opens its own trial
