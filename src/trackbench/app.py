@@ -18,6 +18,7 @@ import numpy as np
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
+from trackbench.metric_names import TIMING_METRICS
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
@@ -42,6 +43,7 @@ class ExperimentResult:
     table: str = ""  # the experiment's runs table in the MLflow UI, best objective first
     identity: Mapping[str, Any] | None = None  # metrics.json's "identity" and "attribution"
     attribution: Mapping[str, Any] | None = None
+    objectives: tuple[float, ...] = ()  # one per objective.metrics (multi-objective studies)
 
 
 def run_experiment(
@@ -98,8 +100,10 @@ def run_experiment(
         from trackbench.camera_worker import n_frames
 
         total = sum(n_frames(c) for c in cameras)
-        objective = (cfg.objective.metric, cfg.objective.direction, total)
-        reporter = None if trial is None else camera_reporter(trial[0], *objective)
+        objective = (cfg.objective.names[0], cfg.objective.senses[0], total)
+        # Optuna cannot prune a multi-objective trial, and CPU time is known only at the end: nothing to report
+        scored_only = len(cfg.objective.names) == 1 and objective[0] not in TIMING_METRICS
+        reporter = None if trial is None or not scored_only else camera_reporter(trial[0], *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
@@ -146,9 +150,8 @@ def run_experiment(
             logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
         raise
     overall = result["overall"]
-    objective = overall[cfg.objective.metric]  # load_config checked the name
-    if math.isnan(objective):
-        objective = -math.inf if cfg.objective.direction == "maximize" else math.inf
+    goals = zip(cfg.objective.names, cfg.objective.senses, strict=True)
+    objectives = tuple(objective_value(result, metric, direction) for metric, direction in goals)
     meaning = FRAME_MEANINGS[cfg.eval.frames]
     if cfg.tracker.tracker_kind == PRECOMPUTED:
         meaning = f"the rows of the result files in {cfg.tracker.results_dir}"
@@ -161,12 +164,12 @@ def run_experiment(
     address = table = ""
     if logger is not None:
         address = logger.address()
-        ascending = cfg.objective.direction == "minimize"
-        table = runs_table_address(cfg.mlflow.tracking_uri, logger.experiment_id(), cfg.objective.metric, ascending)
+        first, ascending = cfg.objective.names[0], cfg.objective.senses[0] == "minimize"  # the first objective
+        table = runs_table_address(cfg.mlflow.tracking_uri, logger.experiment_id(), first, ascending)
     return ExperimentResult(
         overall,
         result["per_camera"],
-        float(objective),
+        objectives[0],
         output_dir,
         None if logger is None else logger.run_id,
         scoring,
@@ -174,7 +177,17 @@ def run_experiment(
         table,
         result.get("identity"),
         result.get("attribution"),
+        objectives,
     )
+
+
+def objective_value(metrics: Mapping[str, Any], metric: str, direction: str) -> float:
+    """One objective metric of metrics.json (overall, or measured in ``timing``); NaN as the
+    worst value (load_config checked the name)."""
+    value = metrics["timing"][metric] if metric in TIMING_METRICS else metrics["overall"][metric]
+    if math.isnan(value):
+        return -math.inf if direction == "maximize" else math.inf
+    return float(value)
 
 
 def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> tuple[str, ...]:
@@ -264,6 +277,7 @@ def _track_score_write(
     ``on_camera`` and ``on_prefix``. ``cold``: a process that has not imported the scoring
     code yet (the CLI's single run): one worker tracks in a worker process meanwhile."""
     from trackbench import artifacts
+    from trackbench.camera_worker import TrackerCpu
     from trackbench.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -288,6 +302,12 @@ def _track_score_write(
         "per_camera_fps": {
             o.camera_id: o.n_frames / o.tracking_seconds if o.tracking_seconds > 0 else math.nan for o in result.cameras
         },
+        # The tracker's own CPU time per camera-frame (README "Accuracy against speed"): pooled
+        # as total CPU time over total frames tracked. Not deterministic, hence here.
+        "tracker_ms_per_frame": TrackerCpu(
+            sum(o.tracker_cpu.seconds for o in result.cameras), sum(o.tracker_cpu.frames for o in result.cameras)
+        ).ms_per_frame,
+        "per_camera_tracker_ms_per_frame": {o.camera_id: o.tracker_cpu.ms_per_frame for o in result.cameras},
     }
     scores = result.scores
     windows = {

@@ -224,10 +224,34 @@ def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
     folder = s.folder / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     title = f"benchmark of {len(s.kinds)} kinds on {cfg.dataset.name}: {s.trials} trials each on tune, scored on test"
-    (folder / "report.md").write_text(br.as_markdown(rows, metric, title) + br.diff_commands(rows, s.folder))
+    learned = gather_learned(s)
+    report = br.as_markdown(rows, metric, title) + br.learned_markdown(learned) + br.diff_commands(rows, s.folder)
+    (folder / "report.md").write_text(report)
     (folder / "report.csv").write_text(br.as_csv(rows, metric))
     plot_benchmark(folder / "report.png", rows, metric, title)
     return rows, folder
+
+
+def gather_learned(s: BenchmarkSettings) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each kind's study's importance, history and slice plots copied to ``<folder>/learned/<kind>/``;
+    per kind, its summary lines and the files' paths relative to the report folder."""
+    import shutil
+
+    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
+
+    out = {}
+    for kind in s.kinds:
+        source = s.folder / kind / "study" / LEARNED_DIR
+        if not source.is_dir():
+            continue
+        target = s.folder / LEARNED_DIR / kind
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(LEARNED_NOTE))
+        note = source / LEARNED_NOTE
+        lines = tuple(note.read_text().splitlines()) if note.exists() else ()
+        files = tuple(f"../{LEARNED_DIR}/{kind}/{p.name}" for p in sorted(target.glob("*.png")))
+        out[kind] = (lines, files)
+    return out
 
 
 def run_benchmark(
@@ -271,6 +295,10 @@ def run_benchmark(
             logger.log_batch(metrics=values, tags={"trackbench.best_kind": rows[0].kind} if rows else {})
             for path in sorted(folder.iterdir()):
                 logger.log_file(path, REPORT_DIR)
+            from trackbench.tuning.location import LEARNED_DIR
+
+            if (s.folder / LEARNED_DIR).is_dir():  # each kind's importance, history and slice plots
+                logger.log_artifacts(s.folder / LEARNED_DIR, LEARNED_DIR)
             logger.end("FINISHED")
     except KeyboardInterrupt:
         if logger is not None:

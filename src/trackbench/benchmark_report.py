@@ -193,6 +193,18 @@ def diff_commands(rows_: Sequence[KindRow], folder: Path) -> str:
     return "\n".join([*lines, "```", ""])
 
 
+def learned_markdown(learned: Mapping[str, tuple[Sequence[str], Sequence[str]]]) -> str:
+    """The report's section on what each kind's study learned: its summary lines (the most
+    important parameter) and its plots, by kind (empty without studies)."""
+    if not learned:
+        return ""
+    lines = ["", "## What each study learned", ""]
+    for kind, (summary, files) in learned.items():
+        plots = ", ".join(f"[{f.rpartition('/')[2].removesuffix('.png')}]({f})" for f in files)
+        lines.append(f"- **{kind}**: {'; '.join(summary) or 'no summary'}" + (f" ({plots})" if plots else ""))
+    return "\n".join(lines) + "\n"
+
+
 def as_text(rows_: Sequence[KindRow]) -> str:
     """The table for a terminal: aligned columns."""
     cells = [list(HEADER), *table_cells(rows_)]

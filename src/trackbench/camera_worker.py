@@ -6,6 +6,7 @@ tracker's imports and starts tracking while the job's process imports the scorin
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import time
@@ -44,6 +45,18 @@ PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (l
 
 
 @dataclass(frozen=True)
+class TrackerCpu:
+    """CPU seconds a camera's tracker spent, over the frames it tracked in this session."""
+
+    seconds: float = 0.0
+    frames: int = 0
+
+    @property
+    def ms_per_frame(self) -> float:
+        return 1000.0 * self.seconds / self.frames if self.frames else math.nan
+
+
+@dataclass(frozen=True)
 class TrackedCamera:
     """One camera tracked: the rows to score. With an output directory the tracklets stay in
     the worker's files (``tracklets`` is None) and only their timeline spans come back: a long
@@ -56,6 +69,9 @@ class TrackedCamera:
     hypotheses: BoxTable
     tracking_seconds: float
     worker_pid: int = field(default=0, compare=False)  # the process that tracked it (for the log)
+    # The tracker's own CPU time (TrackingStage.cpu_seconds) and the frames it tracked in this
+    # session: a measurement, not a result, so left out of equality.
+    tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)
 
 
 _progress_queue = None  # set in worker processes by init_worker
@@ -84,7 +100,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
             queue.put((camera_id, n))
 
     start = time.perf_counter()
-    tracklets, reported = track_camera(job, on_frames, on_prefix)
+    tracklets, reported, cpu = track_camera_timed(job, on_frames, on_prefix)
     tracked = time.perf_counter() - start
     hyp = scored_rows(job, tracklets, reported)
     if job.output_dir is not None:
@@ -97,6 +113,7 @@ def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | No
         hypotheses=hyp,
         tracking_seconds=tracked,
         worker_pid=os.getpid(),
+        tracker_cpu=cpu,
     )
 
 
@@ -115,6 +132,14 @@ def hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: Rep
 def track_camera(
     job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
 ) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
+    """:func:`track_camera_timed` without the tracker's CPU time."""
+    tracklets, rows, _ = track_camera_timed(job, on_frames, on_prefix)
+    return tracklets, rows
+
+
+def track_camera_timed(
+    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
+) -> tuple[tuple[Tracklet2D, ...], ReportedRows, TrackerCpu]:
     """All batches of one camera through one TrackingStage, carry passed along; the stitched
     tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
     file read as tracklets instead (every row is a reported row). With ``on_prefix`` and
@@ -128,7 +153,7 @@ def track_camera(
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
             on_frames(camera.camera_id, n_frames(camera))
-        return tracklets, reported_rows(camera.camera_id, tracklets)
+        return tracklets, reported_rows(camera.camera_id, tracklets), TrackerCpu()
     from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
 
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
@@ -143,9 +168,11 @@ def track_camera(
     reported: list[ReportedRows] = [ReportedRows(camera.camera_id), *(kept.reported if kept else ())]
     ends = prefix_ends(camera, job.report_frames) if on_prefix is not None else frozenset()
     batches = job.dataset.iter_batches(job.camera.camera_id, job.batch_size)
+    tracked = 0  # frames tracked in this session (a resumed camera skips its kept batches)
     for number, batch in enumerate(cut_batches(batches, ends)):
         if kept is None or number >= kept.batches:
             context, carry = stage.run(TrackingContext((batch,)), carry)
+            tracked += len(batch.frames)
             pieces.extend(context.tracklets)
             reported.extend(context.reported)
             if disk is not None:
@@ -155,7 +182,7 @@ def track_camera(
         if on_prefix is not None and batch.frames and batch.frames[-1] in ends:
             on_prefix(batch.frames[-1], stitch(pieces), join_reported(reported)[0])
     (rows,) = join_reported(reported)
-    return stitch(pieces), rows
+    return stitch(pieces), rows, TrackerCpu(stage.cpu_seconds, tracked)
 
 
 def prefix_ends(camera: CameraInfo, every: int | None) -> frozenset[int]:

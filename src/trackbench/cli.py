@@ -79,7 +79,7 @@ def _app(cfg: DictConfig) -> Any:
     print(format_summary(result), file=sys.stdout)
     if hc.mode == RunMode.RUN:
         _finished.append(True)
-    return result.objective
+    return list(result.objectives) if len(result.objectives) > 1 else result.objective
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

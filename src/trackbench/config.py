@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.metric_names import METRICS
+from trackbench.metric_names import OBJECTIVE_METRICS, default_direction
 from trackbench.settings import from_mapping
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
@@ -144,10 +144,25 @@ class MlflowConfig:
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    """The value a multirun job returns to Hydra's sweeper (e.g. Optuna)."""
+    """The value a multirun job returns to Hydra's sweeper (e.g. Optuna): ``metric``, or with
+    ``metrics`` one value per metric (a multi-objective study; ``metric`` is then unused)."""
 
     metric: str = "idf1"
     direction: Literal["maximize", "minimize"] = "maximize"
+    metrics: tuple[str, ...] | None = None  # e.g. [hota, tracker_ms_per_frame]
+    directions: tuple[str, ...] | None = None  # one per metric; null: minimize error counts and time
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The objective's metrics, in order."""
+        return self.metrics if self.metrics else (self.metric,)
+
+    @property
+    def senses(self) -> tuple[str, ...]:
+        """Each metric's direction."""
+        if not self.metrics:
+            return (self.direction,)
+        return self.directions if self.directions else tuple(default_direction(m) for m in self.metrics)
 
 
 @dataclass(frozen=True)
@@ -214,10 +229,7 @@ def load_config(tree: Any) -> AppConfig:
         )
     if cfg.mlflow.connect_timeout_s <= 0:
         raise TrackbenchError(f"mlflow.connect_timeout_s must be > 0, got {cfg.mlflow.connect_timeout_s}")
-    if cfg.objective.metric not in METRICS:
-        raise TrackbenchError(
-            f"objective.metric={cfg.objective.metric!r} is not a metric of the run; choose one of {', '.join(METRICS)}"
-        )
+    validate_objective(cfg.objective)
     if cfg.tuning.trial is not None and not (cfg.tuning.storage and cfg.tuning.study_name):
         raise TrackbenchError("tuning.trial is set but tuning.storage or tuning.study_name is not")
     if cfg.dataset.name == "mot" and not cfg.dataset.root:
@@ -264,6 +276,29 @@ def postprocess_note(cfg: PostprocessConfig) -> str:
         return ""
     params = ", ".join(f"{key} {getattr(cfg, key):g}" for key in POSTPROCESS_KEYS[cfg.method])
     return f"postprocess={cfg.method} ({params}): offline, it uses future frames; NOT comparable with online results"
+
+
+def validate_objective(cfg: ObjectiveConfig) -> None:
+    """Every objective metric is one a run produces, with one direction each."""
+    if cfg.metrics is not None and not cfg.metrics:
+        raise TrackbenchError("objective.metrics is empty; name at least one metric, or set it to null")
+    for metric in cfg.names:
+        if metric not in OBJECTIVE_METRICS:
+            key = f"objective.metrics: {metric!r}" if cfg.metrics else f"objective.metric={metric!r}"
+            raise TrackbenchError(f"{key} is not a metric of the run; choose one of {', '.join(OBJECTIVE_METRICS)}")
+    if len(set(cfg.names)) != len(cfg.names):
+        raise TrackbenchError(f"objective.metrics={list(cfg.names)} names a metric twice")
+    if cfg.directions is None:
+        return
+    if cfg.metrics is None:
+        raise TrackbenchError("objective.directions is set without objective.metrics; use objective.direction")
+    if len(cfg.directions) != len(cfg.metrics):
+        raise TrackbenchError(
+            f"objective.directions has {len(cfg.directions)} entries for {len(cfg.metrics)} objective.metrics"
+        )
+    for direction in cfg.directions:
+        if direction not in ("maximize", "minimize"):
+            raise TrackbenchError(f"objective.directions: {direction!r} is not maximize or minimize")
 
 
 def validate_splits(cfg: DatasetConfig) -> None:

@@ -1,5 +1,5 @@
 """The names of the overall metrics a run produces (metrics.json's ``overall``), without the
-scoring imports: config validation checks ``objective.metric`` against them before any work."""
+scoring imports: config validation checks ``objective.metric(s)`` against them before any work."""
 
 RATIO_METRICS = ("mota", "motp", "idf1", "idp", "idr", "precision", "recall")
 HOTA_METRICS = ("hota", "deta", "assa", "loca", "detre", "detpr", "assre", "asspr")
@@ -31,3 +31,16 @@ CAMERA_COUNTS = (
 )
 COUNT_METRICS = tuple(k for k in RANGE_COUNTS + CAMERA_COUNTS if k not in ("motp_sum", "idtp_run"))
 METRICS = RATIO_METRICS + HOTA_METRICS + COUNT_METRICS
+# Measured, not scored: metrics.json's ``timing`` (never compared byte for byte); an objective may name them.
+TIMING_METRICS = ("tracker_ms_per_frame",)  # the tracker's own CPU time per camera-frame, ms
+OBJECTIVE_METRICS = METRICS + TIMING_METRICS
+# Counts of errors: smaller is better. (MOTP is not here: official matching reports it as mean IoU,
+# higher is better; eval.matching=motmetrics as mean 1 - IoU.)
+LOWER_IS_BETTER = frozenset(
+    ("num_switches", "num_false_positives", "num_misses", "num_fragmentations", "mostly_lost", "idfp", "idfn")
+)
+
+
+def default_direction(metric: str) -> str:
+    """An objective's direction when none is given: minimize error counts and CPU time."""
+    return "minimize" if metric in LOWER_IS_BETTER or metric in TIMING_METRICS else "maximize"

@@ -168,3 +168,32 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], ti
     _margins(fig, 0.95, _legend_in(list(_COLORS)), 0.5, 0.6, hspace=0.25)
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)
+
+
+def save_drawn(
+    axes: Any,
+    path: Path,
+    title: str = "",
+    size: tuple[float, float] | None = None,
+    *,
+    relayout: bool = True,
+    log_y: bool = False,
+) -> None:
+    """Save a figure another library drew (Optuna's ``visualization.matplotlib``: one Axes or an
+    array of them), titled and sized here, then free it. ``relayout=False`` keeps the drawer's
+    layout (a colorbar it placed beside its axes does not survive ``tight_layout``); ``log_y``: the
+    (first) axes' y scale logarithmic."""
+    first = np.ravel(np.asarray(axes, dtype=object))[0]
+    fig = first.figure
+    if log_y:  # plain numbers on a log axis (0.2, 0.5, 1, 2), not powers of ten
+        first.set_yscale("log")
+        first.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        first.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    if size is not None:
+        fig.set_size_inches(*size)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    if relayout:
+        fig.tight_layout()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)

@@ -32,6 +32,7 @@ from trackbench.camera_worker import (
     CameraJob,
     PrefixTracks,
     TrackedCamera,
+    TrackerCpu,
     cut_batches,
     init_worker,
     n_frames,
@@ -79,6 +80,7 @@ class CameraOutcome:
     # Error events, identity, attribution: derived from the above, so not compared.
     diagnosis: CameraDiagnosis | None = field(default=None, compare=False)
     diagnosis_seconds: float = field(default=0.0, compare=False)
+    tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)  # a measurement
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
         scoring_seconds=scoring_seconds,
         diagnosis=diagnosis,
         diagnosis_seconds=time.perf_counter() - start - scoring_seconds,
+        tracker_cpu=tracked.tracker_cpu,
     )
 
 

@@ -91,6 +91,26 @@ def _parent_logger(config: DictConfig) -> Any:
     return logger if logger.run_id else None
 
 
+def _ranking(config: DictConfig) -> tuple[str, str]:
+    """The metric the leaderboard ranks by, and its direction: the objective's (its first metric's)."""
+    from trackbench.metric_names import default_direction
+
+    metrics = OmegaConf.select(config, "objective.metrics", default=None)
+    if not metrics:
+        metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
+        return metric, str(OmegaConf.select(config, "objective.direction", default="maximize"))
+    directions = OmegaConf.select(config, "objective.directions", default=None)
+    return str(metrics[0]), str(directions[0]) if directions else default_direction(str(metrics[0]))
+
+
+def _learned_lines(config: DictConfig) -> list[str]:
+    """What the study learned (the Optuna sweeper's summary in the sweep folder), once written."""
+    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
+
+    path = Path(str(config.hydra.sweep.dir)) / LEARNED_DIR / LEARNED_NOTE
+    return path.read_text().splitlines() if path.exists() else []
+
+
 class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
         self._logger: Any = None
@@ -189,8 +209,7 @@ class MlflowSweepCallback(Callback):
 
         runs: list[dict[str, Any]] = []
         try:
-            metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
-            direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
+            metric, direction = _ranking(config)
             runs = child_runs(logger)
             self._experiment = logger.experiment_id()
             s = sweep_report.standing(runs, metric, direction)
@@ -207,7 +226,7 @@ class MlflowSweepCallback(Callback):
             best = [(f"best_{metric}", s["best"]["metrics"][metric], s["counts"]["finished"])] if s["best"] else []
             rows = sweep_report.leaderboard_rows(s["ranked"], metric)
             title = f"sweep {Path(str(config.hydra.sweep.dir))}: {metric}, best first"
-            tags[NOTE_TAG] = sweep_report.note(rows, s["counts"], metric)
+            tags[NOTE_TAG] = sweep_report.note(rows, s["counts"], metric, learned=_learned_lines(config))
             logger.log_batch(tags=tags, steps=best)
             # Jobs of a parallel launcher report at once: each writes its own folder, then logs it.
             folder = Path(tempfile.mkdtemp(prefix="trackbench-report-"))

@@ -68,14 +68,23 @@ def _cell(v: Any) -> str:
 NOTE_COLUMNS = ("hota", "idf1", "mota")  # the description's table is narrow: the rest is in the CSV
 
 
-def note(rows: Sequence[Mapping[str, Any]], counts: Mapping[str, int], metric: str, shown: int = 20) -> str:
+def note(
+    rows: Sequence[Mapping[str, Any]],
+    counts: Mapping[str, int],
+    metric: str,
+    shown: int = 20,
+    learned: Sequence[str] = (),
+) -> str:
     """The parent run's description (MLflow renders it as markdown on the run's page, its first
-    lines shown): the best job and the job counts, then the leaderboard's first ``shown`` rows."""
+    lines shown): the best job and the job counts, what an Optuna study learned (``learned``:
+    a line per objective), then the leaderboard's first ``shown`` rows."""
     jobs = ", ".join(f"{n} {state}" for state, n in counts.items())
     best = f"**best: {rows[0]['run']}, {metric} {rows[0][metric]:.4f}**" if rows else "**no finished job yet**"
     keys = ["rank", "run", *dict.fromkeys((metric, *NOTE_COLUMNS))]
-    lines = [f"{best} (jobs: {jobs})", "", *_table(keys, rows[:shown])]
+    lines = [f"{best} (jobs: {jobs})", *(f"\n{line}" for line in learned), "", *_table(keys, rows[:shown])]
     if len(rows) > shown:
         lines.append(f"\n{len(rows) - shown} more rows in report/leaderboard.csv")
     lines.append("\nArtifacts: report/leaderboard.md, report/leaderboard.csv, report/comparison.png.")
+    if learned:
+        lines.append("What the study learned: learned/ (importance, history, slice); a front: pareto/.")
     return "\n".join(lines) + "\n"

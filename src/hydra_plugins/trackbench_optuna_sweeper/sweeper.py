@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,12 +24,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
+from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
 
 log = logging.getLogger(__name__)
-BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
-RESULTS_FILE = "optimization_results.yaml"
 SPACE_ATTR = "trackbench.search_space"
-_DROPPED = ("hydra", "mlflow", "tuning")  # not part of what a trial computes
+_PRUNER_KEY = "hydra.sweeper.pruner"
+_DEFAULT_PRUNER = "successive_halving"  # TrackbenchOptunaSweeperConf's defaults list
 
 
 class TrackbenchOptunaSweeper(Sweeper):
@@ -71,22 +70,26 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not space:
             raise _error("hydra.sweeper.params has no interval/range/choice to search")
         self.app_cfg = app_config(self.config)
-        report_frames = self._report_frames()  # checked before the study exists: bad input leaves none
+        objective = self.app_cfg.objective
+        multi = len(objective.names) > 1
+        pruner = self._pruner(multi)  # checked before the study exists: bad input leaves none
+        report_frames = None if multi else self._report_frames(pruner)  # a multi-objective trial reports nothing
         spec = StudySpec(
             storage=self._storage(),
             name=str(self.s.study_name),
-            direction=str(self.s.direction),
+            direction=str(self.s.direction) if objective.metrics is None else objective.senses[0],
             sampler=_plain(self.s.sampler),
-            pruner=_plain(self.s.pruner),
+            pruner=pruner,
             heartbeat_interval=int(self.s.heartbeat_interval),
             grace_period=int(self.s.grace_period),
+            directions=objective.senses if multi else (),
         )
         study = Study(spec, on_stale=self._abandoned)
         self._check_space(study, spec, space)
         study.fail_stale()
         existing = study.trials()
         if existing:
-            log.info("resuming study %r (%s): %d of %d trials exist", spec.name, _safe(spec.storage), len(existing),
+            log.info("resuming study %r (%s): %d of %d trials exist", spec.name, safe_url(spec.storage), len(existing),
                      self.s.n_trials)  # fmt: skip
         elif self.s.enqueue_defaults:
             study.enqueue(self._defaults(space))
@@ -105,7 +108,8 @@ class TrackbenchOptunaSweeper(Sweeper):
                 study.fail_stale()
             self._wait_for_others(study)
         self._close_failed_runs(study)
-        self._results(study, space, fixed, spec)
+        writer = ResultsWriter(self.config, self.hydra_context, self.app_cfg, str(self.s.study_name))
+        writer.write(study, space, fixed, spec)
 
     def _launch(self, study: Any, numbers: list[int], jobs: list[list[str]]) -> None:
         self.job_idx = max(self.job_idx, numbers[0])
@@ -131,6 +135,15 @@ class TrackbenchOptunaSweeper(Sweeper):
             elif isinstance(ret.return_value, PrunedTrial):
                 study.tell(number, "PRUNED")
                 log.info("trial %d pruned at step %d", number, ret.return_value.step)
+            elif isinstance(ret.return_value, list | tuple):  # several objectives
+                values = [float(v) for v in ret.return_value]
+                if any(math.isnan(v) for v in values):
+                    self._fail(study, number, "an objective is NaN")
+                else:
+                    study.tell(number, "COMPLETE", values)
+                    front = study.pareto()
+                    log.info("trial %d: %s (Pareto front: trials %s)", number, ", ".join(f"{v:g}" for v in values),
+                             [t.number for t in front])  # fmt: skip
             else:
                 value = float(ret.return_value)
                 if math.isnan(value):
@@ -140,13 +153,33 @@ class TrackbenchOptunaSweeper(Sweeper):
                     best = study.best()
                     log.info("trial %d: %g (best %g, trial %d)", number, value, best.value, best.number)
 
-    def _report_frames(self) -> int | None:
+    def _pruner(self, multi: bool) -> Any:
+        """The pruner's spec. Optuna cannot prune a multi-objective trial (``Trial.report``
+        raises): with several objectives the default pruner is switched off, and a pruner
+        chosen on purpose is refused."""
+        pruner = _plain(self.s.pruner)
+        if not multi or pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner"):
+            return pruner
+        choice = str(self.config.hydra.runtime.choices.get("hydra/sweeper/pruner", ""))
+        overrides = [*self.config.hydra.overrides.hydra, *self.config.hydra.overrides.task]
+        chosen = [o for o in overrides if str(o).lstrip("+~").startswith(("hydra/sweeper/pruner", _PRUNER_KEY))]
+        if chosen or choice != _DEFAULT_PRUNER:
+            raise _error(
+                f"hydra/sweeper/pruner={choice}: Optuna cannot prune a study of several objectives "
+                f"(objective.metrics={list(self.app_cfg.objective.names)}); leave the pruner out or use "
+                "hydra/sweeper/pruner=nop"
+            )
+        log.info("%d objectives: the default pruner (%s) is switched off; Optuna cannot prune multi-objective "
+                 "trials, so every trial runs to its end", len(self.app_cfg.objective.names), choice)  # fmt: skip
+        return None
+
+    def _report_frames(self, pruner: Any) -> int | None:
         """Frames between a trial's reports within a camera; None without a pruner (nothing
         would read them, and each costs a scoring of the camera's frames so far)."""
         from trackbench.errors import TrackbenchError
 
         every = self.s.get("report_frames")
-        target = str((self.s.pruner or {}).get("_target_", ""))
+        target = str((pruner or {}).get("_target_", ""))
         if every is None or target.endswith("NopPruner"):
             return None
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
@@ -234,71 +267,11 @@ class TrackbenchOptunaSweeper(Sweeper):
         stored = study.user_attr(SPACE_ATTR)
         if stored is not None and stored != text:
             raise _error(
-                f"study {spec.name!r} in {_safe(spec.storage)} searched another space "
+                f"study {spec.name!r} in {safe_url(spec.storage)} searched another space "
                 f"({sorted(set(stored.items()) ^ set(text.items()))[0][0]} differs); "
                 "use another hydra.sweeper.study_name"
             )
         study.set_user_attr(SPACE_ATTR, text)
-
-    # -- outputs -----------------------------------------------------------------------------
-
-    def _results(self, study: Any, space: dict[str, Any], fixed: dict[str, str], spec: Any) -> None:
-        from trackbench.tuning.space import on_bound
-
-        sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        trials = study.trials()
-        states = {s: sum(t.state == s for t in trials) for s in sorted({t.state for t in trials})}
-        best = study.best()
-        results: dict[str, Any] = {"name": "optuna", "study_name": spec.name, "storage": _safe(spec.storage),
-                                   "direction": spec.direction, "n_trials": len(trials), "states": states}  # fmt: skip
-        tags = {"trackbench.study": spec.name, "trackbench.trial_states": str(states)}
-        if best is None:
-            log.warning("study %r has no completed trial: no best config", spec.name)
-        else:
-            bounds = on_bound(space, best.params)
-            for key, side in bounds.items():
-                log.warning("best %s=%r lies on the %s bound of its range: widen the range", key,
-                            best.params[key], side)  # fmt: skip
-            results.update(best_trial=best.number, best_value=best.value, best_params=best.params,
-                           best_on_bound=bounds)  # fmt: skip
-            self._write_best(sweep_dir, best, fixed)
-            tags.update({"trackbench.best_trial": str(best.number), "trackbench.best_value": repr(best.value)})
-            if bounds:
-                tags["trackbench.best_on_bound"] = ", ".join(f"{k}={v}" for k, v in bounds.items())
-            log.info("best trial %d: %g with %s", best.number, best.value, best.params)
-        OmegaConf.save(OmegaConf.create(results), sweep_dir / RESULTS_FILE)
-        self._log_parent(sweep_dir, tags, with_best=best is not None)
-
-    def _write_best(self, sweep_dir: Path, best: Any, fixed: dict[str, str]) -> None:
-        job = [*(f"{k}={ov.value_text(v)}" for k, v in best.params.items()), *fixed.values()]
-        composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
-        keep = [k for k in composed if k not in _DROPPED]
-        tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
-        header = (
-            "# @package _global_\n"
-            f"# Best trial {best.number} of Optuna study {self.s.study_name!r}: objective {best.value!r}.\n"
-            f"# Run it again:  trackbench --config-dir {sweep_dir.resolve()} experiment=best\n"
-        )
-        path = sweep_dir / BEST_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(header + OmegaConf.to_yaml(OmegaConf.create(tree)))
-
-    def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
-        if not self.app_cfg.mlflow.enabled:
-            return
-        from trackbench.mlflow_log import RunLogger
-        from trackbench.sweep import parent_run_id
-
-        run_id = parent_run_id(str(sweep_dir))
-        if run_id is None:
-            return
-        logger = RunLogger(self.app_cfg.mlflow)
-        logger.run_id = run_id
-        logger.log_batch(tags=tags)
-        logger.log_file(sweep_dir / RESULTS_FILE, "best")
-        if with_best:
-            logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
 
 
 def _started(study: Any) -> int:
@@ -308,11 +281,6 @@ def _started(study: Any) -> int:
 
 def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-
-
-def _safe(url: str) -> str:
-    """A storage URL without its password."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _error(message: str) -> Exception:

@@ -18,17 +18,13 @@ from trackbench.metric_names import (  # noqa: F401  (re-exported: the scoring p
     CAMERA_COUNTS,
     COUNT_METRICS,
     HOTA_METRICS,
+    LOWER_IS_BETTER,
     METRICS,
     RANGE_COUNTS,
     RATIO_METRICS,
 )
 from trackbench.scoring.hota import empty_counts, hota_metrics
 
-# Counts of errors: smaller is better. (MOTP is not here: official matching reports it as mean IoU,
-# higher is better; eval.matching=motmetrics as mean 1 - IoU.)
-LOWER_IS_BETTER = frozenset(
-    ("num_switches", "num_false_positives", "num_misses", "num_fragmentations", "mostly_lost", "idfp", "idfn")
-)
 WINDOW_METRICS = ("mota", "idf1", "hota", "num_false_positives", "num_misses", "num_switches")
 
 

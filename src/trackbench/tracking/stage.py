@@ -11,6 +11,7 @@ the carry holds a one-use, process-local handle instead of a checkpoint and jour
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -85,6 +86,9 @@ class TrackingStage:
         # batch from exactly that value continues it without restoring. Taken once, so a
         # second run from the same carry restores from the value.
         self._live: dict[str, tuple[bytes, _CameraState, Journal]] = {}
+        # CPU time of this thread in the trackers' per-frame updates (not their construction,
+        # a C++ build's check, a restore or a snapshot): what tracker_ms_per_frame divides.
+        self.cpu_seconds = 0.0
 
     def run(self, context: TrackingContext, carry: CarryForward) -> tuple[TrackingContext, CarryForward]:
         """Track every camera's batch. Python backend: the carry is a value, never mutated,
@@ -99,7 +103,9 @@ class TrackingStage:
             _check_frames(state, camera, batch.frames, len(batch.detections))
             arrays = [detections_array(d) for d in batch.detections]
             rows: list[Row] = []
+            start = time.thread_time()
             emitted = self._track_frames(state, batch.frames, arrays, rows)
+            self.cpu_seconds += time.thread_time() - start
             tracklets.extend(_tracklet(camera, tid, entries) for tid, entries in sorted(emitted.items()))
             reported.append(_reported_rows(camera, rows))
             if state.tracker.native:

@@ -1,4 +1,5 @@
-"""Where a study is stored: by default an SQLite file beside the MLflow store."""
+"""Where a study is stored (by default an SQLite file beside the MLflow store), and where its
+reports go in the sweep folder."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ from pathlib import Path
 
 _SQLITE = "sqlite:///"
 DEFAULT_FILE = "optuna.db"
+# In the sweep folder, and the same paths among the sweep's parent run's artifacts:
+LEARNED_DIR = "learned"  # importance*, history*, slice* (PNG; importance*.csv)
+LEARNED_NOTE = "summary.txt"  # in LEARNED_DIR: a line per objective for the parent's description
+# trial_<number>.yaml per front member (`--config-dir <sweep dir> +pareto=trial_<number>`; a Hydra
+# option name must not parse as a number), front.csv/.md/.png
+PARETO_DIR = "pareto"
 
 
 def default_storage(tracking_uri: str, cwd: Path) -> str:

@@ -1,4 +1,4 @@
-"""The only module that imports Optuna: a study in RDB storage, driven by ask and tell.
+"""Optuna's door (with its sibling ``learned.py``): a study in RDB storage, driven by ask and tell.
 
 The sweeper (``hydra_plugins.trackbench_optuna_sweeper``) opens a :class:`Study`, asks for
 trials, keeps their heartbeats while jobs run and tells the outcome; a job opens its own trial
@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,11 @@ class StudySpec:
     pruner: Mapping[str, Any] | None  # {"_target_": "optuna.pruners.MedianPruner", ...}; None: no pruning
     heartbeat_interval: int = 10  # seconds between heartbeats of a running trial
     grace_period: int = 60  # a running trial without a heartbeat this long is failed
+    directions: tuple[str, ...] = ()  # two or more: a multi-objective study (``direction`` unused)
+
+    @property
+    def senses(self) -> tuple[str, ...]:
+        return self.directions if len(self.directions) > 1 else (self.direction,)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class TrialRecord:
     intermediate: dict[int, float]  # step -> reported objective so far
     started: float | None  # POSIX timestamps
     finished: float | None
+    values: tuple[float, ...] | None = None  # every objective's value (a multi-objective study's)
 
 
 @contextlib.contextmanager
@@ -105,7 +111,7 @@ def _storage(url: str, **heartbeat: Any) -> optuna.storages.RDBStorage:
 
 
 def _record(t: FrozenTrial) -> TrialRecord:
-    value = t.value if t.values else None
+    value = t.values[0] if t.values and len(t.values) == 1 else None
     started, finished = (d.timestamp() if d else None for d in (t.datetime_start, t.datetime_complete))
     return TrialRecord(
         t.number,
@@ -116,6 +122,7 @@ def _record(t: FrozenTrial) -> TrialRecord:
         dict(t.intermediate_values),
         started,
         finished,
+        tuple(t.values) if t.values else None,
     )
 
 
@@ -135,14 +142,15 @@ class Study:
         self._study = optuna.create_study(
             storage=storage,
             study_name=spec.name,
-            direction=spec.direction,
+            directions=list(spec.senses),
             sampler=build(spec.sampler, "samplers"),
             load_if_exists=True,
         )
-        if self._study.direction.name.lower() != spec.direction:
+        stored = tuple(d.name.lower() for d in self._study.directions)
+        if stored != spec.senses:
             raise TrackbenchError(
-                f"study {spec.name!r} in {spec.storage} was created to {self._study.direction.name.lower()}, "
-                f"not {spec.direction}; use another hydra.sweeper.study_name"
+                f"study {spec.name!r} in {spec.storage} was created to {', '.join(stored)}, "
+                f"not {', '.join(spec.senses)}; use another hydra.sweeper.study_name"
             )
         self._study.set_user_attr(PRUNER_ATTR, json.loads(json.dumps(spec.pruner)))
         self._running: dict[int, int] = {}  # number -> trial id, trials this process launched
@@ -172,14 +180,15 @@ class Study:
         self._storage.record_heartbeat(trial._trial_id)
         return trial.number, dict(trial.params)
 
-    def tell(self, number: int, state: str, value: float | None = None) -> TrialRecord:
-        """Finish a trial: ``COMPLETE`` with its value, ``PRUNED`` (its last reported value is
-        kept by Optuna) or ``FAIL``. A trial another process finished already is left as is."""
+    def tell(self, number: int, state: str, value: float | Sequence[float] | None = None) -> TrialRecord:
+        """Finish a trial: ``COMPLETE`` with its value (one per objective), ``PRUNED`` (its last
+        reported value is kept by Optuna) or ``FAIL``. A trial another process finished already
+        is left as is."""
         with self._lock:
             self._running.pop(number, None)
         kwargs: dict[str, Any] = {"state": TrialState[state], "skip_if_finished": True}
         if state == "COMPLETE":
-            kwargs["values"] = value
+            kwargs["values"] = list(value) if isinstance(value, Sequence) else value
         return _record(self._study.tell(number, **kwargs))
 
     @contextlib.contextmanager
@@ -204,8 +213,18 @@ class Study:
             thread.join()
 
     def best(self) -> TrialRecord | None:
+        """The best trial of a single-objective study (None: none complete, or several objectives)."""
         complete = [t for t in self._study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-        return _record(self._study.best_trial) if complete else None
+        return _record(self._study.best_trial) if complete and len(self.spec.senses) == 1 else None
+
+    def pareto(self) -> list[TrialRecord]:
+        """The complete trials no other complete trial beats on every objective, by number."""
+        return sorted((_record(t) for t in self._study.best_trials), key=lambda r: r.number)
+
+    @property
+    def optuna_study(self) -> optuna.Study:
+        """The Optuna study itself, for :mod:`trackbench.tuning.learned` (the door's other half)."""
+        return self._study
 
 
 class TrialReporter:
