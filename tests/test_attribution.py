@@ -16,7 +16,7 @@ from tests.test_scoring_official import rows, table
 from tests.test_scoring_parity import MOT15_SEQS, ground_truth, gt_root_of, hypotheses, tracker_file
 from trackbench.datasets.base import BoxTable
 from trackbench.scoring import score_camera
-from trackbench.scoring.attribution import FIXES, fixed, same_rows
+from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, same_rows
 from trackbench.scoring.counts import RANGE_COUNTS
 from trackbench.scoring.diagnosis import diagnose_camera, diagnosis_json, gt_frames
 from trackbench.scoring.frames import prepare
@@ -102,10 +102,10 @@ def test_attribution_is_deterministic_and_has_a_row_per_fix() -> None:
     first = json.dumps(attribution(gt, hyp), sort_keys=True)
     assert json.dumps(attribution(gt, hyp), sort_keys=True) == first
     table_ = json.loads(first)
-    assert set(table_) == {"none", *FIXES}
+    assert set(table_) == {"none", *RUN_FIXES}
     assert table_["none"] == pytest.approx({k: score_camera(gt, hyp).metrics[k] for k in PERFECT})
     assert rounded(table_["all"]) == PERFECT
-    for kind in FIXES:
+    for kind in RUN_FIXES:
         assert all(not math.isnan(v) for v in table_[kind].values())
     assert table_["fn"]["mota"] > table_["none"]["mota"]
 

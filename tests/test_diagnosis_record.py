@@ -11,7 +11,7 @@ from tests.test_scoring_events import SMALL
 from tests.test_scoring_parity import run_app
 from trackbench.app import ExperimentResult
 from trackbench.run_record import mlflow_metrics
-from trackbench.scoring.attribution import FIXES
+from trackbench.scoring.attribution import RUN_FIXES
 from trackbench.scoring.identity import IDENTITY_METRICS
 from trackbench.summary import format_summary
 
@@ -23,7 +23,7 @@ def test_metrics_json_mlflow_and_summary_hold_identity_and_attribution(tmp_path:
     assert set(identity["overall"]) == {*IDENTITY_METRICS, "worst_animal"}
     assert identity["overall"]["identity_recall"] == first["overall"]["idr"]
     assert len(identity["per_camera"]["cam0"]["per_animal"]) == 6  # the tank's fish
-    assert set(attribution["overall"]) == {"none", *FIXES}
+    assert set(attribution["overall"]) == {"none", *RUN_FIXES}
     assert attribution["overall"]["none"] == {k: first["overall"][k] for k in ("hota", "idf1", "mota")}
     assert attribution["overall"]["all"] == {"hota": 1.0, "idf1": 1.0, "mota": 1.0}
 

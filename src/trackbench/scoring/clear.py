@@ -79,25 +79,7 @@ def official_event_arrays(
     gt_id = np.concatenate([empty, *pairs.gt_ids])
     hyp_f = np.repeat(frames, [len(h) for h in pairs.hyp_ids])
     hyp_id = np.concatenate([empty, *pairs.hyp_ids])
-    cand_fs: list[np.ndarray] = []
-    cand_gs: list[np.ndarray] = []
-    cand_hs: list[np.ndarray] = []
-    cand_ious: list[np.ndarray] = []
-    gt_alone: list[np.ndarray] = [np.empty(0, bool)]  # boxes without a candidate pair
-    hyp_alone: list[np.ndarray] = [np.empty(0, bool)]
-    for frame, g, h, iou in zip(frames.tolist(), pairs.gt_ids, pairs.hyp_ids, pairs.ious, strict=True):
-        pairable = iou >= threshold
-        r, c = np.nonzero(pairable)
-        gt_alone.append(~np.asarray(pairable.any(axis=1)))
-        hyp_alone.append(~np.asarray(pairable.any(axis=0)))
-        if len(r):
-            cand_fs.append(np.full(len(r), frame, np.int64))
-            cand_gs.append(g[r])
-            cand_hs.append(h[c])
-            cand_ious.append(iou[r, c])
-    gt_alone_mask, hyp_alone_mask = np.concatenate(gt_alone), np.concatenate(hyp_alone)
-    cand_f, cand_g, cand_h = (np.concatenate([empty, *x]) for x in (cand_fs, cand_gs, cand_hs))
-    cand_iou = np.concatenate([np.empty(0), *cand_ious])
+    cand_f, cand_g, cand_h, cand_iou, gt_alone_mask, hyp_alone_mask = _candidates(pairs, threshold, gt_id, hyp_id)
     ids = np.concatenate([gt_id, hyp_id, [0]])
     lo, span = int(ids.min()), int(ids.max() - ids.min()) + 1
     missed = ~np.isin(_keys(gt_f, gt_id, lo, span), _keys(matching.frame, matching.gt_id, lo, span))
@@ -139,6 +121,34 @@ def official_event_arrays(
         np.concatenate([np.asarray(p[2], float) for p in parts])[order],
         np.concatenate([np.asarray(p[3], float) for p in parts])[order],
         np.concatenate([np.asarray(p[4], float) for p in parts])[order],
+    )
+
+
+def _candidates(
+    pairs: FramePairs, threshold: float, gt_id: np.ndarray, hyp_id: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every frame's pairable (gt, hypothesis) entries (IoU >= threshold) in frame then row-major
+    order (frame, gt id, hypothesis id, IoU), and which boxes have none, over all frames at once."""
+    n_gt = np.array([len(g) for g in pairs.gt_ids], np.int64)
+    n_hyp = np.array([len(h) for h in pairs.hyp_ids], np.int64)
+    iou = np.concatenate([np.empty(0), *(i.ravel() for i in pairs.ious)])
+    sizes = n_gt * n_hyp
+    frame_of = np.repeat(np.arange(len(sizes)), sizes)  # each entry's frame position
+    local = np.arange(len(iou)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    width = n_hyp[frame_of]
+    row = (np.cumsum(n_gt) - n_gt)[frame_of] + local // np.maximum(width, 1)
+    col = (np.cumsum(n_hyp) - n_hyp)[frame_of] + local % np.maximum(width, 1)
+    pairable = iou >= threshold
+    gt_alone = np.bincount(row[pairable], minlength=len(gt_id)) == 0
+    hyp_alone = np.bincount(col[pairable], minlength=len(hyp_id)) == 0
+    frames = np.asarray(pairs.frames, np.int64)
+    return (
+        frames[frame_of[pairable]],
+        gt_id[row[pairable]],
+        hyp_id[col[pairable]],
+        iou[pairable],
+        gt_alone,
+        hyp_alone,
     )
 
 

@@ -18,7 +18,7 @@ from trackbench.datasets.base import BoxTable
 from trackbench.events import ErrorEvents
 from trackbench.identity_frames import UNMATCHED, IdentityFrames
 from trackbench.scoring import identity
-from trackbench.scoring.attribution import FIXES, fixed, same_rows
+from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, same_rows
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
 from trackbench.scoring.events import camera_events, lookup_boxes
 from trackbench.scoring.score import CameraScores, Scored, range_counts, scored_camera
@@ -52,7 +52,7 @@ def diagnose(scored: Scored, gt: BoxTable, hyp: BoxTable, iou_threshold: float, 
     again by the same scorer, its counts over the camera's frames: :func:`range_counts`)."""
     frames = gt_frames(scored)
     fixes = {}
-    for kind, table in fixed(frames, gt, hyp).items():
+    for kind, table in fixed(frames, gt, hyp, RUN_FIXES).items():
         # Rows an oracle left as they were score as they did: not scored again.
         if same_rows(table, hyp):
             fixes[kind] = scored.scores.counts
