@@ -71,7 +71,7 @@ def test_tracker_cpu_time_per_frame_is_measured_logged_and_an_objective(tmp_path
     assert result.objectives == (metrics["overall"]["hota"], timing["tracker_ms_per_frame"])
     logged = mlflow_metrics(metrics)
     assert logged["tracker_ms_per_frame"] == timing["tracker_ms_per_frame"]
-    assert logged["cam/cam1/tracker_ms_per_frame"] == per_camera["cam1"]
+    assert "cam/cam1/tracker_ms_per_frame" not in logged, "per camera in metrics.json only (a short run page)"
 
 
 def test_precomputed_results_have_no_tracker_time(tmp_path):
