@@ -16,9 +16,9 @@ from tests.test_scoring_official import rows, table
 from tests.test_scoring_parity import MOT15_SEQS, ground_truth, gt_root_of, hypotheses, tracker_file
 from trackbench.datasets.base import BoxTable
 from trackbench.scoring import score_camera
-from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, same_rows
+from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, rewrites, same_rows
 from trackbench.scoring.counts import RANGE_COUNTS
-from trackbench.scoring.diagnosis import diagnose_camera, diagnosis_json, gt_frames
+from trackbench.scoring.diagnosis import diagnose, diagnose_camera, diagnosis_json, gt_frames
 from trackbench.scoring.frames import prepare
 from trackbench.scoring.score import range_counts, scored_camera
 
@@ -37,8 +37,10 @@ def distinguishable(gt: BoxTable) -> bool:
     return all(np.count_nonzero(iou >= 0.5) == len(iou) for iou in prepare(gt, gt).ious)
 
 
-def attribution(gt: BoxTable, hyp: BoxTable, matching: str = "official") -> dict:
-    return diagnosis_json({"cam": diagnose_camera(gt, hyp, matching=matching)[1]})["attribution"]["overall"]
+def attribution(gt: BoxTable, hyp: BoxTable, matching: str = "official", fixes: tuple[str, ...] = RUN_FIXES) -> dict:
+    return diagnosis_json({"cam": diagnose_camera(gt, hyp, matching=matching, fixes=fixes)[1]})["attribution"][
+        "overall"
+    ]
 
 
 def rounded(metrics: dict) -> dict:
@@ -51,7 +53,7 @@ def test_fixing_everything_is_a_perfect_score(gt_rows: list, hyp_rows: list) -> 
     gt, hyp = table(gt_rows), table(hyp_rows)
     assume(len(gt) and distinct_gt_boxes(gt))
     for matching in ("official", "motmetrics"):
-        assert rounded(attribution(gt, hyp, matching)["all"]) == PERFECT
+        assert rounded(attribution(gt, hyp, matching, FIXES)["all"]) == PERFECT
 
 
 @settings(max_examples=100, deadline=None)
@@ -104,7 +106,7 @@ def test_attribution_is_deterministic_and_has_a_row_per_fix() -> None:
     table_ = json.loads(first)
     assert set(table_) == {"none", *RUN_FIXES}
     assert table_["none"] == pytest.approx({k: score_camera(gt, hyp).metrics[k] for k in PERFECT})
-    assert rounded(table_["all"]) == PERFECT
+    assert rounded(attribution(gt, hyp, fixes=FIXES)["all"]) == PERFECT
     for kind in RUN_FIXES:
         assert all(not math.isnan(v) for v in table_[kind].values())
     assert table_["fn"]["mota"] > table_["none"]["mota"]
@@ -130,3 +132,53 @@ def test_range_counts_equal_score_camera_on_real_sequences(seq: str) -> None:
     got = range_counts(gt, hyp)
     assert dict(got.clear) == {k: want.clear[k] for k in RANGE_COUNTS}
     assert np.array_equal(got.hota, want.hota)
+
+
+def with_distractors(gt: BoxTable, flags: list[bool]) -> BoxTable:
+    marks = np.array([flags[i % len(flags)] for i in range(len(gt))], bool) if flags else np.zeros(len(gt), bool)
+    return BoxTable(gt.frames, gt.ids, gt.boxes, gt.confidences, marks)
+
+
+def assert_oracles_scored_as_from_scratch(gt: BoxTable, hyp: BoxTable, threshold: float, matching: str) -> None:
+    """Each oracle's counts in the diagnosis (its rows' IoUs reused from the scoring, only the added
+    rows' computed) equal its rewritten rows scored from scratch, and its frames are
+    :func:`prepare`'s, bit for bit."""
+    scored = scored_camera(gt, hyp, threshold, matching=matching)
+    diagnosis = diagnose(scored, gt, hyp, threshold, matching, FIXES)
+    for kind, rewrite in rewrites(gt_frames(scored), gt, hyp, FIXES).items():
+        fixed_rows = rewrite.apply(hyp)
+        want, got = prepare(gt, fixed_rows), scored.table.variant(rewrite.keep, rewrite.ids, rewrite.extra).pairs()
+        assert want.frames == got.frames, kind
+        for name in ("gt_ids", "hyp_ids", "ious"):
+            for a, b in zip(getattr(want, name), getattr(got, name), strict=True):
+                assert a.dtype == b.dtype and np.array_equal(a, b), (kind, name)
+        counts = range_counts(gt, fixed_rows, threshold, matching=matching)
+        got_counts = diagnosis.fixes[kind].clear  # an oracle that changed nothing keeps the camera's counts
+        assert {k: got_counts[k] for k in counts.clear} == dict(counts.clear), kind
+        assert np.array_equal(diagnosis.fixes[kind].hota, counts.hota), kind
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gt_rows=rows,
+    hyp_rows=rows,
+    flags=st.lists(st.booleans(), max_size=7),
+    threshold=st.sampled_from([0.3, 0.5, 0.7]),
+    matching=st.sampled_from(["official", "motmetrics"]),
+)
+def test_oracles_reuse_the_scorings_ious_exactly(
+    gt_rows: list, hyp_rows: list, flags: list, threshold: float, matching: str
+) -> None:
+    gt = with_distractors(table(gt_rows), flags)
+    assume(len(gt))
+    assert_oracles_scored_as_from_scratch(gt, table(hyp_rows), threshold, matching)
+
+
+@pytest.mark.parametrize("video", ["02", "09"])
+def test_oracles_reuse_the_scorings_ious_exactly_on_mot17(video: str) -> None:
+    """MOT17's ground truth has distractor rows (their matched hypotheses are removed per frame)."""
+    seq = f"MOT17-{video}-FRCNN"
+    gt = ground_truth(gt_root_of("MOT17", seq) / seq / "gt" / "gt.txt", "MOT17")
+    assert gt.distractor.any()
+    hyp = hypotheses(tracker_file("MOT17", seq, f"MOT17-{video}-FRCNN"))
+    assert_oracles_scored_as_from_scratch(gt, hyp, 0.5, "official")

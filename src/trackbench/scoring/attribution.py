@@ -13,16 +13,20 @@ scorer, so the numbers are the scorer's own. The oracles are defined in docs/dia
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from trackbench.datasets.base import BoxTable
 from trackbench.scoring.events import lookup_boxes, previous_match
+from trackbench.scoring.frames import concat
 from trackbench.scoring.tracks import MISSED, GtFrames, first_in_group, id_range, pair_keys
 
 FIXES: tuple[str, ...] = ("fp", "fn", "idsw", "frag", "all")
-# What a run reports: ``frag`` is left out to keep within the time budget (each fix is one more
-# scoring of the camera) and because it is ``fn`` on the interior misses only.
-RUN_FIXES: tuple[str, ...] = ("fp", "fn", "idsw", "all")
+# What a run reports: one row per error type. ``frag`` is left out because it is ``fn`` on the
+# interior misses only, and ``all`` because it is a perfect score by construction (the tests hold
+# it so); each fix costs one more scoring of the camera.
+RUN_FIXES: tuple[str, ...] = ("fp", "fn", "idsw")
 
 
 def _table(frames: np.ndarray, ids: np.ndarray, boxes: np.ndarray) -> BoxTable:
@@ -30,18 +34,19 @@ def _table(frames: np.ndarray, ids: np.ndarray, boxes: np.ndarray) -> BoxTable:
     return BoxTable(frames.astype(np.int64), ids.astype(np.int64), boxes.reshape(-1, 4), np.ones(n), np.zeros(n, bool))
 
 
-def _cat(a: BoxTable, b: BoxTable) -> BoxTable:
-    return BoxTable(
-        np.concatenate([a.frames, b.frames]),
-        np.concatenate([a.ids, b.ids]),
-        np.concatenate([a.boxes, b.boxes]),
-        np.concatenate([a.confidences, b.confidences]),
-        np.concatenate([a.distractor, b.distractor]),
-    )
+@dataclass(frozen=True, slots=True, eq=False)
+class Rewrite:
+    """An oracle's hypothesis rows as a rewrite of the scored ones: the rows ``keep`` (a mask
+    over them) with ids ``ids`` (one per row), followed by the rows ``extra``."""
 
+    keep: np.ndarray
+    ids: np.ndarray
+    extra: BoxTable
 
-def _keep(t: BoxTable, keep: np.ndarray) -> BoxTable:
-    return BoxTable(t.frames[keep], t.ids[keep], t.boxes[keep], t.confidences[keep], t.distractor[keep])
+    def apply(self, hyp: BoxTable) -> BoxTable:
+        k = self.keep
+        kept = BoxTable(hyp.frames[k], self.ids[k], hyp.boxes[k], hyp.confidences[k], hyp.distractor[k])
+        return concat(kept, self.extra)
 
 
 class _Oracle:
@@ -67,10 +72,10 @@ class _Oracle:
         order = np.argsort(self.hyp_keys)
         return order[np.searchsorted(self.hyp_keys[order], keys)]
 
-    def without_fp(self) -> BoxTable:
-        return _keep(self.hyp, ~np.isin(self.hyp_keys, self.fp_keys))
+    def without_fp(self) -> Rewrite:
+        return Rewrite(~np.isin(self.hyp_keys, self.fp_keys), self.hyp.ids, BoxTable.empty())
 
-    def filled(self, interior_only: bool) -> BoxTable:
+    def filled(self, interior_only: bool) -> Rewrite:
         """Misses filled with the gt box; id: the animal's last matched hypothesis (else its next,
         else a fresh id of the animal), a fresh id of the animal where that id is taken in the frame."""
         gt = self.gt
@@ -86,9 +91,10 @@ class _Oracle:
         keys = pair_keys(frames, ids, self.lo, self.span)
         taken = np.isin(keys, self.hyp_keys) | _repeated(keys)
         ids = np.where(taken, fresh, ids)
-        return _cat(self.hyp, _table(frames, ids, lookup_boxes(self.gt_table, frames, gt.gt_id[missed])))
+        extra = _table(frames, ids, lookup_boxes(self.gt_table, frames, gt.gt_id[missed]))
+        return Rewrite(np.ones(len(self.hyp), bool), self.hyp.ids, extra)
 
-    def relabelled(self) -> BoxTable:
+    def relabelled(self) -> Rewrite:
         """Matched rows take their animal's label; other rows whose id that takes in their frame
         get a fresh id each."""
         gt = self.gt
@@ -101,12 +107,12 @@ class _Oracle:
         label_keys = pair_keys(gt.frame[matched], self.label[matched], self.lo, self.span)
         clash = others & np.isin(pair_keys(self.hyp.frames, ids, self.lo, self.span), label_keys)
         ids[clash] = self.fresh_row + np.flatnonzero(clash)
-        h = self.hyp
-        return BoxTable(h.frames, ids, h.boxes, h.confidences, h.distractor)
+        return Rewrite(np.ones(len(ids), bool), ids, BoxTable.empty())
 
-    def perfect(self) -> BoxTable:
+    def perfect(self) -> Rewrite:
         gt = self.gt
-        return _table(gt.frame, self.label, lookup_boxes(self.gt_table, gt.frame, gt.gt_id))
+        extra = _table(gt.frame, self.label, lookup_boxes(self.gt_table, gt.frame, gt.gt_id))
+        return Rewrite(np.zeros(len(self.hyp), bool), self.hyp.ids, extra)
 
 
 def same_rows(a: BoxTable, b: BoxTable) -> bool:
@@ -141,8 +147,8 @@ def _next_match(gt: GtFrames) -> np.ndarray:
     return np.where(valid, gt.hyp_id[np.minimum(later, n - 1)], MISSED)
 
 
-def fixed(gt: GtFrames, gt_table: BoxTable, hyp: BoxTable, kinds: tuple[str, ...] = FIXES) -> dict[str, BoxTable]:
-    """The hypothesis rows with each kind's errors fixed by its oracle (see module docstring)."""
+def rewrites(gt: GtFrames, gt_table: BoxTable, hyp: BoxTable, kinds: tuple[str, ...] = FIXES) -> dict[str, Rewrite]:
+    """Each kind's oracle as a rewrite of the hypothesis rows (see module docstring)."""
     unknown = sorted(set(kinds) - set(FIXES))
     if unknown:
         raise ValueError(f"unknown fixes {unknown}; each one of {', '.join(FIXES)}")
@@ -155,3 +161,13 @@ def fixed(gt: GtFrames, gt_table: BoxTable, hyp: BoxTable, kinds: tuple[str, ...
         "all": oracle.perfect,
     }
     return {kind: build[kind]() for kind in kinds}
+
+
+def unchanged(rewrite: Rewrite, hyp: BoxTable) -> bool:
+    """True if a rewrite leaves the rows as they were (an oracle that found nothing to fix)."""
+    return bool(rewrite.keep.all()) and not len(rewrite.extra) and np.array_equal(rewrite.ids, hyp.ids)
+
+
+def fixed(gt: GtFrames, gt_table: BoxTable, hyp: BoxTable, kinds: tuple[str, ...] = FIXES) -> dict[str, BoxTable]:
+    """The hypothesis rows with each kind's errors fixed by its oracle (see module docstring)."""
+    return {kind: r.apply(hyp) for kind, r in rewrites(gt, gt_table, hyp, kinds).items()}

@@ -18,10 +18,11 @@ from trackbench.datasets.base import BoxTable
 from trackbench.events import ErrorEvents
 from trackbench.identity_frames import UNMATCHED, IdentityFrames
 from trackbench.scoring import identity
-from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, same_rows
+from trackbench.scoring.attribution import FIXES, RUN_FIXES, rewrites, unchanged
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
 from trackbench.scoring.events import camera_events, lookup_boxes
-from trackbench.scoring.score import CameraScores, Scored, range_counts, scored_camera
+from trackbench.scoring.hota import HotaFrames
+from trackbench.scoring.score import CameraScores, Scored, pairs_counts, scored_camera
 from trackbench.scoring.tracks import GtFrames, motmetrics_gt_frames, official_gt_frames
 
 ATTRIBUTION_METRICS = ("hota", "idf1", "mota")
@@ -47,23 +48,37 @@ def gt_frames(scored: Scored) -> GtFrames:
     return motmetrics_gt_frames(scored.events, num_frames)
 
 
-def diagnose(scored: Scored, gt: BoxTable, hyp: BoxTable, iou_threshold: float, matching: str) -> CameraDiagnosis:
+def diagnose(
+    scored: Scored,
+    gt: BoxTable,
+    hyp: BoxTable,
+    iou_threshold: float,
+    matching: str,
+    fixes: tuple[str, ...] = RUN_FIXES,
+) -> CameraDiagnosis:
     """The diagnosis of a camera ``scored`` from ``gt`` and ``hyp`` (the oracles' rows scored
-    again by the same scorer, its counts over the camera's frames: :func:`range_counts`)."""
+    again by the same scorer, its counts over the camera's frames:
+    :func:`~trackbench.scoring.score.range_counts`, from the IoUs already computed for the
+    rows an oracle keeps: :meth:`~trackbench.scoring.frames.FrameTable.variant`)."""
     frames = gt_frames(scored)
-    fixes = {}
-    for kind, table in fixed(frames, gt, hyp, RUN_FIXES).items():
+    fixed: dict[str, Counts] = {}
+    for kind, rewrite in rewrites(frames, gt, hyp, fixes).items():
         # Rows an oracle left as they were score as they did: not scored again.
-        if same_rows(table, hyp):
-            fixes[kind] = scored.scores.counts
-        else:
-            fixes[kind] = range_counts(gt, table, iou_threshold, matching=matching)
+        if unchanged(rewrite, hyp):
+            fixed[kind] = scored.scores.counts
+            continue
+        pairs = scored.table.variant(rewrite.keep, rewrite.ids, rewrite.extra).pairs()
+        hota = None
+        if rewrite.keep.all() and not len(rewrite.extra):  # relabelled only: the same IoUs, new ids
+            base = scored.hota
+            hota = HotaFrames(base.gt_ids, [h.tolist() for h in pairs.hyp_ids], base.ious)
+        fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching, hota=hota)
     holders = IdentityFrames(frames.frame, frames.gt_id, np.where(frames.matched, frames.hyp_id, UNMATCHED))
     return CameraDiagnosis(
         camera_events(frames, gt, hyp),
         identity.animals(frames),
         scored.scores.counts,
-        fixes,
+        fixed,
         holders,
         lookup_boxes(gt, frames.frame, frames.gt_id),
     )
@@ -77,12 +92,13 @@ def diagnose_camera(
     matching: str = "official",
     window_frames: int | None = None,
     frame_range: tuple[int, int] | None = None,
+    fixes: tuple[str, ...] = RUN_FIXES,
 ) -> tuple[CameraScores, CameraDiagnosis]:
     """:func:`~trackbench.scoring.score_camera`'s scores and the camera's diagnosis."""
     scored = scored_camera(
         gt, hyp, iou_threshold, matching=matching, window_frames=window_frames, frame_range=frame_range
     )
-    return scored.scores, diagnose(scored, gt, hyp, iou_threshold, matching)
+    return scored.scores, diagnose(scored, gt, hyp, iou_threshold, matching, fixes)
 
 
 def _attribution(baseline: Counts, fixes: Mapping[str, Counts]) -> dict[str, dict[str, float]]:

@@ -55,11 +55,7 @@ class FramePairs:
 
 def _by_frame(table: BoxTable, what: str) -> BoxTable:
     """The table sorted by frame (file order kept within a frame); rejects duplicate ids per frame."""
-    order = np.lexsort((table.ids, table.frames))
-    frames, ids = table.frames[order], table.ids[order]
-    dup = np.flatnonzero((frames[1:] == frames[:-1]) & (ids[1:] == ids[:-1]))
-    if dup.size:
-        raise TrackbenchError(f"{what}: id {ids[dup[0]]} appears twice in frame {frames[dup[0]]}")
+    _check_unique(table.frames, table.ids, what)
     return rows(table, np.argsort(table.frames, kind="stable"))
 
 
@@ -78,18 +74,122 @@ def _distractor_matched(iou: np.ndarray, distractor: np.ndarray) -> np.ndarray:
 
 def prepare(gt: BoxTable, hyp: BoxTable) -> FramePairs:
     """Frame-by-frame scored boxes of one camera (see module docstring)."""
-    gt, hyp = _by_frame(gt, "ground truth"), _by_frame(hyp, "hypotheses")
-    frames, gt_ids, hyp_ids, ious = [], [], [], []
-    for frame, g, h, iou in frame_ious(gt.frames, gt.boxes, hyp.frames, hyp.boxes):
-        oids, hids, distractor = gt.ids[g], hyp.ids[h], gt.distractor[g]
-        if distractor.any():
-            kept = ~_distractor_matched(iou, distractor) if iou.size else np.ones(len(hids), bool)
-            target = ~distractor
-            iou, oids, hids = iou[np.ix_(target, kept)], oids[target], hids[kept]
-        if len(oids) == 0 and len(hids) == 0:
-            continue
-        frames.append(frame)
-        gt_ids.append(oids)
-        hyp_ids.append(hids)
-        ious.append(iou)
-    return FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious))
+    return FrameTable.of(gt, hyp).pairs()
+
+
+def _scored_frame(
+    oids: np.ndarray, hids: np.ndarray, distractor: np.ndarray, iou: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One frame's scored gt ids, hypothesis ids and IoU: distractor rows and the hypotheses
+    matched to them removed (TrackEval's MOT preprocessing)."""
+    if distractor.any():
+        kept = ~_distractor_matched(iou, distractor) if iou.size else np.ones(len(hids), bool)
+        target = ~distractor
+        iou, oids, hids = iou[np.ix_(target, kept)], oids[target], hids[kept]
+    return oids, hids, iou
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FrameTable:
+    """One camera's rows sorted by frame (file order within a frame) and, per frame of either
+    table, its rows and the full ``gt x hyp`` IoU matrix (distractor rows in): what
+    :func:`prepare` computes before removing distractors.
+
+    :meth:`variant` gives the table of other hypothesis rows made from these (some rows kept,
+    ids changed, rows added) reusing the IoUs already computed, so an oracle's rows are
+    scored from the very same numbers :func:`prepare` would compute for them."""
+
+    gt: BoxTable
+    hyp: BoxTable
+    order: np.ndarray  # the hypothesis rows' positions in the caller's table, frame-sorted
+    frames: tuple[int, ...]
+    gt_rows: tuple[slice, ...]
+    hyp_rows: tuple[slice, ...]
+    ious: tuple[np.ndarray, ...]
+
+    @staticmethod
+    def of(gt: BoxTable, hyp: BoxTable) -> FrameTable:
+        gt = _by_frame(gt, "ground truth")
+        _check_unique(hyp.frames, hyp.ids, "hypotheses")
+        order = np.argsort(hyp.frames, kind="stable")
+        hyp = rows(hyp, order)
+        frames, g_rows, h_rows, ious = [], [], [], []
+        for frame, g, h, iou in frame_ious(gt.frames, gt.boxes, hyp.frames, hyp.boxes):
+            frames.append(frame)
+            g_rows.append(g)
+            h_rows.append(h)
+            ious.append(iou)
+        return FrameTable(gt, hyp, order, tuple(frames), tuple(g_rows), tuple(h_rows), tuple(ious))
+
+    def pairs(self) -> FramePairs:
+        """The scored frames (:func:`prepare`'s result)."""
+        gt, hyp = self.gt, self.hyp
+        frames, gt_ids, hyp_ids, ious = [], [], [], []
+        for frame, g, h, iou in zip(self.frames, self.gt_rows, self.hyp_rows, self.ious, strict=True):
+            oids, hids, iou = _scored_frame(gt.ids[g], hyp.ids[h], gt.distractor[g], iou)
+            if len(oids) == 0 and len(hids) == 0:
+                continue
+            frames.append(frame)
+            gt_ids.append(oids)
+            hyp_ids.append(hids)
+            ious.append(iou)
+        return FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious))
+
+    def variant(self, keep: np.ndarray, ids: np.ndarray, extra: BoxTable) -> FrameTable:
+        """The table of the hypothesis rows ``keep`` (a mask over the caller's rows) relabelled
+        ``ids`` (one per caller's row), followed by the rows ``extra``: what :meth:`of` gives for
+        the ground truth and those rows, with only the added rows' IoUs computed (the others are
+        this table's own numbers)."""
+        keep_s = np.asarray(keep, bool)[self.order]
+        kept = BoxTable(
+            self.hyp.frames[keep_s],
+            np.asarray(ids, np.int64)[self.order][keep_s],
+            self.hyp.boxes[keep_s],
+            self.hyp.confidences[keep_s],
+            self.hyp.distractor[keep_s],
+        )
+        joined = concat(kept, extra)
+        _check_unique(joined.frames, joined.ids, "hypotheses")
+        order = np.argsort(joined.frames, kind="stable")  # per frame: the kept rows, then the added
+        hyp = rows(joined, order)
+        extra = rows(extra, np.argsort(extra.frames, kind="stable"))
+        added = {f: iou for f, _, _, iou in frame_ious(self.gt.frames, self.gt.boxes, extra.frames, extra.boxes)}
+        base = dict(zip(self.frames, zip(self.hyp_rows, self.ious, strict=True), strict=True))
+        frames = sorted(set(self.frames) | set(added))
+        bounds = np.searchsorted(self.gt.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
+        h_bounds = np.searchsorted(hyp.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
+        ious = []
+        for frame, g0, g1 in zip(frames, bounds[0], bounds[1], strict=True):
+            parts = []
+            if frame in base:
+                h, iou = base[frame]
+                kept_here = keep_s[h]
+                parts.append(iou if kept_here.all() else iou[:, kept_here])
+            if frame in added and added[frame].shape[1]:
+                parts.append(added[frame])
+            if not parts:
+                parts.append(np.zeros((g1 - g0, 0)))
+            ious.append(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1))
+        return FrameTable(
+            self.gt,
+            hyp,
+            order,
+            tuple(frames),
+            tuple(slice(a, b) for a, b in zip(*bounds, strict=True)),
+            tuple(slice(a, b) for a, b in zip(*h_bounds, strict=True)),
+            tuple(ious),
+        )
+
+
+def concat(a: BoxTable, b: BoxTable) -> BoxTable:
+    """The rows of ``a`` followed by those of ``b``."""
+    return BoxTable(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in BoxTable.__slots__))
+
+
+def _check_unique(frames: np.ndarray, ids: np.ndarray, what: str) -> None:
+    """Rejects an id that appears twice in a frame."""
+    order = np.lexsort((ids, frames))
+    frames, ids = frames[order], ids[order]
+    dup = np.flatnonzero((frames[1:] == frames[:-1]) & (ids[1:] == ids[:-1]))
+    if dup.size:
+        raise TrackbenchError(f"{what}: id {ids[dup[0]]} appears twice in frame {frames[dup[0]]}")

@@ -12,7 +12,7 @@ from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError
 from trackbench.scoring import clear
 from trackbench.scoring.counts import CAMERA_COUNTS, RANGE_COUNTS, Counts, metrics_from_counts, total
-from trackbench.scoring.frames import FramePairs, prepare
+from trackbench.scoring.frames import FramePairs, FrameTable, prepare
 from trackbench.scoring.hota import HotaFrames
 from trackbench.scoring.matching import Matching, official_matching
 from trackbench.scoring.windows import WindowScores, pool_windows, window_bounds
@@ -103,6 +103,8 @@ class Scored:
     pairs: FramePairs
     matching: Matching | None
     events: clear.EventRows
+    table: FrameTable  # the rows and IoUs ``pairs`` came from (attribution's oracles reuse them)
+    hota: HotaFrames  # ``pairs`` as motrics reads them
 
 
 def score_camera(
@@ -133,7 +135,8 @@ def scored_camera(
     """:func:`score_camera` with the matching and event rows behind the scores."""
     if not 0.0 < iou_threshold <= 1.0:
         raise TrackbenchError(f"iou_threshold must lie in (0, 1]; got {iou_threshold}")
-    pairs = prepare(gt, hyp)
+    table = FrameTable.of(gt, hyp)
+    pairs = table.pairs()
     scorer = _Scorer(pairs, iou_threshold, matching)
     counts = scorer.camera()
     windows: tuple[WindowScores, ...] = ()
@@ -141,7 +144,8 @@ def scored_camera(
         if frame_range is None:
             frame_range = (pairs.frames[0], pairs.frames[-1]) if pairs.frames else (1, 0)
         windows = tuple(scorer.window(a, b) for a, b in window_bounds(*frame_range, window_frames))
-    return Scored(CameraScores(metrics_from_counts(counts), counts, windows), pairs, scorer.matching, scorer.events)
+    scores = CameraScores(metrics_from_counts(counts), counts, windows)
+    return Scored(scores, pairs, scorer.matching, scorer.events, table, scorer.hota)
 
 
 def range_counts(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5, *, matching: str = "official") -> Counts:
@@ -149,10 +153,17 @@ def range_counts(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5, *, mat
     Frag or MT): under the official matching from the event rows without building motmetrics'
     table (:meth:`clear.EventRows.counts`, held equal to motmetrics' functions), for scoring many
     variants of a camera's rows cheaply (error attribution)."""
+    return pairs_counts(prepare(gt, hyp), iou_threshold, matching=matching)
+
+
+def pairs_counts(
+    pairs: FramePairs, iou_threshold: float = 0.5, *, matching: str = "official", hota: HotaFrames | None = None
+) -> Counts:
+    """:func:`range_counts` of a camera's scored frames (:func:`~trackbench.scoring.frames.prepare`);
+    ``hota``: the same frames as motrics reads them, if already converted."""
     if matching != "official":
-        counts = score_camera(gt, hyp, iou_threshold, matching=matching).counts
+        counts = _Scorer(pairs, iou_threshold, matching).camera()
         return Counts({k: counts.clear[k] for k in RANGE_COUNTS}, counts.hota)
-    pairs = prepare(gt, hyp)
     found = official_matching(pairs, iou_threshold)
     frame, code, oid, hid, d = clear.official_event_arrays(pairs, found, iou_threshold)
     values: dict[str, float] = dict.fromkeys(clear.EVENT_COUNTS, 0)
@@ -161,7 +172,8 @@ def range_counts(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5, *, mat
         values = rows.counts(0, len(frame))
     values["motp_sum"] = float(found.iou.sum())
     values["idtp_run"] = values["idtp"]
-    return Counts({k: values[k] for k in RANGE_COUNTS}, HotaFrames.of(pairs).counts(0, len(pairs.frames)))
+    hota = HotaFrames.of(pairs) if hota is None else hota
+    return Counts({k: values[k] for k in RANGE_COUNTS}, hota.counts(0, len(pairs.frames)))
 
 
 def summarize(per_camera: Mapping[str, CameraScores]) -> Scores:
