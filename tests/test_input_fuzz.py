@@ -16,6 +16,10 @@ from trackbench.errors import TrackbenchError
 
 from .malformed import Mutation, broken_copy, mutations, valid_folder
 
+# A bad value must become an error line, never a NumPy warning on the way (e.g. a cast to int64
+# of a number it cannot hold).
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 _count = itertools.count()
 
 

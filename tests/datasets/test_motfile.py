@@ -123,6 +123,8 @@ BAD_DET = [
     ("1,-1,1,2,3,4,0.5\n1,-1,1,2,3,0,0.5\n", 2, "h 0 must be > 0"),
     ("1,-1,1,2,3,4,0.5\n0,-1,1,2,3,4,0.5\n", 2, "frame 0 is < 1"),
     ("1,-1,1,2,3,4,0.5\n1.5,-1,1,2,3,4,0.5\n", 2, "frame 1.5 is not an integer"),
+    # a whole number int64 cannot hold (NumPy would cast it with a warning, to garbage)
+    ("1,-1,1,2,3,4,0.5\n1e20,-1,1,2,3,4,0.5\n", 2, r"frame 1e\+20 is too large"),
     # the earliest bad line wins when several checks fail
     ("1,-1,1,2,3,4,0.5\n1,-1,1,2,3,-4,0.5\n0,-1,1,2,nan,4,0.5\n", 2, "h -4 must be > 0"),
 ]
@@ -141,6 +143,7 @@ BAD_GT = [
     ("1,1,1,2,3,4,1,1,1\n2,1,1,2,3,4,1,1,1\n2,1,5,5,3,4,1,1,1\n", 3, "duplicate id 1 in frame 2"),
     ("1,1,1,2,3,4,1,1,1\n2,1,1,2,3,4,1,1.5,1\n", 2, "class 1.5 is not an integer"),
     ("1,1,1,2,3,4,1,1,1\n2,x,1,2,3,4,1,1,1\n", 2, r"column 2 \(id\) is not a number"),
+    ("1,1,1,2,3,4,1,1,1\n2,-1e19,1,2,3,4,1,1,1\n", 2, r"id -1e\+19 is too large"),
     ("1,1,1,2,3,4,1,-1,-1,-1\n2,2,1,2,3,4,nan,-1,-1,-1\n", 2, "conf nan is not finite"),
     ("1,1,1,2,3,4,1,1\n", 1, "has 8 columns"),
     ("5,1,1,2,3,4,1,1,1\n", 1, "frame 5 is beyond the sequence end 4"),

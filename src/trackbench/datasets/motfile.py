@@ -112,6 +112,9 @@ def _columns_message(count: int, layouts: dict[int, str]) -> str:
     return f"has {count} columns, expected one of ({allowed})"
 
 
+_LARGEST_ID = float(2**53)
+
+
 def _check(rows: _Rows, layouts: dict[int, str], columns: int, integer: Sequence[int], last_frame: int | None) -> None:
     """Raise for the earliest row with a non-finite value, a non-integer frame/id/class,
     frame < 1 (or > ``last_frame``), or width/height <= 0."""
@@ -130,12 +133,17 @@ def _check(rows: _Rows, layouts: dict[int, str], columns: int, integer: Sequence
     def not_integer(c: int) -> Callable[[int], str]:
         return lambda r: f"{names[c]} {float(data[r, c])!r} is not an integer"
 
+    def too_large(c: int) -> Callable[[int], str]:
+        return lambda r: f"{names[c]} {data[r, c]:g} is too large (at most 2**53)"
+
     def not_positive(c: int) -> Callable[[int], str]:
         return lambda r: f"{names[c]} {data[r, c]:g} must be > 0"
 
     for col in integer:
         values = data[:, col]
         first(finite[:, col] & (values != np.round(values)), not_integer(col))
+        # Beyond 2**53 a float no longer holds every integer, and int64 cannot hold it at all.
+        first(finite[:, col] & (np.abs(values) > _LARGEST_ID), too_large(col))
     first(data[:, 0] < 1, lambda r: f"frame {data[r, 0]:g} is < 1 (frames are 1-based)")
     if last_frame is not None:
         first(data[:, 0] > last_frame, lambda r: f"frame {data[r, 0]:g} is beyond the sequence end {last_frame}")
