@@ -21,7 +21,6 @@ from trackbench.scoring import identity
 from trackbench.scoring.attribution import FIXES, RUN_FIXES, rewrites, unchanged
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
 from trackbench.scoring.events import camera_events, lookup_boxes
-from trackbench.scoring.hota import HotaFrames
 from trackbench.scoring.score import CameraScores, Scored, pairs_counts, scored_camera
 from trackbench.scoring.tracks import GtFrames, motmetrics_gt_frames, official_gt_frames
 
@@ -68,11 +67,7 @@ def diagnose(
             fixed[kind] = scored.scores.counts
             continue
         pairs = scored.table.variant(rewrite.keep, rewrite.ids, rewrite.extra).pairs()
-        hota = None
-        if rewrite.keep.all() and not len(rewrite.extra):  # relabelled only: the same IoUs, new ids
-            base = scored.hota
-            hota = HotaFrames(base.gt_ids, [h.tolist() for h in pairs.hyp_ids], base.ious)
-        fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching, hota=hota)
+        fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching)
     holders = IdentityFrames(frames.frame, frames.gt_id, np.where(frames.matched, frames.hyp_id, UNMATCHED))
     return CameraDiagnosis(
         camera_events(frames, gt, hyp),

@@ -104,7 +104,6 @@ class Scored:
     matching: Matching | None
     events: clear.EventRows
     table: FrameTable  # the rows and IoUs ``pairs`` came from (attribution's oracles reuse them)
-    hota: HotaFrames  # ``pairs`` as motrics reads them
 
 
 def score_camera(
@@ -145,7 +144,7 @@ def scored_camera(
             frame_range = (pairs.frames[0], pairs.frames[-1]) if pairs.frames else (1, 0)
         windows = tuple(scorer.window(a, b) for a, b in window_bounds(*frame_range, window_frames))
     scores = CameraScores(metrics_from_counts(counts), counts, windows)
-    return Scored(scores, pairs, scorer.matching, scorer.events, table, scorer.hota)
+    return Scored(scores, pairs, scorer.matching, scorer.events, table)
 
 
 def range_counts(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5, *, matching: str = "official") -> Counts:
@@ -156,11 +155,8 @@ def range_counts(gt: BoxTable, hyp: BoxTable, iou_threshold: float = 0.5, *, mat
     return pairs_counts(prepare(gt, hyp), iou_threshold, matching=matching)
 
 
-def pairs_counts(
-    pairs: FramePairs, iou_threshold: float = 0.5, *, matching: str = "official", hota: HotaFrames | None = None
-) -> Counts:
-    """:func:`range_counts` of a camera's scored frames (:func:`~trackbench.scoring.frames.prepare`);
-    ``hota``: the same frames as motrics reads them, if already converted."""
+def pairs_counts(pairs: FramePairs, iou_threshold: float = 0.5, *, matching: str = "official") -> Counts:
+    """:func:`range_counts` of a camera's scored frames (:func:`~trackbench.scoring.frames.prepare`)."""
     if matching != "official":
         counts = _Scorer(pairs, iou_threshold, matching).camera()
         return Counts({k: counts.clear[k] for k in RANGE_COUNTS}, counts.hota)
@@ -172,8 +168,7 @@ def pairs_counts(
         values = rows.counts(0, len(frame))
     values["motp_sum"] = float(found.iou.sum())
     values["idtp_run"] = values["idtp"]
-    hota = HotaFrames.of(pairs) if hota is None else hota
-    return Counts({k: values[k] for k in RANGE_COUNTS}, hota.counts(0, len(pairs.frames)))
+    return Counts({k: values[k] for k in RANGE_COUNTS}, HotaFrames.of(pairs).counts(0, len(pairs.frames)))
 
 
 def summarize(per_camera: Mapping[str, CameraScores]) -> Scores:
