@@ -234,29 +234,33 @@ def trackbench_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "trackbench"]
 
 
-def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float]:
+def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float, float]:
     """Per job, warm (as in a multirun after its first job): run_experiment's time beyond
-    run() (config, MLflow run and logging, artifacts, plots), on a small synthetic dataset
-    with a local SQLite store; and the MLflow logging part on its own."""
-    small = AppConfig(
-        tracker=cfg.tracker,
-        dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_frames=60)),
-        runner=RunnerConfig(workers=1, progress="never"),
-    )
-    overheads, logging_times = [], []
+    run() (config, MLflow run and logging, artifacts), on a small synthetic dataset with a
+    local SQLite store, with the plots as a multirun's job draws them (``runner.plots=best``:
+    none; the sweep draws its best job's at its end); the MLflow logging part on its own; and
+    what drawing a run's plots adds (a single run, or ``runner.plots=all``)."""
+    overheads: dict[str, list[float]] = {"none": [], "all": []}
+    logging_times = []
     with tempfile.TemporaryDirectory() as tmp:
         mlflow = MlflowConfig(tracking_uri=f"sqlite:///{tmp}/mlflow.db")
-        tree = asdict(replace(small, mlflow=mlflow))
         for i in range(repeat + 1):
-            out = Path(tmp) / f"job{i}"
-            start = time.perf_counter()
-            run_experiment(tree, out)
-            total = time.perf_counter() - start
-            wall = json.loads((out / "metrics.json").read_text())["timing"]["runner_wall_s"]
-            if i:  # the first job imports mlflow and creates the database
-                overheads.append(total - wall)
-                logging_times.append(mlflow_logging_time(mlflow, out))
-    return min(overheads), min(logging_times)
+            for plots in overheads:  # side by side
+                small = AppConfig(
+                    tracker=cfg.tracker,
+                    dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_frames=60)),
+                    runner=RunnerConfig(workers=1, progress="never", plots=plots),
+                )
+                out = Path(tmp) / f"job{i}-{plots}"
+                start = time.perf_counter()
+                run_experiment(asdict(replace(small, mlflow=mlflow)), out)
+                total = time.perf_counter() - start
+                wall = json.loads((out / "metrics.json").read_text())["timing"]["runner_wall_s"]
+                if i:  # the first job imports mlflow and creates the database
+                    overheads[plots].append(total - wall)
+                    if plots == "none":
+                        logging_times.append(mlflow_logging_time(mlflow, out))
+    return min(overheads["none"]), min(logging_times), min(overheads["all"]) - min(overheads["none"])
 
 
 def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
@@ -322,8 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  motrics, same files    {o['motrics_s']:8.3f} s   ours/motrics {o['score_s'] / o['motrics_s']:.2f}")
     print(f"  diagnosis              {o['diagnosis_s']:8.3f} s   ratio to stage {o['diagnosis_s'] / o['stage_s']:.3f}  "
           "(target <= 0.1; error events, identity per animal, attribution: beyond scoring)")  # fmt: skip
-    overhead, mlflow_s = fixed_cost(base, args.repeat)
-    print(f"fixed cost per job (warm) {overhead:7.3f} s  (target <= 0.3); MLflow logging part {mlflow_s:.3f} s")
+    overhead, mlflow_s, plots_s = fixed_cost(base, args.repeat)
+    print(f"fixed cost per job (warm, as a multirun's job: no plots) {overhead:7.3f} s  (target <= 0.3); "
+          f"MLflow logging part {mlflow_s:.3f} s; drawing the run's plots adds {plots_s:.3f} s "
+          "(a single run, the sweep's best job, or runner.plots=all)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         from trackbench.mlflow_log import open_client
 
