@@ -147,7 +147,7 @@ def assert_oracles_scored_as_from_scratch(gt: BoxTable, hyp: BoxTable, threshold
     diagnosis = diagnose(scored, gt, hyp, threshold, matching, FIXES)
     for kind, rewrite in rewrites(gt_frames(scored), gt, hyp, FIXES).items():
         fixed_rows = rewrite.apply(hyp)
-        want, got = prepare(gt, fixed_rows), scored.table.variant(rewrite.keep, rewrite.ids, rewrite.extra).pairs()
+        want, got = prepare(gt, fixed_rows), scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
         assert want.frames == got.frames, kind
         for name in ("gt_ids", "hyp_ids", "ious"):
             for a, b in zip(getattr(want, name), getattr(got, name), strict=True):

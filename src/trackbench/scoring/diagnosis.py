@@ -58,7 +58,7 @@ def diagnose(
     """The diagnosis of a camera ``scored`` from ``gt`` and ``hyp`` (the oracles' rows scored
     again by the same scorer, its counts over the camera's frames:
     :func:`~trackbench.scoring.score.range_counts`, from the IoUs already computed for the
-    rows an oracle keeps: :meth:`~trackbench.scoring.frames.FrameTable.variant`)."""
+    rows an oracle keeps: :meth:`~trackbench.scoring.frames.FrameTable.variant_pairs`)."""
     frames = gt_frames(scored)
     fixed: dict[str, Counts] = {}
     for kind, rewrite in rewrites(frames, gt, hyp, fixes).items():
@@ -66,7 +66,7 @@ def diagnose(
         if unchanged(rewrite, hyp):
             fixed[kind] = scored.scores.counts
             continue
-        pairs = scored.table.variant(rewrite.keep, rewrite.ids, rewrite.extra).pairs()
+        pairs = scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
         fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching)
     holders = IdentityFrames(frames.frame, frames.gt_id, np.where(frames.matched, frames.hyp_id, UNMATCHED))
     return CameraDiagnosis(

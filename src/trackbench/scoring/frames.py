@@ -8,6 +8,7 @@ window, are all computed from the resulting :class:`FramePairs`, so they cannot 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,9 +96,9 @@ class FrameTable:
     table, its rows and the full ``gt x hyp`` IoU matrix (distractor rows in): what
     :func:`prepare` computes before removing distractors.
 
-    :meth:`variant` gives the table of other hypothesis rows made from these (some rows kept,
-    ids changed, rows added) reusing the IoUs already computed, so an oracle's rows are
-    scored from the very same numbers :func:`prepare` would compute for them."""
+    :meth:`variant_pairs` gives the scored frames of other hypothesis rows made from these (some
+    rows kept, ids changed, rows added) reusing the IoUs already computed, so an oracle's rows
+    are scored from the very same numbers :func:`prepare` would compute for them."""
 
     gt: BoxTable
     hyp: BoxTable
@@ -123,23 +124,13 @@ class FrameTable:
 
     def pairs(self) -> FramePairs:
         """The scored frames (:func:`prepare`'s result)."""
-        gt, hyp = self.gt, self.hyp
-        frames, gt_ids, hyp_ids, ious = [], [], [], []
-        for frame, g, h, iou in zip(self.frames, self.gt_rows, self.hyp_rows, self.ious, strict=True):
-            oids, hids, iou = _scored_frame(gt.ids[g], hyp.ids[h], gt.distractor[g], iou)
-            if len(oids) == 0 and len(hids) == 0:
-                continue
-            frames.append(frame)
-            gt_ids.append(oids)
-            hyp_ids.append(hids)
-            ious.append(iou)
-        return FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious))
+        return _scored_frames(self.gt, self.hyp.ids, self.frames, self.gt_rows, self.hyp_rows, self.ious)
 
-    def variant(self, keep: np.ndarray, ids: np.ndarray, extra: BoxTable) -> FrameTable:
-        """The table of the hypothesis rows ``keep`` (a mask over the caller's rows) relabelled
-        ``ids`` (one per caller's row), followed by the rows ``extra``: what :meth:`of` gives for
-        the ground truth and those rows, with only the added rows' IoUs computed (the others are
-        this table's own numbers)."""
+    def variant_pairs(self, keep: np.ndarray, ids: np.ndarray, extra: BoxTable) -> FramePairs:
+        """The scored frames of the hypothesis rows ``keep`` (a mask over the caller's rows)
+        relabelled ``ids`` (one per caller's row), followed by the rows ``extra``: what
+        :func:`prepare` gives for the ground truth and those rows, with only the added rows'
+        IoUs computed (the others are this table's own numbers)."""
         keep_s = np.asarray(keep, bool)[self.order]
         kept = BoxTable(
             self.hyp.frames[keep_s],
@@ -150,35 +141,57 @@ class FrameTable:
         )
         joined = concat(kept, extra)
         _check_unique(joined.frames, joined.ids, "hypotheses")
-        order = np.argsort(joined.frames, kind="stable")  # per frame: the kept rows, then the added
-        hyp = rows(joined, order)
+        hyp = rows(joined, np.argsort(joined.frames, kind="stable"))  # per frame: the kept rows, then the added
         extra = rows(extra, np.argsort(extra.frames, kind="stable"))
         added = {f: iou for f, _, _, iou in frame_ious(self.gt.frames, self.gt.boxes, extra.frames, extra.boxes)}
         base = dict(zip(self.frames, zip(self.hyp_rows, self.ious, strict=True), strict=True))
         frames = sorted(set(self.frames) | set(added))
-        bounds = np.searchsorted(self.gt.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
+        g_bounds = np.searchsorted(self.gt.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
         h_bounds = np.searchsorted(hyp.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
-        ious = []
-        for frame, g0, g1 in zip(frames, bounds[0], bounds[1], strict=True):
-            parts = []
-            if frame in base:
-                h, iou = base[frame]
-                kept_here = keep_s[h]
-                parts.append(iou if kept_here.all() else iou[:, kept_here])
-            if frame in added and added[frame].shape[1]:
-                parts.append(added[frame])
-            if not parts:
-                parts.append(np.zeros((g1 - g0, 0)))
-            ious.append(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1))
-        return FrameTable(
+
+        def ious() -> Iterator[np.ndarray]:  # one frame at a time: only the scored part is kept
+            for frame, g0, g1 in zip(frames, *g_bounds, strict=True):
+                parts = []
+                if frame in base:
+                    h, iou = base[frame]
+                    kept_here = keep_s[h]
+                    parts.append(iou if kept_here.all() else iou[:, kept_here])
+                if frame in added and added[frame].shape[1]:
+                    parts.append(added[frame])
+                if not parts:
+                    parts.append(np.zeros((g1 - g0, 0)))
+                yield parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+        return _scored_frames(
             self.gt,
-            hyp,
-            order,
-            tuple(frames),
-            tuple(slice(a, b) for a, b in zip(*bounds, strict=True)),
-            tuple(slice(a, b) for a, b in zip(*h_bounds, strict=True)),
-            tuple(ious),
+            hyp.ids,
+            frames,
+            [slice(a, b) for a, b in zip(*g_bounds, strict=True)],
+            [slice(a, b) for a, b in zip(*h_bounds, strict=True)],
+            ious(),
         )
+
+
+def _scored_frames(
+    gt: BoxTable,
+    hyp_ids: np.ndarray,
+    frames: Iterable[int],
+    gt_rows: Iterable[slice],
+    hyp_rows: Iterable[slice],
+    ious: Iterable[np.ndarray],
+) -> FramePairs:
+    """Each frame's scored gt ids, hypothesis ids and IoU (:func:`_scored_frame`), frames with
+    neither left out."""
+    out_frames, gt_ids, out_hyp_ids, out_ious = [], [], [], []
+    for frame, g, h, iou in zip(frames, gt_rows, hyp_rows, ious, strict=True):
+        oids, hids, iou = _scored_frame(gt.ids[g], hyp_ids[h], gt.distractor[g], iou)
+        if len(oids) == 0 and len(hids) == 0:
+            continue
+        out_frames.append(frame)
+        gt_ids.append(oids)
+        out_hyp_ids.append(hids)
+        out_ious.append(iou)
+    return FramePairs(tuple(out_frames), tuple(gt_ids), tuple(out_hyp_ids), tuple(out_ious))
 
 
 def concat(a: BoxTable, b: BoxTable) -> BoxTable:
