@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from tests.test_scoring_events import SMALL
 from tests.test_scoring_parity import run_app
-from trackbench.app import ExperimentResult
+from trackbench.app import ExperimentResult, add_attribution, run_experiment
+from trackbench.config import AppConfig
 from trackbench.run_record import mlflow_metrics
 from trackbench.scoring.attribution import RUN_FIXES
 from trackbench.scoring.identity import IDENTITY_METRICS
+from trackbench.settings import to_flat_dict
 from trackbench.summary import format_summary
 
 
@@ -47,3 +51,41 @@ def test_metrics_json_mlflow_and_summary_hold_identity_and_attribution(tmp_path:
     second = run_app(tmp_path / "b", dict(SMALL))
     first.pop("timing"), second.pop("timing")
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
+def nested(overrides: dict) -> dict:
+    tree = to_flat_dict(AppConfig())
+    tree.update({"mlflow.enabled": False, "runner.progress": "never", "runner.workers": 1, **overrides})
+    out: dict = {}
+    for key, value in tree.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def test_a_sweeps_job_skips_attribution_and_the_sweep_adds_the_same_numbers_later(tmp_path: Path) -> None:
+    """eval.attribution=best: a sweep's job (sweep_dir set) scores no oracle; add_attribution
+    (what the sweep does for its best job) computes from the job's folder exactly what a single
+    run of the same config computes while it runs."""
+    tree = nested(SMALL)
+    single = run_experiment(tree, tmp_path / "single", config_yaml=yaml.safe_dump(tree)).output_dir
+    job = run_experiment(tree, tmp_path / "job", config_yaml=yaml.safe_dump(tree), sweep_dir=str(tmp_path)).output_dir
+    ran = json.loads((single / "metrics.json").read_text())
+    skipped = json.loads((job / "metrics.json").read_text())
+    assert "attribution" in ran and "attribution" not in skipped
+    assert not [k for k in mlflow_metrics(skipped) if k.startswith("fix/")]
+    assert skipped["identity"] == ran["identity"]  # events and identity: every job
+    added = add_attribution(job)
+    assert added["attribution"] == ran["attribution"]
+    assert json.loads((job / "metrics.json").read_text()) == added
+    for d in (added, ran):
+        d.pop("timing")
+    assert json.dumps(added, sort_keys=True) == json.dumps(ran, sort_keys=True)
+
+
+def test_attribution_none_scores_no_oracle(tmp_path: Path) -> None:
+    metrics = run_app(tmp_path, {**SMALL, "eval.attribution": "none"})
+    assert "attribution" not in metrics and "identity" in metrics

@@ -9,7 +9,7 @@ import json
 import logging
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,9 @@ def run_experiment(
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
-        result, plotting = _track_score_write(cfg, dataset, output_dir, config_yaml, hooks, opening, keep_run)
+        result, plotting = _track_score_write(
+            _attribution_resolved(cfg, sweep_dir), dataset, output_dir, config_yaml, hooks, opening, keep_run
+        )
         draw = cfg.runner.plots == "all" or (cfg.runner.plots == "best" and sweep_dir is None)
         if opening is None:
             if draw:
@@ -210,6 +212,43 @@ def _open_trial(cfg: AppConfig) -> Any:
     from trackbench.tuning.report import open_report
 
     return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
+
+
+def _attribution_resolved(cfg: AppConfig, sweep_dir: str | None) -> AppConfig:
+    """``cfg`` with ``eval.attribution=best`` made ``all`` (a single run) or ``none`` (a sweep's
+    job: the sweep adds its best job's at its end, :func:`add_attribution`)."""
+    if cfg.eval.attribution != "best":
+        return cfg
+    return replace(cfg, eval=replace(cfg.eval, attribution="none" if sweep_dir else "all"))
+
+
+def add_attribution(folder: Path) -> dict[str, Any]:
+    """A finished run's error attribution, computed from its folder (config.yaml, ``mot/``, the
+    dataset's ground truth) as the run would have (its ``mot/`` rows are the rows it scored,
+    written exactly), into its metrics.json; returns the metrics."""
+    import yaml
+
+    from trackbench import artifacts
+    from trackbench.datasets.factory import open_dataset
+    from trackbench.datasets.motfile import read_results
+    from trackbench.scoring.attribution import RUN_FIXES
+    from trackbench.scoring.diagnosis import diagnose, diagnosis_json
+    from trackbench.scoring.score import scored_camera
+
+    cfg = load_config(yaml.safe_load((folder / "config.yaml").read_text()))
+    metrics = json.loads((folder / "metrics.json").read_text())
+    dataset = open_dataset(cfg.dataset)
+    ev = cfg.eval
+    diagnosed = {}
+    for camera in metrics["per_camera"]:
+        gt = dataset.ground_truth(camera)
+        path = folder / "mot" / f"{camera}.txt"
+        hyp = read_results(path) if path.stat().st_size else BoxTable.empty()
+        scored = scored_camera(gt, hyp, ev.iou_threshold, matching=ev.matching)
+        diagnosed[camera] = diagnose(scored, gt, hyp, ev.iou_threshold, ev.matching, RUN_FIXES)
+    metrics["attribution"] = diagnosis_json(diagnosed)["attribution"]
+    artifacts.write_json(folder / "metrics.json", metrics)
+    return metrics
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,10 @@ class EvalConfig:
     matching: Literal["official", "motmetrics"] = "official"  # per-frame CLEAR matching rule
     window_frames: int = DEFAULT_WINDOW_FRAMES  # frames per scoring window (docs/guide/windows.md)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    # Error attribution (docs/diagnosis.md; each fix scores the camera once more): "all" (every
+    # run), "best" (a single run; a sweep's jobs skip it and the sweep adds its best job's at its
+    # end) or "none". Error events and identity metrics are always computed.
+    attribution: Literal["all", "best", "none"] = "best"
 
 
 # Post-processing methods (boxmot.postprocessing) and the keys each one reads.

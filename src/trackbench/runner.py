@@ -100,6 +100,7 @@ def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = No
 
 def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     """A tracked camera's rows scored against its ground truth (in the job's process)."""
+    from trackbench.scoring.attribution import RUN_FIXES
     from trackbench.scoring.diagnosis import diagnose
     from trackbench.scoring.score import scored_camera
 
@@ -114,7 +115,8 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
         frame_range=(job.camera.first_frame, job.camera.last_frame),
     )
     scores, scoring_seconds = full.scores, time.perf_counter() - start
-    diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching)
+    fixes = () if job.eval.attribution == "none" else RUN_FIXES  # "best" is the job's own choice (app)
+    diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching, fixes)
     if job.output_dir is not None:  # errors/ and identity/ beside mot/ (they need the gt, so here)
         from trackbench.artifacts import write_events, write_identity
 

@@ -184,8 +184,10 @@ class MlflowSweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:
             runs = self._report(config, self._logger)
-            if runs and OmegaConf.select(config, "runner.plots", default="best") == "best":
-                self._draw_best(config, runs)
+            draw = OmegaConf.select(config, "runner.plots", default="best") == "best"
+            attribute = OmegaConf.select(config, "eval.attribution", default="best") == "best"
+            if runs and (draw or attribute):
+                self._complete_best(config, runs, draw=draw, attribute=attribute)
             self._logger.end("FINISHED")
             if runs:
                 from trackbench.ui_address import compare_address, runs_table_address
@@ -249,14 +251,17 @@ class MlflowSweepCallback(Callback):
             logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
         return runs
 
-    def _draw_best(self, config: DictConfig, runs: list[dict[str, Any]]) -> None:
-        """The best job's plots (``runner.plots=best``: its jobs drew none), from its folder, logged
-        to its run. A job folder on another machine (Ray) is left without them, with a log line."""
+    def _complete_best(self, config: DictConfig, runs: list[dict[str, Any]], *, draw: bool, attribute: bool) -> None:
+        """What the best job left to the sweep, from its folder, logged to its run: its error
+        attribution (``eval.attribution=best``: its jobs computed none) and its plots
+        (``runner.plots=best``: its jobs drew none). A job folder on another machine (Ray) is left
+        without them, with a log line."""
         import logging
 
         from trackbench import sweep_report
-        from trackbench.app import PLOTS, Plotting
+        from trackbench.app import PLOTS, Plotting, add_attribution
         from trackbench.mlflow_log import RunLogger
+        from trackbench.run_record import mlflow_metrics
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
@@ -267,14 +272,20 @@ class MlflowSweepCallback(Callback):
         try:
             if not (folder / "metrics.json").is_file():
                 raise FileNotFoundError(f"{folder / 'metrics.json'} is not on this machine")
-            title = f"{best['tags'].get('tracker_kind', '?')} on {best['tags'].get('dataset', '?')}"
-            Plotting.of_folder(folder, title).draw()
             logger = RunLogger(self._logger.cfg)
             logger.run_id = best["run_id"]
-            logger.log_artifacts(folder / PLOTS, PLOTS)
-            print(f"plots of the best job ({best['name']}): {folder / PLOTS}")
+            if attribute:
+                fixes = {k: v for k, v in mlflow_metrics(add_attribution(folder)).items() if k.startswith("fix/")}
+                logger.log_batch(metrics=fixes)
+                logger.log_file(folder / "metrics.json")
+                print(f"error attribution of the best job ({best['name']}): {folder / 'metrics.json'}")
+            if draw:
+                title = f"{best['tags'].get('tracker_kind', '?')} on {best['tags'].get('dataset', '?')}"
+                Plotting.of_folder(folder, title).draw()
+                logger.log_artifacts(folder / PLOTS, PLOTS)
+                print(f"plots of the best job ({best['name']}): {folder / PLOTS}")
         except Exception as exc:  # a report; never fail the sweep for it
-            logging.getLogger(__name__).warning("plots of the best job %s not drawn: %s", best["name"], exc)
+            logging.getLogger(__name__).warning("the best job %s not completed: %s", best["name"], exc)
 
     def _abandon(self) -> None:
         if self._logger is not None:

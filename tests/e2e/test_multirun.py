@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -125,7 +127,9 @@ def test_cpp_optuna_sweep_gives_the_python_trials(cli, tmp_path):
 @pytest.mark.parametrize("policy", ["best", "all", "none"])
 def test_plot_policy_of_a_sweep(cli, tmp_path, policy):
     """runner.plots=best (the default): a sweep's jobs draw no plots; the sweep draws its best
-    job's at its end, into that job's folder and run. all: every job draws; none: nobody."""
+    job's at its end, into that job's folder and run. all: every job draws; none: nobody.
+    eval.attribution=best (the default, whatever the plots): likewise, only the best job gets
+    its error attribution (metrics.json and fix/ metrics), added at the sweep's end."""
     proc = cli("-m", "tracker=ocsort,sort", *SMALL, f"runner.plots={policy}", "hydra.sweep.dir=sw")
     client = local_client(tmp_path)
     _, children = sweep_family(local_runs(tmp_path))
@@ -140,4 +144,8 @@ def test_plot_policy_of_a_sweep(cli, tmp_path, policy):
         ]
         assert (drawn == sorted(pictures)) is expected, (run.info.run_name, drawn)
         assert bool(logged) is expected, (run.info.run_name, logged)
+        is_best = run.info.run_id == best.info.run_id
+        assert ("attribution" in json.loads((folder / "metrics.json").read_text())) is is_best
+        assert ("fix/idsw/idf1" in run.data.metrics) is is_best
     assert ("plots of the best job" in proc.stdout) is (policy == "best")
+    assert "error attribution of the best job" in proc.stdout

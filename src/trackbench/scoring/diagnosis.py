@@ -107,10 +107,10 @@ def _attribution(baseline: Counts, fixes: Mapping[str, Counts]) -> dict[str, dic
 
 def diagnosis_json(per_camera: Mapping[str, CameraDiagnosis]) -> dict[str, Any]:
     """metrics.json's ``identity`` (numbers, and each animal's per camera) and ``attribution``
-    (fix -> HOTA, IDF1, MOTA; ``none``: as scored), per camera and pooled."""
+    (fix -> HOTA, IDF1, MOTA; ``none``: as scored), per camera and pooled; no ``attribution``
+    if the cameras were diagnosed without fixes (``eval.attribution``)."""
     pooled = identity.pool({c: d.animals for c, d in per_camera.items()})
-    kinds = [k for k in FIXES if all(k in d.fixes for d in per_camera.values())]
-    return {
+    out: dict[str, Any] = {
         "identity": {
             "overall": identity.identity_metrics(pooled),
             "per_camera": {
@@ -118,11 +118,14 @@ def diagnosis_json(per_camera: Mapping[str, CameraDiagnosis]) -> dict[str, Any]:
                 for c, d in per_camera.items()
             },
         },
-        "attribution": {
+    }
+    kinds = [k for k in FIXES if all(k in d.fixes for d in per_camera.values())]
+    if kinds:
+        out["attribution"] = {
             "overall": _attribution(
                 total(d.baseline for d in per_camera.values()),
                 {k: total(d.fixes[k] for d in per_camera.values()) for k in kinds},
             ),
             "per_camera": {c: _attribution(d.baseline, d.fixes) for c, d in per_camera.items()},
-        },
-    }
+        }
+    return out
