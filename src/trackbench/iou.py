@@ -46,7 +46,7 @@ def frame_ious(
     boxes_a: np.ndarray,
     frames_b: np.ndarray,
     boxes_b: np.ndarray,
-    max_pairs: int = 1 << 20,
+    max_pairs: int = 1 << 18,
 ) -> Iterator[tuple[int, slice, slice, np.ndarray]]:
     """``(frame, rows of a, rows of b, IoU matrix)`` for every frame of either table, in order.
 

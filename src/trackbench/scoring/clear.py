@@ -133,20 +133,24 @@ def _candidates(
     n_hyp = np.array([len(h) for h in pairs.hyp_ids], np.int64)
     iou = np.concatenate([np.empty(0), *(i.ravel() for i in pairs.ious)])
     sizes = n_gt * n_hyp
-    frame_of = np.repeat(np.arange(len(sizes)), sizes)  # each entry's frame position
-    local = np.arange(len(iou)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    starts = np.cumsum(sizes) - sizes
+    # Only the pairable entries get positions (a few per box): no full-size index arrays.
+    entry = np.flatnonzero(iou >= threshold)
+    # The entry's frame: the last frame starting at or before it (a frame without entries starts
+    # where the next one does, so it is never picked).
+    frame_of = np.searchsorted(starts, entry, side="right") - 1
+    local = entry - starts[frame_of]
     width = n_hyp[frame_of]
-    row = (np.cumsum(n_gt) - n_gt)[frame_of] + local // np.maximum(width, 1)
-    col = (np.cumsum(n_hyp) - n_hyp)[frame_of] + local % np.maximum(width, 1)
-    pairable = iou >= threshold
-    gt_alone = np.bincount(row[pairable], minlength=len(gt_id)) == 0
-    hyp_alone = np.bincount(col[pairable], minlength=len(hyp_id)) == 0
+    row = (np.cumsum(n_gt) - n_gt)[frame_of] + local // width
+    col = (np.cumsum(n_hyp) - n_hyp)[frame_of] + local % width
+    gt_alone = np.bincount(row, minlength=len(gt_id)) == 0
+    hyp_alone = np.bincount(col, minlength=len(hyp_id)) == 0
     frames = np.asarray(pairs.frames, np.int64)
     return (
-        frames[frame_of[pairable]],
-        gt_id[row[pairable]],
-        hyp_id[col[pairable]],
-        iou[pairable],
+        frames[frame_of],
+        gt_id[row],
+        hyp_id[col],
+        iou[entry],
         gt_alone,
         hyp_alone,
     )
