@@ -20,6 +20,7 @@ from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, rewrites, sa
 from trackbench.scoring.counts import RANGE_COUNTS
 from trackbench.scoring.diagnosis import diagnose, diagnose_camera, diagnosis_json, gt_frames
 from trackbench.scoring.frames import prepare
+from trackbench.scoring.matching import Matching, official_matching
 from trackbench.scoring.score import range_counts, scored_camera
 
 PERFECT = {"hota": 1.0, "idf1": 1.0, "mota": 1.0}
@@ -182,3 +183,27 @@ def test_oracles_reuse_the_scorings_ious_exactly_on_mot17(video: str) -> None:
     assert gt.distractor.any()
     hyp = hypotheses(tracker_file("MOT17", seq, f"MOT17-{video}-FRCNN"))
     assert_oracles_scored_as_from_scratch(gt, hyp, 0.5, "official")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gt_rows=rows,
+    hyp_rows=rows,
+    flags=st.lists(st.booleans(), max_size=7),
+    threshold=st.sampled_from([0.3, 0.5, 0.7]),
+)
+def test_an_oracles_matching_following_the_scored_one_is_the_matching(
+    gt_rows: list, hyp_rows: list, flags: list, threshold: float
+) -> None:
+    """official_matching with ``known`` (the scored rows' matching, followed over the frames an
+    oracle left as they were) gives field for field the matching computed frame by frame."""
+    gt, hyp = with_distractors(table(gt_rows), flags), table(hyp_rows)
+    assume(len(gt))
+    scored = scored_camera(gt, hyp, threshold)
+    for kind, rewrite in rewrites(gt_frames(scored), gt, hyp, FIXES).items():
+        pairs = scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
+        want = official_matching(pairs, threshold)
+        got = official_matching(pairs, threshold, (scored.pairs, scored.matching))
+        for name in Matching.__dataclass_fields__:
+            a, b = getattr(want, name), getattr(got, name)
+            assert np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype, (kind, name)

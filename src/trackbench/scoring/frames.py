@@ -80,21 +80,22 @@ def prepare(gt: BoxTable, hyp: BoxTable) -> FramePairs:
 
 def _scored_frame(
     oids: np.ndarray, hids: np.ndarray, distractor: np.ndarray, iou: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """One frame's scored gt ids, hypothesis ids and IoU: distractor rows and the hypotheses
-    matched to them removed (TrackEval's MOT preprocessing)."""
-    if distractor.any():
-        kept = ~_distractor_matched(iou, distractor) if iou.size else np.ones(len(hids), bool)
-        target = ~distractor
-        iou, oids, hids = iou[np.ix_(target, kept)], oids[target], hids[kept]
-    return oids, hids, iou
+    matched to them removed (TrackEval's MOT preprocessing); and which hypotheses were kept
+    (None: the frame has no distractor row, all were)."""
+    if not distractor.any():
+        return oids, hids, iou, None
+    kept = ~_distractor_matched(iou, distractor) if iou.size else np.ones(len(hids), bool)
+    target = ~distractor
+    return oids[target], hids[kept], iou[np.ix_(target, kept)], kept
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FrameTable:
     """One camera's rows sorted by frame (file order within a frame) and, per frame of either
-    table, its rows and the full ``gt x hyp`` IoU matrix (distractor rows in): what
-    :func:`prepare` computes before removing distractors.
+    table, its rows and the full ``gt x hyp`` IoU matrix (distractor rows in), with the scored
+    frames :func:`prepare` makes of them.
 
     :meth:`variant_pairs` gives the scored frames of other hypothesis rows made from these (some
     rows kept, ids changed, rows added) reusing the IoUs already computed, so an oracle's rows
@@ -107,6 +108,9 @@ class FrameTable:
     gt_rows: tuple[slice, ...]
     hyp_rows: tuple[slice, ...]
     ious: tuple[np.ndarray, ...]
+    scored: FramePairs
+    scored_at: tuple[int, ...]  # per frame, its position in ``scored`` (-1: nothing scored)
+    kept: tuple[np.ndarray | None, ...]  # per frame, the hypotheses the distractor removal kept
 
     @staticmethod
     def of(gt: BoxTable, hyp: BoxTable) -> FrameTable:
@@ -120,17 +124,23 @@ class FrameTable:
             g_rows.append(g)
             h_rows.append(h)
             ious.append(iou)
-        return FrameTable(gt, hyp, order, tuple(frames), tuple(g_rows), tuple(h_rows), tuple(ious))
+        scored, at, kept = _scored_frames(
+            (f, *_scored_frame(gt.ids[g], hyp.ids[h], gt.distractor[g], iou))
+            for f, g, h, iou in zip(frames, g_rows, h_rows, ious, strict=True)
+        )
+        return FrameTable(gt, hyp, order, tuple(frames), tuple(g_rows), tuple(h_rows), tuple(ious), scored, at, kept)
 
     def pairs(self) -> FramePairs:
         """The scored frames (:func:`prepare`'s result)."""
-        return _scored_frames(self.gt, self.hyp.ids, self.frames, self.gt_rows, self.hyp_rows, self.ious)
+        return self.scored
 
     def variant_pairs(self, keep: np.ndarray, ids: np.ndarray, extra: BoxTable) -> FramePairs:
         """The scored frames of the hypothesis rows ``keep`` (a mask over the caller's rows)
         relabelled ``ids`` (one per caller's row), followed by the rows ``extra``: what
         :func:`prepare` gives for the ground truth and those rows, with only the added rows'
-        IoUs computed (the others are this table's own numbers)."""
+        IoUs computed (the others are this table's own numbers). A frame whose rows are all
+        kept and gain none is this table's scored frame with the new ids (same IoUs, so the
+        same distractor removal)."""
         keep_s = np.asarray(keep, bool)[self.order]
         kept = BoxTable(
             self.hyp.frames[keep_s],
@@ -144,54 +154,56 @@ class FrameTable:
         hyp = rows(joined, np.argsort(joined.frames, kind="stable"))  # per frame: the kept rows, then the added
         extra = rows(extra, np.argsort(extra.frames, kind="stable"))
         added = {f: iou for f, _, _, iou in frame_ious(self.gt.frames, self.gt.boxes, extra.frames, extra.boxes)}
-        base = dict(zip(self.frames, zip(self.hyp_rows, self.ious, strict=True), strict=True))
+        base = {f: i for i, f in enumerate(self.frames)}
         frames = sorted(set(self.frames) | set(added))
         g_bounds = np.searchsorted(self.gt.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
         h_bounds = np.searchsorted(hyp.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
+        gt, scored = self.gt, self.scored
 
-        def ious() -> Iterator[np.ndarray]:  # one frame at a time: only the scored part is kept
-            for frame, g0, g1 in zip(frames, *g_bounds, strict=True):
+        def frame_results() -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
+            for frame, g0, g1, h0, h1 in zip(frames, *g_bounds, *h_bounds, strict=True):
+                hids = hyp.ids[h0:h1]
+                i = base.get(frame)
+                new = added.get(frame)
+                if i is not None and keep_s[self.hyp_rows[i]].all() and (new is None or not new.shape[1]):
+                    at, was_kept = self.scored_at[i], self.kept[i]
+                    if at >= 0:  # else nothing is scored here, as before
+                        hids = hids if was_kept is None else hids[was_kept]
+                        yield frame, scored.gt_ids[at], hids, scored.ious[at], was_kept
+                    continue
                 parts = []
-                if frame in base:
-                    h, iou = base[frame]
-                    kept_here = keep_s[h]
+                if i is not None:
+                    iou = self.ious[i]
+                    kept_here = keep_s[self.hyp_rows[i]]
                     parts.append(iou if kept_here.all() else iou[:, kept_here])
-                if frame in added and added[frame].shape[1]:
-                    parts.append(added[frame])
+                if new is not None and new.shape[1]:
+                    parts.append(new)
                 if not parts:
                     parts.append(np.zeros((g1 - g0, 0)))
-                yield parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+                iou = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+                yield frame, *_scored_frame(gt.ids[g0:g1], hids, gt.distractor[g0:g1], iou)
 
-        return _scored_frames(
-            self.gt,
-            hyp.ids,
-            frames,
-            [slice(a, b) for a, b in zip(*g_bounds, strict=True)],
-            [slice(a, b) for a, b in zip(*h_bounds, strict=True)],
-            ious(),
-        )
+        return _scored_frames(frame_results())[0]
 
 
 def _scored_frames(
-    gt: BoxTable,
-    hyp_ids: np.ndarray,
-    frames: Iterable[int],
-    gt_rows: Iterable[slice],
-    hyp_rows: Iterable[slice],
-    ious: Iterable[np.ndarray],
-) -> FramePairs:
-    """Each frame's scored gt ids, hypothesis ids and IoU (:func:`_scored_frame`), frames with
-    neither left out."""
-    out_frames, gt_ids, out_hyp_ids, out_ious = [], [], [], []
-    for frame, g, h, iou in zip(frames, gt_rows, hyp_rows, ious, strict=True):
-        oids, hids, iou = _scored_frame(gt.ids[g], hyp_ids[h], gt.distractor[g], iou)
+    results: Iterable[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]],
+) -> tuple[FramePairs, tuple[int, ...], tuple[np.ndarray | None, ...]]:
+    """The scored frames from each frame's (frame, gt ids, hypothesis ids, IoU, kept), frames
+    with neither gt nor hypotheses left out; and per frame given, its position among them (-1:
+    left out) and its kept hypotheses."""
+    frames, gt_ids, hyp_ids, ious, at, kept = [], [], [], [], [], []
+    for frame, oids, hids, iou, was_kept in results:
+        kept.append(was_kept)
         if len(oids) == 0 and len(hids) == 0:
+            at.append(-1)
             continue
-        out_frames.append(frame)
+        at.append(len(frames))
+        frames.append(frame)
         gt_ids.append(oids)
-        out_hyp_ids.append(hids)
-        out_ious.append(iou)
-    return FramePairs(tuple(out_frames), tuple(gt_ids), tuple(out_hyp_ids), tuple(out_ious))
+        hyp_ids.append(hids)
+        ious.append(iou)
+    return FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious)), tuple(at), tuple(kept)
 
 
 def concat(a: BoxTable, b: BoxTable) -> BoxTable:
