@@ -22,7 +22,7 @@ from trackbench.metric_names import TIMING_METRICS
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
+from trackbench.tuning.report import STATE_TAG, Trial, TrialPruned, camera_reporter
 from trackbench.ui_address import runs_table_address
 
 log = logging.getLogger(__name__)
@@ -204,12 +204,13 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
     return warnings
 
 
-def _open_trial(cfg: AppConfig) -> Any:
-    if cfg.tuning.trial is None:
+def _open_trial(cfg: AppConfig) -> Trial | None:
+    t = cfg.tuning
+    if t.trial is None or t.storage is None or t.study_name is None:  # load_config: all three or none
         return None
     from trackbench.tuning.report import open_report
 
-    return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
+    return open_report(t.storage, t.study_name, t.trial)
 
 
 @dataclass(frozen=True)
@@ -327,10 +328,11 @@ def _track_score_write(
     }
     if cfg.postprocess.method != "none":  # without it, metrics.json is what it was before post-processing existed
         metrics["postprocess"] = postprocess_params(cfg.postprocess)
-    if all(o.diagnosis is not None for o in result.cameras):
+    diagnoses = {o.camera_id: o.diagnosis for o in result.cameras if o.diagnosis is not None}
+    if len(diagnoses) == len(result.cameras):
         from trackbench.scoring.diagnosis import diagnosis_json
 
-        metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
+        metrics.update(diagnosis_json(diagnoses))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints

@@ -159,7 +159,8 @@ def track_camera_timed(
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     # On disk after every batch (the Python backend's carry is bytes; the C++ one is a live handle).
-    disk = CameraCheckpoints(job.output_dir, camera.camera_id) if _checkpointed(job) else None
+    folder = job.output_dir
+    disk = CameraCheckpoints(folder, camera.camera_id) if folder is not None and _checkpointed(job) else None
     kept = disk.load() if disk is not None and job.resume else None
     if disk is not None and kept is None:
         disk.start()

@@ -15,7 +15,7 @@ from typing import Any
 from trackbench.config import AppConfig, postprocess_params
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
-from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG
+from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG, Trial
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
@@ -99,7 +99,7 @@ class RunSetup:
     output_dir: Path
     workers: int
     overridden: Collection[str]
-    trial: Any  # (report, set_attr) of an Optuna trial, or None
+    trial: Trial | None  # (report, set_attr) of an Optuna trial
     sweep_dir: str | None
     parent_run_id: str | None
     resumed_run: str | None  # the interrupted run this one resumes
@@ -143,18 +143,18 @@ class RunSetup:
             parent = logger.sweep_parent(self.sweep_dir)
         if not self.sweep_dir:  # a sweep's jobs sit under the sweep's parent run, which sits under this one
             parent = parent or cfg.mlflow.parent_run_id
-        logger.start(self.run_name, self.tags(), parent)
+        run_id = logger.start(self.run_name, self.tags(), parent)
         try:
             logger.log_batch(params=logged_params(cfg, self.workers, self.overridden))
             describe(logger, run_note(cfg, self.sweep_dir), dataset_record(cfg))
             if self.trial is not None:
-                self.trial[1](RUN_ATTR, logger.run_id)
+                self.trial[1](RUN_ATTR, run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
                 from trackbench.checkpoints import write_run_id
 
-                write_run_id(self.output_dir, logger.run_id)  # a resumption of this run names it
+                write_run_id(self.output_dir, run_id)  # a resumption of this run names it
             if self.resumed_run:
-                error = f"interrupted; resumed as run {logger.run_id}"
+                error = f"interrupted; resumed as run {run_id}"
                 fail_abandoned(cfg.mlflow, self.resumed_run, error, alone=True)
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
@@ -183,7 +183,7 @@ def dataset_record(cfg: AppConfig) -> dict[str, str]:
         )
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
     name = f"{d.name}:{d.split}" if d.split != "all" else d.name
-    profile = {"cameras": list(d.cameras) if d.cameras else "all", "split": d.split}
+    profile: dict[str, object] = {"cameras": list(d.cameras) if d.cameras else "all", "split": d.split}
     if d.name == "synthetic":
         s = d.synthetic
         profile.update(n_cameras=s.n_cameras, n_fish=s.n_fish, n_frames=s.n_frames, seed=s.seed)
@@ -243,7 +243,7 @@ def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
 def mlflow_step_metrics(result: Mapping[str, Any]) -> list[tuple[str, float, int]]:
     """Per-window metrics as ``(key, value, step)``, step = the window's first frame: pooled
     over cameras as ``window/<metric>`` (per camera they are in metrics.json and the plot)."""
-    out = []
+    out: list[tuple[str, float, int]] = []
     windows = result["windows"]
     for w in windows["pooled"]:
         out.extend((f"window/{k}", w[k], w["first_frame"]) for k in _POOLED_WINDOW_METRICS)

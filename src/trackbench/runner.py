@@ -237,7 +237,7 @@ def run(
                 # Scored here as each arrives (the first one imports the scoring code, while they track).
                 tracked = (_tracked(f, job, processes) for f, job in zip(futures, jobs, strict=True))
                 outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
-                if listener is not None:
+                if listener is not None and queue is not None:
                     queue.put(None)
                     listener.join()
     for o in outcomes:

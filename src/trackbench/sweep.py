@@ -127,7 +127,7 @@ class MlflowSweepCallback(Callback):
             cfg = app_config(config)
             node = OmegaConf.select(config, "hydra.sweeper.params")
             params = OmegaConf.to_container(node, resolve=False) if node is not None else None
-            searched = params if isinstance(params, dict) else None
+            searched = {str(k): v for k, v in params.items()} if isinstance(params, dict) else None
             check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, searched)
         except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
             print(f"trackbench: error: {exc}", file=sys.stderr)

@@ -43,9 +43,11 @@ class TrialPruned(Exception):
 
 
 Report = Callable[[int, float], bool]  # (step, value) -> should the trial stop?
+SetAttr = Callable[[str, Any], None]  # (key, value): a user attr of the trial
+Trial = tuple[Report, SetAttr]  # a job's trial, as open_report returns it
 
 
-def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Callable[[str, Any], None]]:
+def open_report(storage: str, study_name: str, trial: int) -> Trial:
     """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial."""
     from trackbench.tuning.study import TrialReporter
 
