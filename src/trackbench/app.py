@@ -11,7 +11,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,15 @@ from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, Trial, TrialPruned, camera_reporter
 from trackbench.ui_address import runs_table_address
+
+if TYPE_CHECKING:
+    from trackbench.datasets.base import Dataset
+    from trackbench.run_record import Opening, RunLog
+    from trackbench.runner import CameraHook, CameraOutcome, PrefixHook
+    from trackbench.scoring import Scores
+    from trackbench.types import CameraInfo
+
+    Hooks = tuple[CameraHook | None, PrefixHook | None]  # the runner's on_camera and on_prefix
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
@@ -85,7 +94,7 @@ def run_experiment(
     warnings = validate_inputs(cfg, dataset, cameras)  # every camera's files: before any run or tracking
     workers = resolve_workers(cfg.runner.workers, len(cameras))
     trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
-    opening = None
+    opening: Opening | None = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
         from trackbench.run_keeper import opening_for
@@ -95,7 +104,7 @@ def run_experiment(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
         )
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
-    logger = None
+    logger: RunLog | None = None
     try:
         from trackbench.camera_worker import n_frames
 
@@ -190,7 +199,7 @@ def objective_value(metrics: Mapping[str, Any], metric: str, direction: str) -> 
     return float(value)
 
 
-def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> tuple[str, ...]:
+def validate_inputs(cfg: AppConfig, dataset: Dataset, cameras: tuple[CameraInfo, ...]) -> tuple[str, ...]:
     """Every camera's input checked before any tracking: its det, gt and seqinfo files (parsed
     once: the workers reuse the parse) and, for ``tracker=precomputed``, its result file. Raises
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
@@ -265,11 +274,11 @@ class Plotting:
 
 def _track_score_write(
     cfg: AppConfig,
-    dataset: Any,
+    dataset: Dataset,
     output_dir: Path,
     config_yaml: str,
-    hooks: Any = (None, None),
-    opening: Any = None,
+    hooks: Hooks = (None, None),
+    opening: Opening | None = None,
     cold: bool = False,
 ) -> tuple[dict[str, Any], Plotting]:
     """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json;
@@ -343,7 +352,7 @@ def _track_score_write(
     return metrics, Plotting(output_dir / PLOTS, title, scores.per_camera, scores.overall, windows, spans)
 
 
-def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
+def run_intervals(cfg: AppConfig, scores: Scores) -> dict[str, dict[str, float]]:
     """Bootstrap intervals of the headline metrics (docs/guide/uncertainty.md)."""
     from trackbench.scoring import bootstrap
 
@@ -355,10 +364,10 @@ def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
     return {m: {"value": i.value, "low": i.low, "high": i.high, "level": b.level} for m, i in found.items()}
 
 
-def _checking(opening: Any, on_camera: Any) -> Any:
+def _checking(opening: Opening, on_camera: CameraHook | None) -> CameraHook:
     """``on_camera`` that first raises the MLflow run's start-up error, if there is one."""
 
-    def hook(outcome: Any) -> None:
+    def hook(outcome: CameraOutcome) -> None:
         opening.check()
         if on_camera is not None:
             on_camera(outcome)
@@ -366,7 +375,7 @@ def _checking(opening: Any, on_camera: Any) -> Any:
     return hook
 
 
-def _opened(opening: Any) -> Any:
+def _opened(opening: Opening | None) -> RunLog | None:
     """The run's logger once its start has finished (None: no run, or its start failed)."""
     if opening is None:
         return None

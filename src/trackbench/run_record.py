@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import math
 import subprocess
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trackbench.config import AppConfig, postprocess_params
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG, Trial
+
+if TYPE_CHECKING:
+    from trackbench.mlflow_log import RunLogger
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
@@ -85,6 +88,59 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     return params
 
 
+class RunLog(Protocol):
+    """A started run's logger: :class:`trackbench.mlflow_log.RunLogger` in this process, or its
+    stand-in whose calls a run keeper process makes (:mod:`trackbench.run_keeper`)."""
+
+    @property
+    def run_id(self) -> str | None: ...
+
+    def experiment_id(self) -> str: ...
+
+    def address(self) -> str: ...
+
+    def log_batch(
+        self,
+        *,
+        params: Mapping[str, Any] = ...,
+        metrics: Mapping[str, float] = ...,
+        tags: Mapping[str, str] = ...,
+        steps: Sequence[tuple[str, float, int]] = ...,
+    ) -> None: ...
+
+    def log_file(self, path: Path, artifact_path: str | None = None) -> None: ...
+
+    def log_artifacts(self, folder: Path, artifact_path: str | None = None) -> None: ...
+
+    def end(self, status: str = "FINISHED", error: str | None = None) -> None: ...
+
+
+class Drawable(Protocol):
+    """The run's plots, drawn where the run is kept (app.Plotting)."""
+
+    def draw(self) -> None: ...
+
+
+class Waiting(Protocol):
+    """Work started elsewhere: :meth:`result` waits for it and raises its error."""
+
+    def result(self) -> object: ...
+
+
+class Opening(Protocol):
+    """The MLflow run being opened beside the tracking (run_keeper's ThreadOpening or KeptRun):
+    :meth:`start` begins, :meth:`check` raises its start-up error if it has arrived, :meth:`result`
+    waits for the started run's logger; :meth:`draw` draws the plots there."""
+
+    def start(self) -> None: ...
+
+    def check(self) -> None: ...
+
+    def result(self) -> RunLog: ...
+
+    def draw(self, job: Drawable) -> Waiting: ...
+
+
 @dataclass(frozen=True)
 class RunSetup:
     """Everything a job's run needs at its start; :meth:`open` starts it and returns the logger.
@@ -133,7 +189,7 @@ class RunSetup:
             tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         return tags
 
-    def open(self) -> Any:
+    def open(self) -> RunLogger:
         from trackbench.mlflow_log import RunLogger, describe, fail_abandoned
 
         cfg = self.cfg

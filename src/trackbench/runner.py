@@ -83,6 +83,9 @@ class CameraOutcome:
     tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)  # a measurement
 
 
+CameraHook = Callable[[CameraOutcome], None]  # each finished camera's outcome, in camera order
+
+
 @dataclass(frozen=True)
 class RunResult:
     cameras: tuple[CameraOutcome, ...]
@@ -169,7 +172,7 @@ def run(
     dataset: Dataset,
     cfg: AppConfig,
     output_dir: Path | None = None,
-    on_camera: Callable | None = None,
+    on_camera: CameraHook | None = None,
     on_started: Callable[[], None] | None = None,
     on_prefix: PrefixHook | None = None,
     *,
@@ -251,7 +254,7 @@ def run(
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
 
 
-def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> Iterator[CameraOutcome]:
+def _notify(outcomes: Iterable[CameraOutcome], on_camera: CameraHook | None) -> Iterator[CameraOutcome]:
     for outcome in outcomes:
         if on_camera is not None:
             on_camera(outcome)
