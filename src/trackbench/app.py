@@ -17,17 +17,17 @@ import numpy as np
 
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.datasets.base import BoxTable
-from trackbench.errors import TrackbenchError, WorkerKilled, interruption
+from trackbench.errors import TrackbenchError
 from trackbench.metric_names import TIMING_METRICS
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, Trial, TrialPruned, camera_reporter
+from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter
 from trackbench.ui_address import runs_table_address
 
 if TYPE_CHECKING:
     from trackbench.datasets.base import Dataset
-    from trackbench.run_record import Opening, RunLog
+    from trackbench.run_record import Opening
     from trackbench.runner import CameraHook, CameraOutcome, PrefixHook
     from trackbench.scoring import Scores
     from trackbench.types import CameraInfo
@@ -104,8 +104,9 @@ def run_experiment(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
         )
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
-    logger: RunLog | None = None
-    try:
+    from trackbench.run_record import run_lifecycle
+
+    with run_lifecycle(opening, output_dir) as run:  # FINISHED, FAILED, KILLED or pruned
         from trackbench.camera_worker import n_frames
 
         total = sum(n_frames(c) for c in cameras)
@@ -124,7 +125,7 @@ def run_experiment(
         else:
             from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
 
-            logger = opening.result()
+            logger = run.open()  # ended FINISHED when this block completes
             drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
             tags = {STATE_TAG: "complete"} if trial else {}
             if warnings:
@@ -138,26 +139,7 @@ def run_experiment(
             if drawing is not None:
                 drawing.result()
                 logger.log_artifacts(output_dir / PLOTS, PLOTS)
-            logger.end("FINISHED")
-    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench import checkpoints
-
-        checkpoints.remove(output_dir)  # a pruned trial is not resumed
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
-            logger.end("KILLED")
-        raise
-    except (KeyboardInterrupt, WorkerKilled) as exc:  # Ctrl-C, SIGTERM, a worker killed
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.end("KILLED", interruption(exc))
-        raise
-    except BaseException as exc:
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
-        raise
+    ended = run.logger  # the MLflow run, if one was opened
     overall = result["overall"]
     goals = zip(cfg.objective.names, cfg.objective.senses, strict=True)
     objectives = tuple(objective_value(result, metric, direction) for metric, direction in goals)
@@ -171,16 +153,16 @@ def run_experiment(
     if note := postprocess_note(cfg.postprocess):
         scoring += f"\n{note}"
     address = table = ""
-    if logger is not None:
-        address = logger.address()
+    if ended is not None:
+        address = ended.address()
         first, ascending = cfg.objective.names[0], cfg.objective.senses[0] == "minimize"  # the first objective
-        table = runs_table_address(cfg.mlflow.tracking_uri, logger.experiment_id(), first, ascending)
+        table = runs_table_address(cfg.mlflow.tracking_uri, ended.experiment_id(), first, ascending)
     return ExperimentResult(
         overall,
         result["per_camera"],
         objectives[0],
         output_dir,
-        None if logger is None else logger.run_id,
+        None if ended is None else ended.run_id,
         scoring,
         address,
         table,
@@ -373,13 +355,3 @@ def _checking(opening: Opening, on_camera: CameraHook | None) -> CameraHook:
             on_camera(outcome)
 
     return hook
-
-
-def _opened(opening: Opening | None) -> RunLog | None:
-    """The run's logger once its start has finished (None: no run, or its start failed)."""
-    if opening is None:
-        return None
-    try:
-        return opening.result()
-    except BaseException:
-        return None

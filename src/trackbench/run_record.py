@@ -1,21 +1,24 @@
 """What a job's MLflow run records: tags, params and description at its start (opened in the
-background while the cameras track), its metrics at the end. Kept apart from
-:mod:`trackbench.mlflow_log` (the only mlflow importer), which this drives."""
+background while the cameras track), its metrics at the end, and how it ends
+(:func:`run_lifecycle`). Kept apart from :mod:`trackbench.mlflow_log` (the only mlflow
+importer), which this drives."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import subprocess
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trackbench.config import AppConfig, postprocess_params
+from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
-from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG, Trial
+from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
 
 if TYPE_CHECKING:
     from trackbench.mlflow_log import RunLogger
@@ -218,6 +221,59 @@ class RunSetup:
         import trackbench.plots  # noqa: F401  (matplotlib, for the end of the run)
 
         return logger
+
+
+class RunEnding:
+    """What :func:`run_lifecycle` ends: the run's logger once the job has waited for its start."""
+
+    def __init__(self, opening: Opening | None) -> None:
+        self._opening = opening
+        self.logger: RunLog | None = None
+
+    def open(self) -> RunLog:
+        """Wait for the run's start; the logger returned is ended FINISHED when the block completes."""
+        assert self._opening is not None
+        self.logger = self._opening.result()
+        return self.logger
+
+    def opened(self) -> RunLog | None:
+        """The logger, if the run's start has finished (None: no run, or its start failed)."""
+        if self.logger is None and self._opening is not None:
+            try:
+                self.logger = self._opening.result()
+            except BaseException:
+                return None
+        return self.logger
+
+
+@contextlib.contextmanager
+def run_lifecycle(opening: Opening | None, output_dir: Path) -> Iterator[RunEnding]:
+    """The MLflow run's end, whatever ends the job, the exception re-raised as it came: FINISHED
+    when the block completes; KILLED with the pruned tags when the study's pruner stops the trial
+    (its checkpoints are removed first: a pruned trial is not resumed); KILLED on Ctrl-C, SIGTERM
+    or a killed worker; FAILED on any other error. ``opening`` None: no MLflow run (the pruned
+    trial's checkpoints still go)."""
+    run = RunEnding(opening)
+    try:
+        yield run
+        if run.logger is not None:
+            run.logger.end("FINISHED")
+    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
+        from trackbench import checkpoints
+
+        checkpoints.remove(output_dir)  # a pruned trial is not resumed
+        if (logger := run.opened()) is not None:
+            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
+            logger.end("KILLED")
+        raise
+    except (KeyboardInterrupt, WorkerKilled) as exc:  # Ctrl-C, SIGTERM, a worker killed
+        if (logger := run.opened()) is not None:
+            logger.end("KILLED", interruption(exc))
+        raise
+    except BaseException as exc:
+        if (logger := run.opened()) is not None:
+            logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def dataset_record(cfg: AppConfig) -> dict[str, str]:
