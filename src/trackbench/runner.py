@@ -235,7 +235,7 @@ def run(
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
                 futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
-                processes = list((getattr(pool, "_processes", None) or {}).values())
+                processes = _worker_processes(pool)
                 started()
                 # Scored here as each arrives (the first one imports the scoring code, while they track).
                 tracked = (_tracked(f, job, processes) for f, job in zip(futures, jobs, strict=True))
@@ -319,6 +319,12 @@ def _tracked(future: Future, job: CameraJob, processes: list[mp.process.BaseProc
         ) from None
 
 
+def _worker_processes(pool: ProcessPoolExecutor) -> list[mp.process.BaseProcess]:
+    """The pool's worker processes as they are now (the executor does not expose them: read from
+    its ``_processes``; empty if a Python version drops it)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
     """On an exception (Ctrl-C of this process alone, an ``on_camera`` error): cameras not
     started are cancelled and the workers stopped at once, not waited for to finish theirs
@@ -326,7 +332,7 @@ def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
 
     def on_exit(exc_type: type | None, *rest: object) -> bool:
         if exc_type is not None:
-            processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+            processes = _worker_processes(pool)  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:  # what Python 3.14's terminate_workers does
                 with contextlib.suppress(Exception):
