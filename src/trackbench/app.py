@@ -26,6 +26,7 @@ from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter
 from trackbench.ui_address import runs_table_address
 
 if TYPE_CHECKING:
+    from trackbench.artifacts import Span
     from trackbench.datasets.base import Dataset
     from trackbench.run_record import Opening
     from trackbench.runner import CameraHook, CameraOutcome, PrefixHook
@@ -215,7 +216,7 @@ class Plotting:
     per_camera: dict[str, dict[str, float]]
     overall: dict[str, float]
     windows: dict[str, Any]  # metrics.json's "windows"
-    spans: dict[str, Any]  # per camera, the tracklets' spans (timeline)
+    spans: dict[str, tuple[Span, ...]]  # per camera, the tracklets' spans (timeline)
 
     @staticmethod
     def of_folder(folder: Path, title: str) -> Plotting:

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
+    from trackbench.benchmark_report import KindRow
 
 
 HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))
@@ -118,7 +119,7 @@ _BENCH_SERIES = (
 )
 
 
-def plot_benchmark(path: Path, rows: Sequence[Any], metric: str, title: str) -> None:
+def plot_benchmark(path: Path, rows: Sequence[KindRow], metric: str, title: str) -> None:
     """One line per kind (best on top): ``metric`` with its 95% interval for the defaults on
     test, the tuned settings on tune and on test (rows: benchmark_report.KindRow)."""
     fig, ax = plt.subplots(figsize=(8.5, max(3.0, 1.4 + 0.55 * len(rows))))

@@ -24,12 +24,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from trackbench.camera_worker import (
     CameraJob,
+    FramesHook,
     PrefixTracks,
     TrackedCamera,
     TrackerCpu,
@@ -50,6 +51,8 @@ from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
 if TYPE_CHECKING:
+    from queue import Queue
+
     from trackbench.artifacts import Span
     from trackbench.scoring import CameraScores, Scores
     from trackbench.scoring.diagnosis import CameraDiagnosis
@@ -94,7 +97,9 @@ class RunResult:
     workers: int
 
 
-def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = None) -> CameraOutcome:
+def run_camera(
+    job: CameraJob, on_frames: FramesHook | None = None, on_prefix: PrefixHook | None = None
+) -> CameraOutcome:
     """Track and score one camera in this process. ``on_prefix``: see :func:`track_camera`;
     it gets the scores of the camera's frames so far."""
     prefix = None if on_prefix is None else _prefix_scorer(job, on_prefix)
@@ -366,7 +371,7 @@ class _Progress:
         self.bar.update(n)
         self.bar.set_postfix_str(" ".join(f"{c}:{d}" for c, d in self.done.items()), refresh=False)
 
-    def listen(self, queue) -> threading.Thread | None:
+    def listen(self, queue: Queue[Any] | None) -> threading.Thread | None:
         if queue is None:
             return None
 

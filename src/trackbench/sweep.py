@@ -17,12 +17,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from trackbench.tree import plain_tree
+
+if TYPE_CHECKING:
+    from trackbench.config import AppConfig, MlflowConfig
+    from trackbench.mlflow_log import RunLogger
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -71,7 +75,7 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-def app_config(config: DictConfig) -> Any:
+def app_config(config: DictConfig) -> AppConfig:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
     from trackbench.config import load_config
 
@@ -79,7 +83,7 @@ def app_config(config: DictConfig) -> Any:
     return load_config(plain_tree(OmegaConf.masked_copy(config, app_keys), throw_on_missing=False))
 
 
-def _parent_logger(config: DictConfig) -> Any:
+def _parent_logger(config: DictConfig) -> RunLogger | None:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
@@ -113,7 +117,7 @@ def _learned_lines(config: DictConfig) -> list[str]:
 
 class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
-        self._logger: Any = None
+        self._logger: RunLogger | None = None
         self._experiment = ""
         self._next_report = 0.0  # monotonic time before which the driver does not report again
 
@@ -143,12 +147,12 @@ class MlflowSweepCallback(Callback):
         params = list(OmegaConf.select(config, "hydra.sweeper.params", default=None) or {})
         (sweep_dir / SWEPT_FILE).write_text("\n".join(swept_keys(task, params)) + "\n")
         self._logger = RunLogger(cfg.mlflow)
-        self._logger.start(
+        run_id = self._logger.start(
             sweep_title(task, params, time.strftime("%Y-%m-%d %H:%M"), cfg.tracker.tracker_kind),
             {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": " ".join(task)},
             cfg.mlflow.parent_run_id,
         )
-        (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
+        (sweep_dir / PARENT_FILE).write_text(run_id)
         atexit.register(self._abandon)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -185,7 +189,7 @@ class MlflowSweepCallback(Callback):
         if self._logger is not None:
             runs = self._report(config, self._logger)
             if runs and OmegaConf.select(config, "runner.plots", default="best") == "best":
-                self._draw_best(config, runs)
+                self._draw_best(config, runs, self._logger.cfg)
             self._logger.end("FINISHED")
             if runs:
                 from trackbench.ui_address import compare_address, runs_table_address
@@ -199,7 +203,7 @@ class MlflowSweepCallback(Callback):
                 print(f"mlflow runs table, sorted by the objective: {table}")
             self._logger = None
 
-    def _report(self, config: DictConfig, logger: Any) -> list[dict[str, Any]]:
+    def _report(self, config: DictConfig, logger: RunLogger) -> list[dict[str, Any]]:
         """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
         objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
         import logging
@@ -249,7 +253,7 @@ class MlflowSweepCallback(Callback):
             logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
         return runs
 
-    def _draw_best(self, config: DictConfig, runs: list[dict[str, Any]]) -> None:
+    def _draw_best(self, config: DictConfig, runs: list[dict[str, Any]], mlflow: MlflowConfig) -> None:
         """The best job's plots (``runner.plots=best``: its jobs drew none), from its folder, logged
         to its run. A job folder on another machine (Ray) is left without them, with a log line."""
         import logging
@@ -269,7 +273,7 @@ class MlflowSweepCallback(Callback):
                 raise FileNotFoundError(f"{folder / 'metrics.json'} is not on this machine")
             title = f"{best['tags'].get('tracker_kind', '?')} on {best['tags'].get('dataset', '?')}"
             Plotting.of_folder(folder, title).draw()
-            logger = RunLogger(self._logger.cfg)
+            logger = RunLogger(mlflow)
             logger.run_id = best["run_id"]
             logger.log_artifacts(folder / PLOTS, PLOTS)
             print(f"plots of the best job ({best['name']}): {folder / PLOTS}")

@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from trackbench.types import CameraBatch, CameraInfo, Detection
 
 # Parsed det and gt files of this process by file and (kind, parse options).
 _PARSED: ParseCache[BoxTable] = ParseCache()
+T = TypeVar("T")
 
 
 class MotDataset:
@@ -108,11 +109,12 @@ class MotDataset:
         self.__dict__.update(state)
         self._cache = {}
 
-    def _cached(self, kind: str, seq: str, make: Any) -> Any:
+    def _cached(self, kind: str, seq: str, make: Callable[[], T]) -> T:
         key = (kind, seq)
         if key not in self._cache:
             self._cache[key] = make()
-        return self._cache[key]
+        value: T = self._cache[key]  # what make() returned for this kind
+        return value
 
     def _parsed(self, kind: str, path: Path, options: tuple[Hashable, ...], make: Callable[[], BoxTable]) -> BoxTable:
         """A file's parse, shared by every dataset object of this process (and inherited by forked
