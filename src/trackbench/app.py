@@ -11,19 +11,29 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.datasets.base import BoxTable
-from trackbench.errors import TrackbenchError, WorkerKilled, interruption
+from trackbench.errors import TrackbenchError
 from trackbench.metric_names import TIMING_METRICS
 from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
+from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter
 from trackbench.ui_address import runs_table_address
+
+if TYPE_CHECKING:
+    from trackbench.artifacts import Span
+    from trackbench.datasets.base import Dataset
+    from trackbench.run_record import Opening
+    from trackbench.runner import CameraHook, CameraOutcome, PrefixHook
+    from trackbench.scoring import Scores
+    from trackbench.types import CameraInfo
+
+    Hooks = tuple[CameraHook | None, PrefixHook | None]  # the runner's on_camera and on_prefix
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
@@ -85,7 +95,7 @@ def run_experiment(
     warnings = validate_inputs(cfg, dataset, cameras)  # every camera's files: before any run or tracking
     workers = resolve_workers(cfg.runner.workers, len(cameras))
     trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
-    opening = None
+    opening: Opening | None = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
         from trackbench.run_keeper import opening_for
@@ -95,8 +105,9 @@ def run_experiment(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
         )
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
-    logger = None
-    try:
+    from trackbench.run_record import run_lifecycle
+
+    with run_lifecycle(opening, output_dir) as run:  # FINISHED, FAILED, KILLED or pruned
         from trackbench.camera_worker import n_frames
 
         total = sum(n_frames(c) for c in cameras)
@@ -117,7 +128,7 @@ def run_experiment(
         else:
             from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
 
-            logger = opening.result()
+            logger = run.open()  # ended FINISHED when this block completes
             drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
             tags = {STATE_TAG: "complete"} if trial else {}
             if warnings:
@@ -131,26 +142,7 @@ def run_experiment(
             if drawing is not None:
                 drawing.result()
                 logger.log_artifacts(output_dir / PLOTS, PLOTS)
-            logger.end("FINISHED")
-    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench import checkpoints
-
-        checkpoints.remove(output_dir)  # a pruned trial is not resumed
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
-            logger.end("KILLED")
-        raise
-    except (KeyboardInterrupt, WorkerKilled) as exc:  # Ctrl-C, SIGTERM, a worker killed
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.end("KILLED", interruption(exc))
-        raise
-    except BaseException as exc:
-        logger = logger or _opened(opening)
-        if logger is not None:
-            logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
-        raise
+    ended = run.logger  # the MLflow run, if one was opened
     overall = result["overall"]
     goals = zip(cfg.objective.names, cfg.objective.senses, strict=True)
     objectives = tuple(objective_value(result, metric, direction) for metric, direction in goals)
@@ -164,16 +156,16 @@ def run_experiment(
     if note := postprocess_note(cfg.postprocess):
         scoring += f"\n{note}"
     address = table = ""
-    if logger is not None:
-        address = logger.address()
+    if ended is not None:
+        address = ended.address()
         first, ascending = cfg.objective.names[0], cfg.objective.senses[0] == "minimize"  # the first objective
-        table = runs_table_address(cfg.mlflow.tracking_uri, logger.experiment_id(), first, ascending)
+        table = runs_table_address(cfg.mlflow.tracking_uri, ended.experiment_id(), first, ascending)
     return ExperimentResult(
         overall,
         result["per_camera"],
         objectives[0],
         output_dir,
-        None if logger is None else logger.run_id,
+        None if ended is None else ended.run_id,
         scoring,
         address,
         table,
@@ -192,7 +184,7 @@ def objective_value(metrics: Mapping[str, Any], metric: str, direction: str) -> 
     return float(value)
 
 
-def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> tuple[str, ...]:
+def validate_inputs(cfg: AppConfig, dataset: Dataset, cameras: tuple[CameraInfo, ...]) -> tuple[str, ...]:
     """Every camera's input checked before any tracking: its det, gt and seqinfo files (parsed
     once: the workers reuse the parse) and, for ``tracker=precomputed``, its result file. Raises
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
@@ -206,12 +198,13 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
     return warnings
 
 
-def _open_trial(cfg: AppConfig) -> Any:
-    if cfg.tuning.trial is None:
+def _open_trial(cfg: AppConfig) -> Trial | None:
+    t = cfg.tuning
+    if t.trial is None or t.storage is None or t.study_name is None:  # load_config: all three or none
         return None
     from trackbench.tuning.report import open_report
 
-    return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
+    return open_report(t.storage, t.study_name, t.trial)
 
 
 def _attribution_resolved(cfg: AppConfig, sweep_dir: str | None) -> AppConfig:
@@ -262,7 +255,7 @@ class Plotting:
     per_camera: dict[str, dict[str, float]]
     overall: dict[str, float]
     windows: dict[str, Any]  # metrics.json's "windows"
-    spans: dict[str, Any]  # per camera, the tracklets' spans (timeline)
+    spans: dict[str, tuple[Span, ...]]  # per camera, the tracklets' spans (timeline)
 
     @staticmethod
     def of_folder(folder: Path, title: str) -> Plotting:
@@ -303,11 +296,11 @@ class Plotting:
 
 def _track_score_write(
     cfg: AppConfig,
-    dataset: Any,
+    dataset: Dataset,
     output_dir: Path,
     config_yaml: str,
-    hooks: Any = (None, None),
-    opening: Any = None,
+    hooks: Hooks = (None, None),
+    opening: Opening | None = None,
     cold: bool = False,
 ) -> tuple[dict[str, Any], Plotting]:
     """Track and score (workers write tracklets/ and mot/ per camera), then metrics.json;
@@ -366,10 +359,11 @@ def _track_score_write(
     }
     if cfg.postprocess.method != "none":  # without it, metrics.json is what it was before post-processing existed
         metrics["postprocess"] = postprocess_params(cfg.postprocess)
-    if all(o.diagnosis is not None for o in result.cameras):
+    diagnoses = {o.camera_id: o.diagnosis for o in result.cameras if o.diagnosis is not None}
+    if len(diagnoses) == len(result.cameras):
         from trackbench.scoring.diagnosis import diagnosis_json
 
-        metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
+        metrics.update(diagnosis_json(diagnoses))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
     from trackbench import checkpoints
@@ -380,7 +374,7 @@ def _track_score_write(
     return metrics, Plotting(output_dir / PLOTS, title, scores.per_camera, scores.overall, windows, spans)
 
 
-def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
+def run_intervals(cfg: AppConfig, scores: Scores) -> dict[str, dict[str, float]]:
     """Bootstrap intervals of the headline metrics (docs/guide/uncertainty.md)."""
     from trackbench.scoring import bootstrap
 
@@ -392,22 +386,12 @@ def run_intervals(cfg: AppConfig, scores: Any) -> dict[str, dict[str, float]]:
     return {m: {"value": i.value, "low": i.low, "high": i.high, "level": b.level} for m, i in found.items()}
 
 
-def _checking(opening: Any, on_camera: Any) -> Any:
+def _checking(opening: Opening, on_camera: CameraHook | None) -> CameraHook:
     """``on_camera`` that first raises the MLflow run's start-up error, if there is one."""
 
-    def hook(outcome: Any) -> None:
+    def hook(outcome: CameraOutcome) -> None:
         opening.check()
         if on_camera is not None:
             on_camera(outcome)
 
     return hook
-
-
-def _opened(opening: Any) -> Any:
-    """The run's logger once its start has finished (None: no run, or its start failed)."""
-    if opening is None:
-        return None
-    try:
-        return opening.result()
-    except BaseException:
-        return None

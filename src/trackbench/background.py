@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class Background:
+class Background(Generic[T]):
     """Runs ``fn`` in a daemon thread once started; :meth:`result` waits for it and returns its
     value or raises its exception; :meth:`check` raises that exception early, if it is there."""
 
-    def __init__(self, fn: Callable[[], Any], name: str) -> None:
+    def __init__(self, fn: Callable[[], T], name: str) -> None:
         self._fn = fn
-        self._value: Any = None
+        self._value: T  # set by the thread, unless fn raised (then _error is)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
@@ -33,7 +35,7 @@ class Background:
         if self._error is not None:
             raise self._error
 
-    def result(self) -> Any:
+    def result(self) -> T:
         self.start()
         self._thread.join()
         self.check()

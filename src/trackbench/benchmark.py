@@ -20,11 +20,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trackbench.config import load_config
 from trackbench.errors import TrackbenchError
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
+
+if TYPE_CHECKING:
+    from trackbench.benchmark_report import KindRow, KindRuns
+    from trackbench.config import AppConfig
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,9 @@ def quoted(value: object) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def check_settings(kinds: Sequence[str], trials: Any, overrides: Sequence[str], hydra_overrides: Sequence[str]) -> None:
+def check_settings(
+    kinds: Sequence[str], trials: object, overrides: Sequence[str], hydra_overrides: Sequence[str]
+) -> None:
     """The benchmark's own keys and what it forwards, before anything runs."""
     tunable = [k for k in SUPPORTED_KINDS if k != PRECOMPUTED]
     if not kinds:
@@ -189,7 +195,7 @@ def trial_folder(study: Path, number: int) -> Path:
     return folder
 
 
-def collect(s: BenchmarkSettings) -> list[Any]:
+def collect(s: BenchmarkSettings) -> list[KindRuns]:
     """Each kind's four runs, as benchmark_report.KindRuns."""
     from trackbench.benchmark_report import KindRuns
 
@@ -210,7 +216,7 @@ def collect(s: BenchmarkSettings) -> list[Any]:
     return out
 
 
-def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
+def write_report(s: BenchmarkSettings, cfg: AppConfig) -> tuple[list[KindRow], Path]:
     """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
     benchmark's AppConfig)."""
     from trackbench import benchmark_report as br

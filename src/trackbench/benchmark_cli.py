@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -14,10 +14,13 @@ from omegaconf import DictConfig, OmegaConf
 from trackbench.errors import TrackbenchError, config_error_line
 from trackbench.tree import plain_tree
 
+if TYPE_CHECKING:
+    from trackbench.benchmark import Step
+
 _OWN_KEYS = ("kinds", "trials")
 
 
-def _validator(step: Any) -> None:
+def _validator(step: Step) -> None:
     """Compose a step's config as its ``trackbench`` process will (minus the study's best
     settings, which do not exist yet) and validate it, so a bad key fails before any run."""
     from hydra import compose

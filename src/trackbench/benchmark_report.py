@@ -96,7 +96,9 @@ def rows(
         return math.inf if math.isnan(value) else (-value if higher_is_better else value)
 
     ranked = sorted(runs, key=lambda r: (key(r), r.kind))
-    best = ranked[0] if ranked else None
+    if not ranked:
+        return []
+    best = ranked[0]
     out = []
     for r in ranked:
         out.append(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.checkpoints import CameraCheckpoints
@@ -25,6 +26,9 @@ from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
+
+if TYPE_CHECKING:
+    from queue import Queue
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class CameraJob:
 
 
 PrefixTracks = Callable[[int, tuple[Tracklet2D, ...], ReportedRows], None]  # (last frame, tracklets, rows) so far
+FramesHook = Callable[[str, int], None]  # (camera id, frames tracked): progress
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,10 @@ class TrackedCamera:
     tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)
 
 
-_progress_queue = None  # set in worker processes by init_worker
+_progress_queue: Queue[Any] | None = None  # set in worker processes by init_worker
 
 
-def init_worker(queue, parent: int, shared: bool = False) -> None:
+def init_worker(queue: Queue[Any] | None, parent: int, shared: bool = False) -> None:
     global _progress_queue
     _progress_queue = queue
     die_with_parent(parent)  # a killed job leaves no worker behind; SIGTERM stops a worker at once
@@ -90,7 +95,9 @@ def init_worker(queue, parent: int, shared: bool = False) -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
-def track_and_write(job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None) -> TrackedCamera:
+def track_and_write(
+    job: CameraJob, on_frames: FramesHook | None = None, on_prefix: PrefixTracks | None = None
+) -> TrackedCamera:
     """Track one camera (in a worker process, or in-process with ``on_frames``), write its
     tracklets and MOTChallenge file (with an output directory) and return what is scored."""
     queue = _progress_queue
@@ -130,7 +137,7 @@ def hypotheses(cfg: EvalConfig, tracklets: tuple[Tracklet2D, ...], reported: Rep
 
 
 def track_camera(
-    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
+    job: CameraJob, on_frames: FramesHook | None = None, on_prefix: PrefixTracks | None = None
 ) -> tuple[tuple[Tracklet2D, ...], ReportedRows]:
     """:func:`track_camera_timed` without the tracker's CPU time."""
     tracklets, rows, _ = track_camera_timed(job, on_frames, on_prefix)
@@ -138,7 +145,7 @@ def track_camera(
 
 
 def track_camera_timed(
-    job: CameraJob, on_frames=None, on_prefix: PrefixTracks | None = None
+    job: CameraJob, on_frames: FramesHook | None = None, on_prefix: PrefixTracks | None = None
 ) -> tuple[tuple[Tracklet2D, ...], ReportedRows, TrackerCpu]:
     """All batches of one camera through one TrackingStage, carry passed along; the stitched
     tracklets and the rows boxmot reported. With ``tracker=precomputed``, the camera's result
@@ -159,7 +166,8 @@ def track_camera_timed(
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     # On disk after every batch (the Python backend's carry is bytes; the C++ one is a live handle).
-    disk = CameraCheckpoints(job.output_dir, camera.camera_id) if _checkpointed(job) else None
+    folder = job.output_dir
+    disk = CameraCheckpoints(folder, camera.camera_id) if folder is not None and _checkpointed(job) else None
     kept = disk.load() if disk is not None and job.resume else None
     if disk is not None and kept is None:
         disk.start()

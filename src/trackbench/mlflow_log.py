@@ -35,6 +35,7 @@ from mlflow.tracking import MlflowClient
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.store_check import sqlite_file
 from trackbench.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def open_client(tracking_uri: str) -> MlflowClient:
     opening creates and migrates a new store, and two processes doing that to one new file at
     once break it (alembic's "duplicate column name" or "expected to match one row"). The lock
     is an ``flock`` on the database file itself (SQLite's own locks are ``fcntl`` locks, apart)."""
-    path = _sqlite_path(tracking_uri)
+    path = sqlite_file(tracking_uri) if tracking_uri.startswith("sqlite:///") else None
     if path is None or not path.parent.is_dir():
         return MlflowClient(tracking_uri=tracking_uri)
     import fcntl
@@ -122,12 +123,6 @@ def open_client(tracking_uri: str) -> MlflowClient:
             return MlflowClient(tracking_uri=tracking_uri)  # the store is opened (and migrated) here
         finally:
             fcntl.flock(held, fcntl.LOCK_UN)
-
-
-def _sqlite_path(tracking_uri: str) -> Path | None:
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    return Path(tracking_uri.removeprefix("sqlite:///").partition("?")[0])
 
 
 NOTE_TAG = "mlflow.note.content"  # the description MLflow shows on a run's or an experiment's page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 import matplotlib.collections
@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
+    from trackbench.benchmark_report import KindRow
 
 
 HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))
@@ -118,7 +119,7 @@ _BENCH_SERIES = (
 )
 
 
-def plot_benchmark(path: Path, rows: Sequence[Any], metric: str, title: str) -> None:
+def plot_benchmark(path: Path, rows: Sequence[KindRow], metric: str, title: str) -> None:
     """One line per kind (best on top): ``metric`` with its 95% interval for the defaults on
     test, the tuned settings on tune and on test (rows: benchmark_report.KindRow)."""
     fig, ax = plt.subplots(figsize=(8.5, max(3.0, 1.4 + 0.55 * len(rows))))
@@ -155,7 +156,8 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], ti
             rows = np.array([(f, n, t) for t, f, n, s in spans if s == status], dtype=float).reshape(-1, 3)
             x0, x1, y = rows[:, 0], rows[:, 0] + rows[:, 1], rows[:, 2]
             corners = np.stack([np.c_[x0, y - 0.4], np.c_[x0, y + 0.4], np.c_[x1, y + 0.4], np.c_[x1, y - 0.4]], 1)
-            ax.add_collection(matplotlib.collections.PolyCollection(corners, facecolors=color, edgecolors="none"))
+            polygons = cast("Sequence[np.ndarray]", corners)  # one (n, 4, 2) array: its fast path, not a list
+            ax.add_collection(matplotlib.collections.PolyCollection(polygons, facecolors=color, edgecolors="none"))
         if spans:
             ax.set_xlim(min(f for _, f, _, _ in spans) - 1, max(f + n for _, f, n, _ in spans) + 1)
             ax.set_ylim(min(t for t, *_ in spans) - 1, max(t for t, *_ in spans) + 1)

@@ -13,6 +13,7 @@ import numpy as np
 
 from trackbench.datasets.base import BoxTable, Dataset, slice_frames
 from trackbench.datasets.motfile import read_results
+from trackbench.datasets.parse_cache import ParseCache
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraInfo, ReportedRows, Tracklet2D
 
@@ -47,27 +48,20 @@ def check_results(results_dir: str | None, dataset: Dataset, cameras: tuple[Came
     return tuple(warnings)
 
 
-# Result files checked before tracking, by (file, mtime, size): read again only if changed.
-_PARSED: dict[tuple[str, int, int], BoxTable] = {}
-
-
-def _key(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+# Result files checked before tracking (``last_frame`` only checks: the parse is the same): read
+# again only if changed.
+_PARSED: ParseCache[BoxTable] = ParseCache()
 
 
 def _read(path: Path, last_frame: int) -> BoxTable:
-    key = _key(path)
-    if key not in _PARSED:
-        _PARSED[key] = read_results(path, last_frame=last_frame)
-    return _PARSED[key]
+    return _PARSED.get(path, lambda: read_results(path, last_frame=last_frame))
 
 
 def read_tracklets(results_dir: str, camera: CameraInfo) -> tuple[Tracklet2D, ...]:
     """One camera's result rows within its frame range as tracklets (every entry detected),
     in id order."""
     path = results_file(results_dir, camera.camera_id)
-    table = _PARSED.get(_key(path))
+    table = _PARSED.peek(path)
     if table is None:
         table = read_results(path)
     table = slice_frames(table, camera.first_frame, camera.last_frame)

@@ -26,10 +26,17 @@ import os
 import pickle
 import signal
 import threading
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from trackbench.background import Background
 from trackbench.errors import TrackbenchError
+
+if TYPE_CHECKING:
+    from trackbench.mlflow_log import RunLogger
+    from trackbench.run_record import Drawable, RunLog, RunSetup
 
 log = logging.getLogger(__name__)
 _PARENT_CHECK_S = 1.0  # how often a waiting keeper looks whether the job's process is alive
@@ -46,7 +53,7 @@ class ThreadOpening:
     workers exist: forking while another thread imports would hand them half-imported
     modules); the plots are drawn in another thread."""
 
-    def __init__(self, setup: Any) -> None:
+    def __init__(self, setup: RunSetup) -> None:
         self._opening = Background(setup.open, "trackbench-mlflow-run")
 
     def start(self) -> None:
@@ -55,14 +62,14 @@ class ThreadOpening:
     def check(self) -> None:
         self._opening.check()
 
-    def result(self) -> Any:
+    def result(self) -> RunLogger:
         return self._opening.result()
 
-    def draw(self, job: Any) -> Background:
+    def draw(self, job: Drawable) -> Background[None]:
         return start_drawing(job)
 
 
-def start_drawing(job: Any) -> Background:
+def start_drawing(job: Drawable) -> Background[None]:
     """``job.draw()`` (the run's plots) started in a daemon thread."""
     drawing = Background(job.draw, "trackbench-plots")
     drawing.start()
@@ -74,10 +81,10 @@ class KeptRun:
     and before torch is imported), :meth:`check` raises its start-up error once that has
     arrived, :meth:`result` waits for the open run and returns its logger."""
 
-    def __init__(self, setup: Any) -> None:
+    def __init__(self, setup: RunSetup) -> None:
         self._setup = setup
-        self._conn: Any = None
-        self._process: Any = None
+        self._conn: Connection | None = None
+        self._process: BaseProcess | None = None
         self._logger: _KeptLogger | None = None
         self._error: BaseException | None = None
         self._calls = 0
@@ -100,7 +107,7 @@ class KeptRun:
         theirs.close()
 
     def check(self) -> None:
-        if self._logger is None and self._error is None and self._conn.poll(0):
+        if self._logger is None and self._error is None and self._pipe().poll(0):
             self._receive_opening()
         if self._error is not None:
             raise self._error
@@ -114,7 +121,7 @@ class KeptRun:
         assert self._logger is not None
         return self._logger
 
-    def draw(self, job: Any) -> _Drawing:
+    def draw(self, job: Drawable) -> _Drawing:
         self.call("draw", job)
         return _Drawing(self)
 
@@ -141,10 +148,17 @@ class KeptRun:
             raise value
         return value
 
-    def _receive(self) -> tuple:
+    def _pipe(self) -> Connection:
+        if self._conn is None:
+            raise TrackbenchError("MLflow: the logging process has ended")
+        return self._conn
+
+    def _receive(self) -> tuple[Any, ...]:
         try:
-            return self._conn.recv()
+            message: tuple[Any, ...] = self._pipe().recv()
+            return message
         except (EOFError, OSError):
+            assert self._process is not None  # started: a pipe exists
             self._process.join(timeout=5)
             code = self._process.exitcode
             self.close()
@@ -157,7 +171,8 @@ class KeptRun:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self._process.join(timeout=30)
+        if self._process is not None:  # started
+            self._process.join(timeout=30)
 
 
 class _KeptLogger:
@@ -179,11 +194,11 @@ class _KeptLogger:
     def log_batch(self, **kwargs: Any) -> None:
         self._kept.call("log_batch", **kwargs)
 
-    def log_file(self, *args: Any) -> None:
-        self._kept.call("log_file", *args)
+    def log_file(self, path: Path, artifact_path: str | None = None) -> None:
+        self._kept.call("log_file", path, artifact_path)
 
-    def log_artifacts(self, *args: Any) -> None:
-        self._kept.call("log_artifacts", *args)
+    def log_artifacts(self, folder: Path, artifact_path: str | None = None) -> None:
+        self._kept.call("log_artifacts", folder, artifact_path)
 
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self._ended:  # once (a failed end is not retried: the stale-run sweep has it)
@@ -203,7 +218,7 @@ class _Drawing:
         self._kept.call("drawn")
 
 
-def _keep(conn: Any, setup: Any, parent: int) -> None:
+def _keep(conn: Connection, setup: RunSetup, parent: int) -> None:
     """The keeper process: open the run, serve calls until ``end`` or the job's death."""
     # Ctrl-C and SIGTERM (to the whole group, e.g. by systemd) are the job's: it ends the run KILLED
     # through us; if the job dies instead, we see it gone and end the run FAILED.
@@ -243,12 +258,12 @@ class _Served:
 
     _METHODS = frozenset({"log_batch", "log_file", "log_artifacts", "end", "draw", "drawn"})
 
-    def __init__(self, logger: Any) -> None:
+    def __init__(self, logger: RunLog) -> None:
         self.logger = logger
         self.ended = False
-        self._drawing: Background | None = None
+        self._drawing: Background[None] | None = None
 
-    def call(self, method: str, args: tuple, kwargs: dict) -> Any:
+    def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if method not in self._METHODS:
             raise TrackbenchError(f"MLflow logging process: no call {method!r}")
         if method == "draw":
@@ -285,12 +300,12 @@ def _portable(exc: BaseException) -> BaseException:
         return TrackbenchError(f"{type(exc).__name__}: {exc}")
 
 
-def _send(conn: Any, message: tuple) -> None:
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
     with contextlib.suppress(OSError):  # the job is gone (broken pipe); orphaned() ends the run
         conn.send(message)
 
 
-def opening_for(setup: Any, keep: bool) -> KeptRun | ThreadOpening:
+def opening_for(setup: RunSetup, keep: bool) -> KeptRun | ThreadOpening:
     """A KeptRun (started now) when ``keep`` and this process can fork one, else a ThreadOpening."""
     if keep and can_keep():
         kept = KeptRun(setup)

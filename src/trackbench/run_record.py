@@ -1,21 +1,27 @@
 """What a job's MLflow run records: tags, params and description at its start (opened in the
-background while the cameras track), its metrics at the end. Kept apart from
-:mod:`trackbench.mlflow_log` (the only mlflow importer), which this drives."""
+background while the cameras track), its metrics at the end, and how it ends
+(:func:`run_lifecycle`). Kept apart from :mod:`trackbench.mlflow_log` (the only mlflow
+importer), which this drives."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import subprocess
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trackbench.config import AppConfig, postprocess_params
+from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
-from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG
+from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
+
+if TYPE_CHECKING:
+    from trackbench.mlflow_log import RunLogger
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
@@ -85,6 +91,59 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     return params
 
 
+class RunLog(Protocol):
+    """A started run's logger: :class:`trackbench.mlflow_log.RunLogger` in this process, or its
+    stand-in whose calls a run keeper process makes (:mod:`trackbench.run_keeper`)."""
+
+    @property
+    def run_id(self) -> str | None: ...
+
+    def experiment_id(self) -> str: ...
+
+    def address(self) -> str: ...
+
+    def log_batch(
+        self,
+        *,
+        params: Mapping[str, Any] = ...,
+        metrics: Mapping[str, float] = ...,
+        tags: Mapping[str, str] = ...,
+        steps: Sequence[tuple[str, float, int]] = ...,
+    ) -> None: ...
+
+    def log_file(self, path: Path, artifact_path: str | None = None) -> None: ...
+
+    def log_artifacts(self, folder: Path, artifact_path: str | None = None) -> None: ...
+
+    def end(self, status: str = "FINISHED", error: str | None = None) -> None: ...
+
+
+class Drawable(Protocol):
+    """The run's plots, drawn where the run is kept (app.Plotting)."""
+
+    def draw(self) -> None: ...
+
+
+class Waiting(Protocol):
+    """Work started elsewhere: :meth:`result` waits for it and raises its error."""
+
+    def result(self) -> object: ...
+
+
+class Opening(Protocol):
+    """The MLflow run being opened beside the tracking (run_keeper's ThreadOpening or KeptRun):
+    :meth:`start` begins, :meth:`check` raises its start-up error if it has arrived, :meth:`result`
+    waits for the started run's logger; :meth:`draw` draws the plots there."""
+
+    def start(self) -> None: ...
+
+    def check(self) -> None: ...
+
+    def result(self) -> RunLog: ...
+
+    def draw(self, job: Drawable) -> Waiting: ...
+
+
 @dataclass(frozen=True)
 class RunSetup:
     """Everything a job's run needs at its start; :meth:`open` starts it and returns the logger.
@@ -99,7 +158,7 @@ class RunSetup:
     output_dir: Path
     workers: int
     overridden: Collection[str]
-    trial: Any  # (report, set_attr) of an Optuna trial, or None
+    trial: Trial | None  # (report, set_attr) of an Optuna trial
     sweep_dir: str | None
     parent_run_id: str | None
     resumed_run: str | None  # the interrupted run this one resumes
@@ -133,7 +192,7 @@ class RunSetup:
             tags.update({TRIAL_TAG: str(cfg.tuning.trial), STUDY_TAG: str(cfg.tuning.study_name)})
         return tags
 
-    def open(self) -> Any:
+    def open(self) -> RunLogger:
         from trackbench.mlflow_log import RunLogger, describe, fail_abandoned
 
         cfg = self.cfg
@@ -143,18 +202,18 @@ class RunSetup:
             parent = logger.sweep_parent(self.sweep_dir)
         if not self.sweep_dir:  # a sweep's jobs sit under the sweep's parent run, which sits under this one
             parent = parent or cfg.mlflow.parent_run_id
-        logger.start(self.run_name, self.tags(), parent)
+        run_id = logger.start(self.run_name, self.tags(), parent)
         try:
             logger.log_batch(params=logged_params(cfg, self.workers, self.overridden))
             describe(logger, run_note(cfg, self.sweep_dir), dataset_record(cfg))
             if self.trial is not None:
-                self.trial[1](RUN_ATTR, logger.run_id)
+                self.trial[1](RUN_ATTR, run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
                 from trackbench.checkpoints import write_run_id
 
-                write_run_id(self.output_dir, logger.run_id)  # a resumption of this run names it
+                write_run_id(self.output_dir, run_id)  # a resumption of this run names it
             if self.resumed_run:
-                error = f"interrupted; resumed as run {logger.run_id}"
+                error = f"interrupted; resumed as run {run_id}"
                 fail_abandoned(cfg.mlflow, self.resumed_run, error, alone=True)
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
@@ -162,6 +221,59 @@ class RunSetup:
         import trackbench.plots  # noqa: F401  (matplotlib, for the end of the run)
 
         return logger
+
+
+class RunEnding:
+    """What :func:`run_lifecycle` ends: the run's logger once the job has waited for its start."""
+
+    def __init__(self, opening: Opening | None) -> None:
+        self._opening = opening
+        self.logger: RunLog | None = None
+
+    def open(self) -> RunLog:
+        """Wait for the run's start; the logger returned is ended FINISHED when the block completes."""
+        assert self._opening is not None
+        self.logger = self._opening.result()
+        return self.logger
+
+    def opened(self) -> RunLog | None:
+        """The logger, if the run's start has finished (None: no run, or its start failed)."""
+        if self.logger is None and self._opening is not None:
+            try:
+                self.logger = self._opening.result()
+            except BaseException:
+                return None
+        return self.logger
+
+
+@contextlib.contextmanager
+def run_lifecycle(opening: Opening | None, output_dir: Path) -> Iterator[RunEnding]:
+    """The MLflow run's end, whatever ends the job, the exception re-raised as it came: FINISHED
+    when the block completes; KILLED with the pruned tags when the study's pruner stops the trial
+    (its checkpoints are removed first: a pruned trial is not resumed); KILLED on Ctrl-C, SIGTERM
+    or a killed worker; FAILED on any other error. ``opening`` None: no MLflow run (the pruned
+    trial's checkpoints still go)."""
+    run = RunEnding(opening)
+    try:
+        yield run
+        if run.logger is not None:
+            run.logger.end("FINISHED")
+    except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
+        from trackbench import checkpoints
+
+        checkpoints.remove(output_dir)  # a pruned trial is not resumed
+        if (logger := run.opened()) is not None:
+            logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})
+            logger.end("KILLED")
+        raise
+    except (KeyboardInterrupt, WorkerKilled) as exc:  # Ctrl-C, SIGTERM, a worker killed
+        if (logger := run.opened()) is not None:
+            logger.end("KILLED", interruption(exc))
+        raise
+    except BaseException as exc:
+        if (logger := run.opened()) is not None:
+            logger.end("FAILED", str(exc) if isinstance(exc, TrackbenchError) else f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def dataset_record(cfg: AppConfig) -> dict[str, str]:
@@ -183,7 +295,7 @@ def dataset_record(cfg: AppConfig) -> dict[str, str]:
         )
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
     name = f"{d.name}:{d.split}" if d.split != "all" else d.name
-    profile = {"cameras": list(d.cameras) if d.cameras else "all", "split": d.split}
+    profile: dict[str, object] = {"cameras": list(d.cameras) if d.cameras else "all", "split": d.split}
     if d.name == "synthetic":
         s = d.synthetic
         profile.update(n_cameras=s.n_cameras, n_fish=s.n_fish, n_frames=s.n_frames, seed=s.seed)
@@ -243,7 +355,7 @@ def diagnosis_metrics(result: Mapping[str, Any]) -> dict[str, float]:
 def mlflow_step_metrics(result: Mapping[str, Any]) -> list[tuple[str, float, int]]:
     """Per-window metrics as ``(key, value, step)``, step = the window's first frame: pooled
     over cameras as ``window/<metric>`` (per camera they are in metrics.json and the plot)."""
-    out = []
+    out: list[tuple[str, float, int]] = []
     windows = result["windows"]
     for w in windows["pooled"]:
         out.extend((f"window/{k}", w[k], w["first_frame"]) for k in _POOLED_WINDOW_METRICS)

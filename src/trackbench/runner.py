@@ -24,12 +24,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from trackbench.camera_worker import (
     CameraJob,
+    FramesHook,
     PrefixTracks,
     TrackedCamera,
     TrackerCpu,
@@ -50,6 +51,8 @@ from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
 if TYPE_CHECKING:
+    from queue import Queue
+
     from trackbench.artifacts import Span
     from trackbench.scoring import CameraScores, Scores
     from trackbench.scoring.diagnosis import CameraDiagnosis
@@ -83,6 +86,9 @@ class CameraOutcome:
     tracker_cpu: TrackerCpu = field(default_factory=TrackerCpu, compare=False)  # a measurement
 
 
+CameraHook = Callable[[CameraOutcome], None]  # each finished camera's outcome, in camera order
+
+
 @dataclass(frozen=True)
 class RunResult:
     cameras: tuple[CameraOutcome, ...]
@@ -91,7 +97,9 @@ class RunResult:
     workers: int
 
 
-def run_camera(job: CameraJob, on_frames=None, on_prefix: PrefixHook | None = None) -> CameraOutcome:
+def run_camera(
+    job: CameraJob, on_frames: FramesHook | None = None, on_prefix: PrefixHook | None = None
+) -> CameraOutcome:
     """Track and score one camera in this process. ``on_prefix``: see :func:`track_camera`;
     it gets the scores of the camera's frames so far."""
     prefix = None if on_prefix is None else _prefix_scorer(job, on_prefix)
@@ -171,7 +179,7 @@ def run(
     dataset: Dataset,
     cfg: AppConfig,
     output_dir: Path | None = None,
-    on_camera: Callable | None = None,
+    on_camera: CameraHook | None = None,
     on_started: Callable[[], None] | None = None,
     on_prefix: PrefixHook | None = None,
     *,
@@ -234,12 +242,12 @@ def run(
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
                 futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
-                processes = list((getattr(pool, "_processes", None) or {}).values())
+                processes = _worker_processes(pool)
                 started()
                 # Scored here as each arrives (the first one imports the scoring code, while they track).
                 tracked = (_tracked(f, job, processes) for f, job in zip(futures, jobs, strict=True))
                 outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
-                if listener is not None:
+                if listener is not None and queue is not None:
                     queue.put(None)
                     listener.join()
     for o in outcomes:
@@ -253,7 +261,7 @@ def run(
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
 
 
-def _notify(outcomes: Iterable[CameraOutcome], on_camera: Callable | None) -> Iterator[CameraOutcome]:
+def _notify(outcomes: Iterable[CameraOutcome], on_camera: CameraHook | None) -> Iterator[CameraOutcome]:
     for outcome in outcomes:
         if on_camera is not None:
             on_camera(outcome)
@@ -318,6 +326,12 @@ def _tracked(future: Future, job: CameraJob, processes: list[mp.process.BaseProc
         ) from None
 
 
+def _worker_processes(pool: ProcessPoolExecutor) -> list[mp.process.BaseProcess]:
+    """The pool's worker processes as they are now (the executor does not expose them: read from
+    its ``_processes``; empty if a Python version drops it)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
     """On an exception (Ctrl-C of this process alone, an ``on_camera`` error): cameras not
     started are cancelled and the workers stopped at once, not waited for to finish theirs
@@ -325,7 +339,7 @@ def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
 
     def on_exit(exc_type: type | None, *rest: object) -> bool:
         if exc_type is not None:
-            processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+            processes = _worker_processes(pool)  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:  # what Python 3.14's terminate_workers does
                 with contextlib.suppress(Exception):
@@ -359,7 +373,7 @@ class _Progress:
         self.bar.update(n)
         self.bar.set_postfix_str(" ".join(f"{c}:{d}" for c, d in self.done.items()), refresh=False)
 
-    def listen(self, queue) -> threading.Thread | None:
+    def listen(self, queue: Queue[Any] | None) -> threading.Thread | None:
         if queue is None:
             return None
 

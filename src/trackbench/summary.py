@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trackbench.app import ExperimentResult
 
 COLUMNS = (
     ("hota", "HOTA"),
@@ -21,7 +24,7 @@ def _cell(value: float | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value)}"
 
 
-def _diagnosis_lines(result: Any) -> list[str]:
+def _diagnosis_lines(result: ExperimentResult) -> list[str]:
     """The pooled identity numbers in one line and the attribution table (metrics.json has more)."""
     lines: list[str] = []
     identity = (getattr(result, "identity", None) or {}).get("overall")
@@ -42,7 +45,7 @@ def _diagnosis_lines(result: Any) -> list[str]:
     return lines
 
 
-def format_summary(result: Any) -> str:
+def format_summary(result: ExperimentResult) -> str:
     rows = [(camera, m) for camera, m in result.per_camera.items()] + [("overall", result.overall)]
     width = max(len(name) for name, _ in rows)
     header = f"{'camera':<{width}}  " + "  ".join(f"{title:>7}" for _, title in COLUMNS)

@@ -17,12 +17,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from trackbench.tree import plain_tree
+
+if TYPE_CHECKING:
+    from trackbench.config import AppConfig, MlflowConfig
+    from trackbench.mlflow_log import RunLogger
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -71,7 +75,7 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-def app_config(config: DictConfig) -> Any:
+def app_config(config: DictConfig) -> AppConfig:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
     from trackbench.config import load_config
 
@@ -79,7 +83,7 @@ def app_config(config: DictConfig) -> Any:
     return load_config(plain_tree(OmegaConf.masked_copy(config, app_keys), throw_on_missing=False))
 
 
-def _parent_logger(config: DictConfig) -> Any:
+def _parent_logger(config: DictConfig) -> RunLogger | None:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
@@ -113,7 +117,7 @@ def _learned_lines(config: DictConfig) -> list[str]:
 
 class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
-        self._logger: Any = None
+        self._logger: RunLogger | None = None
         self._experiment = ""
         self._next_report = 0.0  # monotonic time before which the driver does not report again
 
@@ -127,7 +131,7 @@ class MlflowSweepCallback(Callback):
             cfg = app_config(config)
             node = OmegaConf.select(config, "hydra.sweeper.params")
             params = OmegaConf.to_container(node, resolve=False) if node is not None else None
-            searched = params if isinstance(params, dict) else None
+            searched = {str(k): v for k, v in params.items()} if isinstance(params, dict) else None
             check_one_frame_set(cfg.eval.frames, cfg.tracker.backend, config.hydra.overrides.task, searched)
         except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
             print(f"trackbench: error: {exc}", file=sys.stderr)
@@ -143,12 +147,12 @@ class MlflowSweepCallback(Callback):
         params = list(OmegaConf.select(config, "hydra.sweeper.params", default=None) or {})
         (sweep_dir / SWEPT_FILE).write_text("\n".join(swept_keys(task, params)) + "\n")
         self._logger = RunLogger(cfg.mlflow)
-        self._logger.start(
+        run_id = self._logger.start(
             sweep_title(task, params, time.strftime("%Y-%m-%d %H:%M"), cfg.tracker.tracker_kind),
             {SWEEP_TAG: str(sweep_dir), ROLE_TAG: "sweep", "overrides": " ".join(task)},
             cfg.mlflow.parent_run_id,
         )
-        (sweep_dir / PARENT_FILE).write_text(self._logger.run_id)
+        (sweep_dir / PARENT_FILE).write_text(run_id)
         atexit.register(self._abandon)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -187,7 +191,7 @@ class MlflowSweepCallback(Callback):
             draw = OmegaConf.select(config, "runner.plots", default="best") == "best"
             attribute = OmegaConf.select(config, "eval.attribution", default="best") == "best"
             if runs and (draw or attribute):
-                self._complete_best(config, runs, draw=draw, attribute=attribute)
+                self._complete_best(config, runs, self._logger.cfg, draw=draw, attribute=attribute)
             self._logger.end("FINISHED")
             if runs:
                 from trackbench.ui_address import compare_address, runs_table_address
@@ -201,7 +205,7 @@ class MlflowSweepCallback(Callback):
                 print(f"mlflow runs table, sorted by the objective: {table}")
             self._logger = None
 
-    def _report(self, config: DictConfig, logger: Any) -> list[dict[str, Any]]:
+    def _report(self, config: DictConfig, logger: RunLogger) -> list[dict[str, Any]]:
         """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
         objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
         import logging
@@ -251,7 +255,9 @@ class MlflowSweepCallback(Callback):
             logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
         return runs
 
-    def _complete_best(self, config: DictConfig, runs: list[dict[str, Any]], *, draw: bool, attribute: bool) -> None:
+    def _complete_best(
+        self, config: DictConfig, runs: list[dict[str, Any]], mlflow: MlflowConfig, *, draw: bool, attribute: bool
+    ) -> None:
         """What the best job left to the sweep, from its folder, logged to its run: its error
         attribution (``eval.attribution=best``: its jobs computed none) and its plots
         (``runner.plots=best``: its jobs drew none). A job folder on another machine (Ray) is left
@@ -272,7 +278,7 @@ class MlflowSweepCallback(Callback):
         try:
             if not (folder / "metrics.json").is_file():
                 raise FileNotFoundError(f"{folder / 'metrics.json'} is not on this machine")
-            logger = RunLogger(self._logger.cfg)
+            logger = RunLogger(mlflow)
             logger.run_id = best["run_id"]
             if attribute:
                 fixes = {k: v for k, v in mlflow_metrics(add_attribution(folder)).items() if k.startswith("fix/")}

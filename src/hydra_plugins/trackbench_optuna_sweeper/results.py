@@ -133,7 +133,7 @@ class ResultsWriter:
         """A trial's composed config (without hydra, mlflow, tuning) as a replayable preset."""
         job = [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values()]
         composed = self.hydra_context.config_loader.load_sweep_config(self.config, job)
-        keep = [k for k in composed if k not in _DROPPED]
+        keep = [str(k) for k in composed if k not in _DROPPED]
         tree = OmegaConf.to_container(OmegaConf.masked_copy(composed, keep), resolve=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + OmegaConf.to_yaml(OmegaConf.create(tree)))

@@ -35,7 +35,8 @@ _DEFAULT_PRUNER = "successive_halving"  # TrackbenchOptunaSweeperConf's defaults
 class TrackbenchOptunaSweeper(Sweeper):
     def __init__(self, **settings: Any) -> None:
         self.s = OmegaConf.create(settings)
-        self.config: DictConfig | None = None
+        self.config: DictConfig  # and hydra_context: set by setup(), before sweep()
+        self.hydra_context: HydraContext
         self.launcher: Any = None
         self.job_idx = 0
 
@@ -61,7 +62,6 @@ class TrackbenchOptunaSweeper(Sweeper):
         from trackbench.sweep import app_config
         from trackbench.tuning.study import Study, StudySpec
 
-        assert self.config is not None
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")  # as Hydra's basic sweeper records it

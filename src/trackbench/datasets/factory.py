@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING, TypedDict
 
 from trackbench.config import DatasetConfig
 from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
+
+if TYPE_CHECKING:
+    from trackbench.datasets.motfile import ScoreMap, ZeroConf
 
 
 class CameraSubset:
@@ -37,6 +41,16 @@ class CameraSubset:
 
     def validate(self, camera_id: str) -> tuple[str, ...]:
         return self._dataset.validate(camera_id)
+
+
+class _Reading(TypedDict):
+    """The file options MotDataset and TudDataset share (config.FileOptions but the file names)."""
+
+    target_classes: tuple[int, ...] | None
+    distractor_classes: tuple[int, ...]
+    zero_conf: ZeroConf
+    min_score: float | None
+    score_map: ScoreMap
 
 
 def _frame_range(cfg: DatasetConfig) -> tuple[int, int | None] | None:
@@ -74,29 +88,19 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
             raise TrackbenchError("dataset.first_frame/last_frame: use dataset.synthetic.n_frames for synthetic data")
         dataset = SyntheticDataset(cfg.synthetic)
         return dataset if cfg.cameras is None else CameraSubset(dataset, cfg.cameras)
-    if cfg.name == "mot":
-        from trackbench.datasets.mot import MotDataset
-
-        return MotDataset(
-            cfg.root or "",
-            cfg.cameras,
-            _frame_range(cfg),
-            target_classes=f.target_classes,
-            distractor_classes=f.distractor_classes,
-            zero_conf=f.zero_conf,
-            min_score=f.min_score,
-            score_map=f.score_map,
-            det_file=f.det_file,
-            gt_file=f.gt_file,
-        )
-    from trackbench.datasets.tud import TudDataset
-
-    return TudDataset(
-        cfg.cameras,
-        _frame_range(cfg),
+    reading = _Reading(  # how both MOTChallenge sources read their files
         target_classes=f.target_classes,
         distractor_classes=f.distractor_classes,
         zero_conf=f.zero_conf,
         min_score=f.min_score,
         score_map=f.score_map,
     )
+    if cfg.name == "mot":
+        from trackbench.datasets.mot import MotDataset
+
+        return MotDataset(
+            cfg.root or "", cfg.cameras, _frame_range(cfg), det_file=f.det_file, gt_file=f.gt_file, **reading
+        )
+    from trackbench.datasets.tud import TudDataset
+
+    return TudDataset(cfg.cameras, _frame_range(cfg), **reading)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import configparser
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,11 +25,13 @@ from trackbench.datasets.motfile import (
     read_detections,
     read_ground_truth,
 )
+from trackbench.datasets.parse_cache import ParseCache
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo, Detection
 
-# Parsed det and gt files of this process by (kind, file, its mtime and size, parse options).
-_PARSED: dict[tuple, BoxTable] = {}
+# Parsed det and gt files of this process by file and (kind, parse options).
+_PARSED: ParseCache[BoxTable] = ParseCache()
+T = TypeVar("T")
 
 
 class MotDataset:
@@ -107,20 +109,17 @@ class MotDataset:
         self.__dict__.update(state)
         self._cache = {}
 
-    def _cached(self, kind: str, seq: str, make: Any) -> Any:
+    def _cached(self, kind: str, seq: str, make: Callable[[], T]) -> T:
         key = (kind, seq)
         if key not in self._cache:
             self._cache[key] = make()
-        return self._cache[key]
+        value: T = self._cache[key]  # what make() returned for this kind
+        return value
 
-    def _parsed(self, kind: str, path: Path, options: tuple, make: Any) -> Any:
+    def _parsed(self, kind: str, path: Path, options: tuple[Hashable, ...], make: Callable[[], BoxTable]) -> BoxTable:
         """A file's parse, shared by every dataset object of this process (and inherited by forked
         workers); a file changed on disk since is parsed again."""
-        stat = path.stat()
-        key = (kind, str(path.resolve()), stat.st_mtime_ns, stat.st_size, options)
-        if key not in _PARSED:
-            _PARSED[key] = make()
-        return _PARSED[key]
+        return _PARSED.get(path, make, kind, options)
 
     def _check_camera(self, camera_id: str) -> None:
         if camera_id not in self.sequences:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def blocks(windows: Mapping[str, Sequence[WindowScores]]) -> tuple[Counts, ...]:
     return tuple(out)
 
 
-def blocks_from_json(per_camera: Mapping[str, Sequence[Mapping]]) -> tuple[Counts, ...]:
+def blocks_from_json(per_camera: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Counts, ...]:
     """:func:`blocks` of a run from its metrics.json (``windows.per_camera``)."""
     return blocks(
         {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackbench.metric_names import (  # noqa: F401  (re-exported: the scoring package names them)
+from trackbench.metric_names import (
     CAMERA_COUNTS,
     COUNT_METRICS,
     HOTA_METRICS,
@@ -24,6 +24,20 @@ from trackbench.metric_names import (  # noqa: F401  (re-exported: the scoring p
     RATIO_METRICS,
 )
 from trackbench.scoring.hota import empty_counts, hota_metrics
+
+__all__ = [  # the metric names are re-exported: the scoring package names them
+    "CAMERA_COUNTS",
+    "COUNT_METRICS",
+    "HOTA_METRICS",
+    "LOWER_IS_BETTER",
+    "METRICS",
+    "RANGE_COUNTS",
+    "RATIO_METRICS",
+    "WINDOW_METRICS",
+    "Counts",
+    "metrics_from_counts",
+    "total",
+]
 
 WINDOW_METRICS = ("mota", "idf1", "hota", "num_false_positives", "num_misses", "num_switches")
 

@@ -156,8 +156,10 @@ class FrameTable:
         added = {f: iou for f, _, _, iou in frame_ious(self.gt.frames, self.gt.boxes, extra.frames, extra.boxes)}
         base = {f: i for i, f in enumerate(self.frames)}
         frames = sorted(set(self.frames) | set(added))
-        g_bounds = np.searchsorted(self.gt.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
-        h_bounds = np.searchsorted(hyp.frames, [frames, np.add(frames, 1)]).tolist() if frames else [[], []]
+        edges = np.array(frames, np.int64)
+        edges = np.stack([edges, edges + 1])  # each frame's first row and the row after its last
+        g_bounds: list[list[int]] = np.searchsorted(self.gt.frames, edges).tolist()
+        h_bounds: list[list[int]] = np.searchsorted(hyp.frames, edges).tolist()
         gt, scored = self.gt, self.scored
 
         def frame_results() -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
@@ -192,7 +194,12 @@ def _scored_frames(
     """The scored frames from each frame's (frame, gt ids, hypothesis ids, IoU, kept), frames
     with neither gt nor hypotheses left out; and per frame given, its position among them (-1:
     left out) and its kept hypotheses."""
-    frames, gt_ids, hyp_ids, ious, at, kept = [], [], [], [], [], []
+    frames: list[int] = []
+    gt_ids: list[np.ndarray] = []
+    hyp_ids: list[np.ndarray] = []
+    ious: list[np.ndarray] = []
+    at: list[int] = []
+    kept: list[np.ndarray | None] = []
     for frame, oids, hids, iou, was_kept in results:
         kept.append(was_kept)
         if len(oids) == 0 and len(hids) == 0:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import motrics
 import numpy as np
 
-from trackbench.metric_names import HOTA_METRICS
+from trackbench.metric_names import HOTA_METRICS as HOTA_METRICS  # re-exported (scoring's __init__)
 from trackbench.scoring.frames import FramePairs
 
 ALPHAS = np.arange(0.05, 0.99, 0.05)  # TrackEval's localisation thresholds
@@ -47,7 +48,9 @@ class HotaFrames:
         """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of frames ``lo:hi`` (positions)."""
         if hi <= lo:
             return empty_counts()
-        m = motrics.compute_hota_from_similarity(self.gt_ids[lo:hi], self.hyp_ids[lo:hi], self.ious[lo:hi])
+        # motrics reads any sequence of rows (its stubs say lists); the arrays give it the same floats.
+        ious = cast("Sequence[Sequence[Sequence[float]]]", self.ious[lo:hi])
+        m = motrics.compute_hota_from_similarity(self.gt_ids[lo:hi], self.hyp_ids[lo:hi], ious)
         if not np.allclose(m.alphas, ALPHAS, rtol=0, atol=1e-12):
             raise RuntimeError(f"motrics swept alphas {m.alphas}, not TrackEval's {ALPHAS.tolist()}")
         tp = np.asarray(m.hota_tp_alphas, np.float64)

@@ -153,8 +153,9 @@ class _Known:
         self.pairs, self.matching = known
         self.at = {f: j for j, f in enumerate(self.pairs.frames)}
         m = self.matching
-        bounds = np.searchsorted(m.frame, [self.pairs.frames, np.add(self.pairs.frames, 1)]).tolist()
-        self.bounds = list(zip(*bounds, strict=True)) if len(self.pairs.frames) else []
+        edges = np.array(self.pairs.frames, np.int64)
+        bounds: list[list[int]] = np.searchsorted(m.frame, np.stack([edges, edges + 1])).tolist()
+        self.bounds = list(zip(*bounds, strict=True))
         self.in_step = True
 
     def _matched(self, j: int) -> bool:

@@ -40,7 +40,8 @@ class GtFrames:
 
     @property
     def matched(self) -> np.ndarray:
-        return self.hyp_id != MISSED
+        matched: np.ndarray = self.hyp_id != MISSED
+        return matched
 
 
 def pair_keys(frames: np.ndarray, ids: np.ndarray, lo: int, span: int) -> np.ndarray:
@@ -64,7 +65,8 @@ def count_before(flag: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Per row, how many earlier rows of its group (sorted, contiguous) have ``flag``."""
     before = np.cumsum(flag) - flag
     starts = first_in_group(group)
-    return before - before[starts][np.cumsum(starts) - 1] if len(group) else before
+    counted: np.ndarray = before - before[starts][np.cumsum(starts) - 1] if len(group) else before
+    return counted
 
 
 def _assignment(rows: EventRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -65,7 +65,7 @@ _OFFLINE = {"use_embeddings": False, "use_cmc": False}
 # --- SORT ----------------------------------------------------------------------------------
 
 
-class Sort(OcSort):
+class Sort(OcSort):  # type: ignore[misc]  # boxmot is untyped
     """Classic SORT (Bewley et al. 2016) from boxmot's OC-SORT parts: the same Kalman box track
     (constant-velocity x, y, s, r filter with SORT's noise), IoU cost solved by linear
     assignment and gated at ``iou_threshold``. Unlike ``OcSort`` there is no velocity-direction
@@ -108,7 +108,8 @@ class Sort(OcSort):
             if trk.time_since_update < 1 and (trk.hit_streak >= self.min_hits or self.frame_count <= self.min_hits):
                 rows.append(self.format_output_row(trk.get_state()[0], trk.id, trk.conf, trk.cls, trk.det_ind))
         self.active_tracks = [t for t in self.active_tracks if t.time_since_update <= self.max_age]
-        return self.format_output_rows(rows, dtype=np.float32)
+        out: np.ndarray = self.format_output_rows(rows, dtype=np.float32)
+        return out
 
 
 # --- builders: every option that changes behaviour comes from our config -------------------
@@ -392,12 +393,14 @@ def postprocess_rows(rows: np.ndarray, method: str, interval: int, **smoothing: 
     if method == "gbrc":
         from boxmot.postprocessing import gbrc
 
-        return gbrc.gradient_boosting_smooth(gbrc.linear_interpolation(rows, interval), **smoothing)
+        smoothed: np.ndarray = gbrc.gradient_boosting_smooth(gbrc.linear_interpolation(rows, interval), **smoothing)
+        return smoothed
     from boxmot.postprocessing import gsi
 
-    filled = gsi.linear_interpolation(rows, interval)
+    filled: np.ndarray = gsi.linear_interpolation(rows, interval)
     if method == "gsi":
-        return gsi.gaussian_smooth(filled, **smoothing)
+        smoothed = gsi.gaussian_smooth(filled, **smoothing)
+        return smoothed
     if method == "linear":
         return filled
     raise TrackbenchError(f"postprocess.method={method!r} is not a boxmot post-processing method")

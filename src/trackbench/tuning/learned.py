@@ -101,9 +101,10 @@ def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> N
     renamed = {"Trial": "dominated trial", "Best Trial": "on the front (#trial)"}
     ax.legend(handles, [renamed.get(label, label) for label in labels])
     if len(names) == 2:
-        for i, t in enumerate(sorted(study.pareto(), key=lambda t: t.values[0])):  # as front.md numbers them
+        front = [(t.number, t.values) for t in study.pareto() if t.values is not None]  # complete: always valued
+        for i, (number, xy) in enumerate(sorted(front, key=lambda t: t[1][0])):  # as front.md numbers them
             below = (4, -11) if i % 2 else (4, 4)  # neighbours' labels alternate, so close members stay legible
-            ax.annotate(f"#{t.number}", t.values, textcoords="offset points", xytext=below, fontsize=8)
+            ax.annotate(f"#{number}", (xy[0], xy[1]), textcoords="offset points", xytext=below, fontsize=8)
     values = [t.values[-1] for t in study.trials() if t.values and math.isfinite(t.values[-1])]
     spread = len(names) == 2 and values and min(values) > 0 and max(values) / min(values) > 5
     plots.save_drawn(ax, path, size=(7.0, 5.0), log_y=bool(spread))  # spread: e.g. a C++ and a Python build
@@ -141,7 +142,8 @@ def _searched(s: optuna.Study) -> set[str]:
 def _best_so_far(ax: Any, s: optuna.Study, i: int, direction: str) -> None:
     """Optuna's best-value line, for one objective of several."""
     pick = min if direction == "minimize" else max
-    numbers, best = [], []
+    numbers: list[int] = []
+    best: list[float] = []
     for t in s.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         value = t.values[i]
         best.append(value if not best else pick(best[-1], value))

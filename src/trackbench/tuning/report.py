@@ -16,7 +16,11 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trackbench.runner import CameraOutcome
+    from trackbench.scoring import CameraScores
 
 STATE_TAG = "trackbench.trial_state"  # MLflow tag on a trial's run: complete | pruned
 TRIAL_TAG = "trackbench.trial"  # the trial's number
@@ -43,9 +47,11 @@ class TrialPruned(Exception):
 
 
 Report = Callable[[int, float], bool]  # (step, value) -> should the trial stop?
+SetAttr = Callable[[str, Any], None]  # (key, value): a user attr of the trial
+Trial = tuple[Report, SetAttr]  # a job's trial, as open_report returns it
 
 
-def open_report(storage: str, study_name: str, trial: int) -> tuple[Report, Callable[[str, Any], None]]:
+def open_report(storage: str, study_name: str, trial: int) -> Trial:
     """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial."""
     from trackbench.tuning.study import TrialReporter
 
@@ -72,7 +78,7 @@ class CameraReporter:
     def __init__(
         self,
         report: Report,
-        pool: Callable[[dict[str, Any]], dict[str, float]],
+        pool: Callable[[dict[str, CameraScores]], dict[str, float]],
         metric: str,
         direction: str,
         total_frames: int | None = None,
@@ -81,20 +87,20 @@ class CameraReporter:
         self._pool = pool  # per-camera scores -> pooled overall metrics
         self._metric = metric
         self._worst = -math.inf if direction == "maximize" else math.inf
-        self._scores: dict[str, Any] = {}
+        self._scores: dict[str, CameraScores] = {}
         self._frames = 0  # frames of the cameras finished
         self._total = total_frames
 
-    def __call__(self, outcome: Any) -> None:
+    def __call__(self, outcome: CameraOutcome) -> None:
         self._scores[outcome.camera_id] = outcome.scores
         self._frames += outcome.n_frames
         self._step(self._frames, self._scores)
 
-    def prefix(self, camera_id: str, frames: int, scores: Any) -> None:
+    def prefix(self, camera_id: str, frames: int, scores: CameraScores) -> None:
         """The camera not finished yet: its first ``frames`` frames scored as ``scores``."""
         self._step(self._frames + frames, {**self._scores, camera_id: scores})
 
-    def _step(self, step: int, scores: dict[str, Any]) -> None:
+    def _step(self, step: int, scores: dict[str, CameraScores]) -> None:
         value = self._pool(scores).get(self._metric, math.nan)
         value = self._worst if math.isnan(value) else float(value)
         if self._report(step, value) and step != self._total:

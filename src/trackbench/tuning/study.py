@@ -15,7 +15,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -142,7 +142,7 @@ class Study:
         self._study = optuna.create_study(
             storage=storage,
             study_name=spec.name,
-            directions=list(spec.senses),
+            directions=cast("list[Literal['minimize', 'maximize']]", list(spec.senses)),  # Optuna checks them
             sampler=build(spec.sampler, "samplers"),
             load_if_exists=True,
         )
