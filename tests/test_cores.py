@@ -13,8 +13,9 @@ from trackbench.cores import MAX_IN_FLIGHT, TRIALS_PER_SLOT, resolve_workers, sw
         (2, 20, (2, 1)),  # the example: 2 trials of 1 worker on 2 cores
         (2, 200, (2, 1)),
         (1, 20, (1, 1)),
-        (4, 20, (4, 1)),
-        (8, 20, (4, 2)),  # a 20-trial study: 4 slots of 5 trials, the other cores to their cameras
+        (4, 20, (2, 2)),  # a 20-trial study: 2 slots of 10 trials, the other cores to their cameras
+        (4, 40, (4, 1)),
+        (8, 40, (4, 2)),
         (64, 1000, (MAX_IN_FLIGHT, 8)),
         (2, 2 * TRIALS_PER_SLOT - 1, (1, 2)),  # too short to pay a second process's start-up
         (2, 4, (1, 2)),
