@@ -3,7 +3,7 @@ against the floor it could reach (issue targets printed beside each measure).
 
     python scripts/bench_native_sweep.py [--trials 20] [--workdir DIR]
     python scripts/bench_native_sweep.py --long 200     # also: a 200-trial C++ study on the smoke preset
-    python scripts/bench_native_sweep.py --sequential   # also: the C++ study one trial at a time
+    python scripts/bench_native_sweep.py --other        # also: the C++ study the other way (parallel or not)
 
 Runs ``trackbench hparams_search=ocsort_optuna eval.frames=reported tracker.backend=<b>`` as a
 user would (the console script, start-up, MLflow and plots included), once per backend in
@@ -16,8 +16,9 @@ Beside the C++ study it prints its floor: the plain C++ OC-SORT loop's time for 
 cameras plus their scoring time (the trials' own ``scoring_summed_s``), divided by the cores,
 plus one start-up (``trackbench --help``, then the tracker's imports); and the between-trial
 overhead: the study's wall minus its trials' runner walls (divided by the trials in flight, the
-cores rule's T) and the start-up, per trial. ``--sequential``: the C++ study again with
-``hydra.sweeper.n_jobs=1`` (one trial at a time, its own TPE trials), beside the cores rule's.
+cores rule's T) and the start-up, per trial. ``--other``: the C++ study again the other way,
+one trial at a time (``hydra.sweeper.n_jobs=1``) where the cores rule runs several, else one
+trial per core (``hydra/launcher=joblib``, ``runner.workers=1``); its own TPE trials.
 ``--long N``: per-trial cost of the first and last 20 trials of an N-trial study and the growth
 of the driving process's RSS (sampled every 0.2 s) from the 20th trial's end to the last's; what
 the sweep's end adds (its results, learned and best-trial plots) is printed apart.
@@ -169,7 +170,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--long", type=int, default=0, metavar="N", help="also an N-trial C++ smoke study")
-    parser.add_argument("--sequential", action="store_true", help="also the C++ study one trial at a time")
+    parser.add_argument("--other", action="store_true", help="also the C++ study the other way (parallel or not)")
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench_native_sweep_"))
     start_up = start_up_seconds()
@@ -190,10 +191,14 @@ def main() -> int:
                 print(f"  trial {i}: python {a} vs cpp {b}")
     print(f"best idf1: python {max(o for _, o in py_trials):.6f}, cpp {max(o for _, o in cpp_trials):.6f}")
     floor_report(cpp_wall, jobs(root / "cpp" / "sweep"), plain, start_up, in_flight)
-    if args.sequential:
-        one_wall, _ = run_study("cpp", args.trials, root / "cpp_sequential", "hydra.sweeper.n_jobs=1")
-        print(f"cpp one trial at a time: {one_wall:7.1f} s; the cores rule is {one_wall / cpp_wall:.2f}x faster")
-        floor_report(one_wall, jobs(root / "cpp_sequential" / "sweep"), plain, start_up)
+    if args.other:
+        cores = available_cores()
+        other, way = (1, ["hydra.sweeper.n_jobs=1"]) if in_flight > 1 else (cores, [
+            "hydra/launcher=joblib", f"hydra.launcher.n_jobs={cores}", "runner.workers=1"])  # fmt: skip
+        other_wall, _ = run_study("cpp", args.trials, root / "cpp_other", *way)
+        print(f"cpp with {other} trial(s) in flight: {other_wall:7.1f} s; the cores rule is "
+              f"{other_wall / cpp_wall:.2f}x faster")  # fmt: skip
+        floor_report(other_wall, jobs(root / "cpp_other" / "sweep"), plain, start_up, other)
     if args.long:
         long_study(args.long, root)
     return 0 if same else 1

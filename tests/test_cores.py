@@ -10,12 +10,13 @@ from trackbench.cores import MAX_IN_FLIGHT, TRIALS_PER_SLOT, resolve_workers, sw
 @pytest.mark.parametrize(
     ("cores", "trials", "plan"),
     [
-        (2, 20, (2, 1)),  # the example: 2 trials of 1 worker on 2 cores
+        (2, 50, (2, 1)),  # the example: 2 trials of 1 worker on 2 cores
         (2, 200, (2, 1)),
-        (1, 20, (1, 1)),
-        (4, 20, (2, 2)),  # a 20-trial study: 2 slots of 10 trials, the other cores to their cameras
-        (4, 40, (4, 1)),
-        (8, 40, (4, 2)),
+        (2, 20, (1, 2)),  # a 20-trial study: one trial at a time, the cores to its cameras
+        (1, 200, (1, 1)),
+        (4, 100, (4, 1)),
+        (4, 50, (2, 2)),  # 2 slots of 25 trials, the other cores to their cameras
+        (8, 100, (4, 2)),
         (64, 1000, (MAX_IN_FLIGHT, 8)),
         (2, 2 * TRIALS_PER_SLOT - 1, (1, 2)),  # too short to pay a second process's start-up
         (2, 4, (1, 2)),

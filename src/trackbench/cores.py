@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 MAX_IN_FLIGHT = 8  # parallel TPE trials beyond this mostly sample blind (constant liar or not)
-TRIALS_PER_SLOT = 10  # a slot must serve this many trials to pay for its process's start-up (docs/sweeps.md)
+TRIALS_PER_SLOT = 25  # a slot must serve this many trials to pay for its process's start-up (docs/sweeps.md)
 
 
 def available_cores() -> int:
@@ -23,7 +23,7 @@ def sweep_plan(cores: int, n_trials: int) -> tuple[int, int]:
     A trial scores its cameras in its own process one after another, so trials in parallel
     keep the cores busier than cameras in parallel: one trial per core, each with one worker
     (a job caps its workers at its camera count). Fewer trials in flight when the study is
-    short (a slot's process start-up, 5-9 s, must be shared by ``TRIALS_PER_SLOT`` trials) and
+    short (a slot's process start-up, 7-9 s, must be shared by ``TRIALS_PER_SLOT`` trials) and
     never more than ``MAX_IN_FLIGHT``; the cores left over go to each trial's cameras."""
     in_flight = max(1, min(cores, n_trials // TRIALS_PER_SLOT, MAX_IN_FLIGHT))
     return in_flight, max(1, cores // in_flight)

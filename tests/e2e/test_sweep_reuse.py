@@ -64,7 +64,7 @@ def test_parallel_trials_by_default_give_the_same_study_twice(cli, tmp_path):
     and seed give the same trials and objectives when run again."""
     study = (
         "hparams_search=ocsort_optuna", f"hydra.sweeper.n_trials={2 * TRIALS_PER_SLOT}", "hydra/sweeper/pruner=nop",
-        "dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=40", "runner.progress=never",
+        "dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=30", "runner.progress=never",
         "eval.bootstrap.samples=20",
     )  # fmt: skip
     for name in ("one", "two"):
