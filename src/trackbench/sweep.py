@@ -115,11 +115,14 @@ def _learned_lines(config: DictConfig) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+# Per sweep folder: the monotonic time before which this process does not report its standing again.
+_next_report: dict[str, float] = {}
+
+
 class MlflowSweepCallback(Callback):
     def __init__(self) -> None:
         self._logger: RunLogger | None = None
         self._experiment = ""
-        self._next_report = 0.0  # monotonic time before which the driver does not report again
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.errors import TrackbenchError
@@ -158,13 +161,18 @@ class MlflowSweepCallback(Callback):
     def __getstate__(self) -> dict[str, Any]:
         # Launchers ship the callbacks to their job processes (joblib, Ray); the parent run and
         # its heartbeat thread stay with the driver.
-        return {"_logger": None, "_experiment": "", "_next_report": 0.0}
+        return {"_logger": None, "_experiment": ""}
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
-        """The standing so far, after every job: from the driver (basic launcher), or from the
-        job's own process (joblib, Ray), which finds the parent run in the sweep folder. A
-        single run has no sweep."""
+        """The standing so far, from the driver (basic launcher), or from the job's own process
+        (joblib, Ray), which finds the parent run in the sweep folder: at most every few seconds
+        per process (a parallel launcher's process serves many jobs), and once more from the
+        driver at the end. A single run has no sweep."""
         if str(OmegaConf.select(config, "hydra.mode", default="")).rpartition(".")[2] != "MULTIRUN":
+            return
+        sweep = str(config.hydra.sweep.dir)
+        now = time.monotonic()
+        if now < _next_report.get(sweep, 0.0):
             return
         try:
             logger = self._logger or _parent_logger(config)
@@ -175,15 +183,9 @@ class MlflowSweepCallback(Callback):
             return
         if logger is None:
             return
-        if logger is self._logger:  # the driver: at most every few seconds (and at the end)
-            now = time.monotonic()
-            if now < self._next_report:
-                return
-            self._report(config, logger)
-            took = time.monotonic() - now
-            self._next_report = time.monotonic() + max(REPORT_EVERY_S, 10 * took)  # <= ~10% of the sweep
-        else:
-            self._report(config, logger)
+        self._report(config, logger)
+        took = time.monotonic() - now
+        _next_report[sweep] = time.monotonic() + max(REPORT_EVERY_S, 10 * took)  # <= ~10% of the sweep
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:

@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from trackbench.cores import TRIALS_PER_SLOT, available_cores
+from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
+from trackbench.tuning.study import load_trials
+
+from .conftest import local_client
+
 pytestmark = pytest.mark.slow
 STUDY = (
     "hparams_search=ocsort_optuna", "hydra.sweeper.n_trials=4", "hydra/sweeper/pruner=nop",
@@ -49,3 +55,34 @@ def test_a_study_is_the_same_with_the_workers_reused_or_not(cli, tmp_path):
     assert len(reused_pids) == 2, f"one pool of 2 workers served every trial: {reused_pids}"
     fresh_pids = [t[3] for t in fresh]
     assert all(len(p) == 2 for p in fresh_pids) and len(set().union(*fresh_pids)) == 8, "a new pool per trial"
+
+
+@pytest.mark.skipif(available_cores() < 2, reason="the cores rule runs trials in parallel from 2 cores")
+def test_parallel_trials_by_default_give_the_same_study_twice(cli, tmp_path):
+    """The cores rule (trackbench.cores.sweep_plan) on 2 cores: 2 trials of 1 worker in flight on
+    Hydra's joblib launcher. Every trial keeps its files and MLflow run, and the same study
+    and seed give the same trials and objectives when run again."""
+    study = (
+        "hparams_search=ocsort_optuna", f"hydra.sweeper.n_trials={2 * TRIALS_PER_SLOT}", "hydra/sweeper/pruner=nop",
+        "dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=30", "runner.progress=never",
+        "eval.bootstrap.samples=20",
+    )  # fmt: skip
+    for name in ("one", "two"):
+        proc = cli(*study, f"hydra.sweep.dir={name}", f"hydra.sweeper.study_name={name}")
+        assert "2 trials in flight (joblib), 1 camera worker(s) each" in proc.stdout + proc.stderr
+    one, two = _trials(tmp_path / "one"), _trials(tmp_path / "two")
+    assert len(one) == len(two) == 2 * TRIALS_PER_SLOT
+    for (o1, m1, mot1, _), (o2, m2, mot2, _) in zip(one, two, strict=True):
+        assert o1 == o2, "the same trials"
+        assert m1 == m2, "the same objectives and metrics, bit for bit"
+        assert mot1 and mot1 == mot2, "the same rows"
+    assert len(set().union(*(t[3] for t in one))) <= 2, "two job processes, reused batch after batch"
+    client = local_client(tmp_path)
+    runs = client.search_runs([client.get_experiment_by_name("trackbench").experiment_id])
+    for name in ("one", "two"):
+        trials = load_trials(f"sqlite:///{tmp_path / 'optuna.db'}", name)
+        assert [t.state for t in trials] == ["COMPLETE"] * len(one)
+        assert trials[1].started < trials[0].finished, "trials 0 and 1 were in flight together"
+        finished = [r for r in runs if r.data.tags.get(STUDY_TAG) == name and TRIAL_TAG in r.data.tags]
+        assert sorted(int(r.data.tags[TRIAL_TAG]) for r in finished) == list(range(len(one)))
+        assert all(r.info.status == "FINISHED" and r.data.params["runner.workers_resolved"] == "1" for r in finished)

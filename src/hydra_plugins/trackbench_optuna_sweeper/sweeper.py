@@ -8,9 +8,9 @@ was killed) is failed by the next session, its MLflow run marked FAILED.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +43,7 @@ class TrackbenchOptunaSweeper(Sweeper):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config = config
         self.hydra_context = hydra_context
+        self.task_function = task_function
         self.launcher = Plugins.instance().instantiate_launcher(
             config=config, hydra_context=hydra_context, task_function=task_function
         )
@@ -93,9 +94,11 @@ class TrackbenchOptunaSweeper(Sweeper):
                      self.s.n_trials)  # fmt: skip
         elif self.s.enqueue_defaults:
             study.enqueue(self._defaults(space))
-        n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else (os.cpu_count() or 1)
+        n_jobs, workers = self._parallelism(pruner, int(self.s.n_trials) - _started(study))
         hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}",
                   f"tuning.report_frames={ov.value_text(report_frames)}"]  # fmt: skip
+        if workers is not None:
+            hidden.append(f"runner.workers={workers}")
         with study.heartbeats():
             while (todo := int(self.s.n_trials) - _started(study)) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
@@ -152,6 +155,51 @@ class TrackbenchOptunaSweeper(Sweeper):
                     study.tell(number, "COMPLETE", value)
                     best = study.best()
                     log.info("trial %d: %g (best %g, trial %d)", number, value, best.value, best.number)
+
+    def _parallelism(self, pruner: Any, todo: int) -> tuple[int, int | None]:
+        """Trials in flight and camera workers per trial (None: the job's own ``runner.workers``).
+
+        ``hydra.sweeper.n_jobs`` (by default the launcher's ``n_jobs``) sets the trials in flight;
+        ``auto`` (the basic launcher) applies :func:`trackbench.cores.sweep_plan` through Hydra's
+        joblib launcher, when ``runner.workers`` is left to it and no pruner runs (a pruner's
+        decisions would depend on which parallel trial reported first). Camera workers per trial
+        left null share the cores among the trials in flight."""
+        from trackbench.cores import available_cores, sweep_plan
+
+        cores = available_cores()
+        if str(self.s.n_jobs) != "auto":
+            n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else cores
+            shared = None if n_jobs == 1 or self.app_cfg.runner.workers is not None else max(1, cores // n_jobs)
+            return n_jobs, shared
+        deterministic = pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner")
+        if self.app_cfg.runner.workers is not None or not deterministic:
+            return 1, None
+        in_flight, workers = sweep_plan(cores, todo)
+        if in_flight == 1 or (launcher := self._joblib(in_flight)) is None:
+            return 1, None
+        self.launcher = launcher
+        log.info("%d trials in flight (joblib), %d camera worker(s) each, on %d cores "
+                 "(hydra.launcher / runner.workers choose otherwise)", in_flight, workers, cores)  # fmt: skip
+        return in_flight, workers
+
+    def _joblib(self, n_jobs: int) -> Any:
+        """Hydra's joblib launcher with ``n_jobs`` processes (loky: reused batch after batch, so
+        each keeps its camera data and imports warm), or None where it is not installed."""
+        from hydra.core.config_store import ConfigStore
+        from hydra.plugins.config_source import ConfigLoadError
+        from omegaconf import open_dict
+
+        try:
+            node = ConfigStore.instance().load("hydra/launcher/joblib.yaml").node
+        except ConfigLoadError:  # the plugin is missing: trials run one at a time
+            log.info("hydra-joblib-launcher is not installed: one trial at a time")
+            return None
+        config = copy.deepcopy(self.config)
+        with open_dict(config):
+            config.hydra.launcher = OmegaConf.merge(node, {"n_jobs": n_jobs})
+        return Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=self.hydra_context, task_function=self.task_function
+        )
 
     def _pruner(self, multi: bool) -> Any:
         """The pruner's spec. Optuna cannot prune a multi-objective trial (``Trial.report``

@@ -214,8 +214,12 @@ class Study:
 
     def best(self) -> TrialRecord | None:
         """The best trial of a single-objective study (None: none complete, or several objectives)."""
-        complete = [t for t in self._study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-        return _record(self._study.best_trial) if complete and len(self.spec.senses) == 1 else None
+        if len(self.spec.senses) != 1:
+            return None
+        try:  # one query for the best row (RDB storage), not every trial read after each trial
+            return _record(self._study.best_trial)
+        except ValueError:  # no complete trial yet
+            return None
 
     def pareto(self) -> list[TrialRecord]:
         """The complete trials no other complete trial beats on every objective, by number."""
