@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.datasets.synthetic_config import SyntheticConfig
 from trackbench.errors import TrackbenchError
 from trackbench.metric_names import OBJECTIVE_METRICS, default_direction
 from trackbench.settings import from_mapping
