@@ -23,8 +23,8 @@ import pytest
 from trackbench import scoring
 from trackbench.app import run_experiment
 from trackbench.config import AppConfig
+from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
-from trackbench.settings import to_flat_dict
 
 MM_DATA = Path(mm.__file__).parent / "data"
 SHARED = Path(os.environ.get("TRACKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -8,9 +8,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from trackbench.config import AppConfig, MlflowConfig, load_config
+from trackbench.config.settings import to_flat_dict
 from trackbench.errors import TrackbenchError
 from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age, sweep_experiment
-from trackbench.settings import to_flat_dict
 from trackbench.stale import main as gc_main
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
+from trackbench.config.metric_names import TIMING_METRICS
+from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
-from trackbench.metric_names import TIMING_METRICS
-from trackbench.settings import to_flat_dict
 from trackbench.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter

@@ -119,7 +119,7 @@ def check_resumable(folder: Path, flat: dict[str, object], backend: str) -> None
     from omegaconf import OmegaConf
 
     from trackbench.config import load_config
-    from trackbench.settings import to_flat_dict
+    from trackbench.config.settings import to_flat_dict
 
     if backend != "python":
         raise TrackbenchError("runner.resume: needs tracker.backend=python (a C++ tracker's state cannot be saved)")

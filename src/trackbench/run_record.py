@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trackbench.config import AppConfig, postprocess_params
-from trackbench.settings import to_flat_dict
+from trackbench.config.settings import to_flat_dict
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG
 

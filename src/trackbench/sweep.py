@@ -22,7 +22,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from trackbench.tree import plain_tree
+from trackbench.config.tree import plain_tree
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -93,7 +93,7 @@ def _parent_logger(config: DictConfig) -> Any:
 
 def _ranking(config: DictConfig) -> tuple[str, str]:
     """The metric the leaderboard ranks by, and its direction: the objective's (its first metric's)."""
-    from trackbench.metric_names import default_direction
+    from trackbench.config.metric_names import default_direction
 
     metrics = OmegaConf.select(config, "objective.metrics", default=None)
     if not metrics:

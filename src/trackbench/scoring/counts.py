@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackbench.metric_names import (  # noqa: F401  (re-exported: the scoring package names them)
+from trackbench.config.metric_names import (  # noqa: F401  (re-exported: the scoring package names them)
     CAMERA_COUNTS,
     COUNT_METRICS,
     HOTA_METRICS,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import motrics
 import numpy as np
 
-from trackbench.metric_names import HOTA_METRICS
+from trackbench.config.metric_names import HOTA_METRICS
 from trackbench.scoring.frames import FramePairs
 
 ALPHAS = np.arange(0.05, 0.99, 0.05)  # TrackEval's localisation thresholds
