@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from trackbench import diagnosis_plots
+from trackbench.artifacts.events import KINDS, ErrorEvents
+from trackbench.artifacts.identity import UNMATCHED, IdentityFrames, segments
 from trackbench.datasets.base import BoxTable
-from trackbench.events import KINDS, ErrorEvents
-from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

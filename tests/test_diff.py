@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from trackbench import diff_cli, diff_report
+from trackbench.artifacts.events import KINDS, ErrorEvents, format_events
 from trackbench.errors import TrackbenchError
-from trackbench.events import KINDS, ErrorEvents, format_events
 from trackbench.run_diff import check_comparable, load_run, unmatched_events, window_rows
 
 CAMERAS = ("cam0", "cam1")

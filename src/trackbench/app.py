@@ -251,9 +251,9 @@ class Plotting:
         cameras = [c for c in self.per_camera if (run / "errors" / f"{c}.csv").is_file()]
         if not cameras:
             return
+        from trackbench.artifacts.events import read_events
+        from trackbench.artifacts.identity import read_identity
         from trackbench.diagnosis_plots import plot_camera_diagnosis
-        from trackbench.events import read_events
-        from trackbench.identity_frames import read_identity
 
         for camera in cameras:
             holders, boxes = read_identity(run / "identity" / f"{camera}.csv")

@@ -18,10 +18,10 @@ from trackbench.artifacts import Span, timeline_spans, write_camera_files
 from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import EvalConfig, PostprocessConfig
 from trackbench.datasets.base import BoxTable, Dataset
-from trackbench.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.lifeline import die_with_parent
 from trackbench.postprocess import postprocessed
 from trackbench.tracking.config import TrackingConfig
+from trackbench.tracking.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D

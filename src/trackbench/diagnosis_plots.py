@@ -19,9 +19,9 @@ from matplotlib.colors import to_rgb
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from trackbench.artifacts.events import KINDS, ErrorEvents
+from trackbench.artifacts.identity import UNMATCHED, IdentityFrames, segments
 from trackbench.datasets.base import BoxTable
-from trackbench.events import KINDS, ErrorEvents
-from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
 from trackbench.plots import _legend_in, _margins
 
 MAX_LANES = 40  # lanes an identity timeline shows: past this an ~80-id sequence is unreadable

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackbench.events import COLUMNS, KINDS, ErrorEvents
+from trackbench.artifacts.events import COLUMNS, KINDS, ErrorEvents
 from trackbench.run_diff import (
     FP_IOU,
     POOLED,
