@@ -262,7 +262,7 @@ def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float]:
 def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
     """One run as trackbench logs it: create, params, metrics, artifacts, end."""
     from trackbench.config import load_config
-    from trackbench.mlflow_log import RunLogger
+    from trackbench.record.mlflow_log import RunLogger
     from trackbench.run_record import logged_params, mlflow_metrics
 
     cfg = load_config(asdict(AppConfig(mlflow=mlflow)))
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     overhead, mlflow_s = fixed_cost(base, args.repeat)
     print(f"fixed cost per job (warm) {overhead:7.3f} s  (target <= 0.3); MLflow logging part {mlflow_s:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
-        from trackbench.mlflow_log import open_client
+        from trackbench.record.mlflow_log import open_client
 
         open_client(f"sqlite:///{tmp}/mlflow.db")  # both runs find the store made, as every run after a user's first
         one = end_to_end(overrides, 1, Path(tmp))

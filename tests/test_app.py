@@ -12,7 +12,7 @@ from trackbench.app import run_experiment
 from trackbench.config import AppConfig, DatasetConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
+from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
 
 def tiny(tmp_path) -> dict:

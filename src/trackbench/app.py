@@ -20,10 +20,10 @@ from trackbench.config.metric_names import TIMING_METRICS
 from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
-from trackbench.store_check import check_tracking_uri, prepare_sqlite
+from trackbench.record.store_check import check_tracking_uri, prepare_sqlite
+from trackbench.record.ui_address import runs_table_address
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
-from trackbench.ui_address import runs_table_address
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
@@ -88,7 +88,7 @@ def run_experiment(
     opening = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
-        from trackbench.run_keeper import opening_for
+        from trackbench.record.run_keeper import opening_for
         from trackbench.run_record import RunSetup
 
         setup = RunSetup(

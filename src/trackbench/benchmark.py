@@ -266,7 +266,7 @@ def run_benchmark(
         validate(step)
     logger = None
     if cfg.mlflow.enabled:
-        from trackbench.mlflow_log import ROLE_TAG, RunLogger
+        from trackbench.record.mlflow_log import ROLE_TAG, RunLogger
 
         logger = RunLogger(cfg.mlflow)
         logger.start(
@@ -310,7 +310,7 @@ def run_benchmark(
         raise
     lines = [br.as_text(rows), "", f"report: {folder}/report.md (.csv, .png)"]
     if logger is not None:
-        from trackbench.mlflow_log import run_address
+        from trackbench.record.mlflow_log import run_address
 
         lines.append(f"MLflow: {run_address(cfg.mlflow.tracking_uri, logger.experiment_id(), logger.run_id)}")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """What a job's MLflow run records: tags, params and description at its start (opened in the
 background while the cameras track), its metrics at the end. Kept apart from
-:mod:`trackbench.mlflow_log` (the only mlflow importer), which this drives."""
+:mod:`trackbench.record.mlflow_log` (the only mlflow importer), which this drives."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ class RunSetup:
 
     def tags(self) -> dict[str, str]:
         cfg = self.cfg
-        from trackbench.mlflow_log import SWEEP_TAG
+        from trackbench.record.mlflow_log import SWEEP_TAG
 
         tags = {
             "tracker_kind": cfg.tracker.tracker_kind,
@@ -134,7 +134,7 @@ class RunSetup:
         return tags
 
     def open(self) -> Any:
-        from trackbench.mlflow_log import RunLogger, describe, fail_abandoned
+        from trackbench.record.mlflow_log import RunLogger, describe, fail_abandoned
 
         cfg = self.cfg
         logger = RunLogger(cfg.mlflow)

@@ -83,7 +83,7 @@ def _parent_logger(config: DictConfig) -> Any:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
-    from trackbench.mlflow_log import RunLogger
+    from trackbench.record.mlflow_log import RunLogger
 
     logger = RunLogger(app_config(config).mlflow)
     sweep_dir = str(Path(str(config.hydra.sweep.dir)))
@@ -134,8 +134,8 @@ class MlflowSweepCallback(Callback):
             sys.exit(2)
         if not cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
-        from trackbench.naming import sweep_title, swept_keys
+        from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
+        from trackbench.record.naming import sweep_title, swept_keys
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -188,7 +188,7 @@ class MlflowSweepCallback(Callback):
                 self._draw_best(config, runs)
             self._logger.end("FINISHED")
             if runs:
-                from trackbench.ui_address import compare_address, runs_table_address
+                from trackbench.record.ui_address import compare_address, runs_table_address
 
                 uri = str(config.mlflow.tracking_uri)
                 ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
@@ -205,7 +205,7 @@ class MlflowSweepCallback(Callback):
         import logging
 
         from trackbench import sweep_report
-        from trackbench.mlflow_log import NOTE_TAG, child_runs
+        from trackbench.record.mlflow_log import NOTE_TAG, child_runs
 
         runs: list[dict[str, Any]] = []
         try:
@@ -256,7 +256,7 @@ class MlflowSweepCallback(Callback):
 
         from trackbench import sweep_report
         from trackbench.app import PLOTS, Plotting
-        from trackbench.mlflow_log import RunLogger
+        from trackbench.record.mlflow_log import RunLogger
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))

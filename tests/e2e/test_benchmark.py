@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG
+from trackbench.record.mlflow_log import PARENT_TAG, ROLE_TAG
 
 from .conftest import local_client
 

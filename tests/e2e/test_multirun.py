@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG
+from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG
 
 from .conftest import local_client, local_runs, sweep_family
 

@@ -141,7 +141,7 @@ class ResultsWriter:
     def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import RunLogger
+        from trackbench.record.mlflow_log import RunLogger
         from trackbench.sweep import parent_run_id
 
         run_id = parent_run_id(str(sweep_dir))

@@ -35,7 +35,7 @@ from mlflow.tracking import MlflowClient
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
-from trackbench.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
+from trackbench.record.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

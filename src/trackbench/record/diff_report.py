@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trackbench.artifacts.events import COLUMNS, KINDS, ErrorEvents
-from trackbench.run_diff import (
+from trackbench.record.run_diff import (
     FP_IOU,
     POOLED,
     Run,

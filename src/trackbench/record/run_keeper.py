@@ -28,8 +28,8 @@ import signal
 import threading
 from typing import Any
 
-from trackbench.background import Background
 from trackbench.errors import TrackbenchError
+from trackbench.record._background import Background
 
 log = logging.getLogger(__name__)
 _PARENT_CHECK_S = 1.0  # how often a waiting keeper looks whether the job's process is alive
