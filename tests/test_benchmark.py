@@ -99,7 +99,7 @@ def test_report_files_hold_every_row_and_column():
 
 
 def test_plot_is_written(tmp_path):
-    from trackbench.plots import plot_benchmark
+    from trackbench.plots.charts import plot_benchmark
 
     rows = br.rows([kind_runs("a", 0.1, 0.05, 6), kind_runs("b", 0.3, 0.3, 6)], "idf1", True, samples=100)
     plot_benchmark(tmp_path / "r.png", rows, "idf1", "bench")

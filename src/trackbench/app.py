@@ -237,7 +237,7 @@ class Plotting:
         return Plotting(folder / PLOTS, title, metrics["per_camera"], metrics["overall"], metrics["windows"], spans)
 
     def draw(self) -> None:
-        from trackbench import plots
+        from trackbench.plots import charts as plots
 
         self.folder.mkdir(exist_ok=True)
         plots.plot_camera_metrics(self.folder / "metrics.png", self.per_camera, self.overall, self.title)
@@ -253,7 +253,7 @@ class Plotting:
             return
         from trackbench.artifacts.events import read_events
         from trackbench.artifacts.identity import read_identity
-        from trackbench.diagnosis_plots import plot_camera_diagnosis
+        from trackbench.plots.diagnosis import plot_camera_diagnosis
 
         for camera in cameras:
             holders, boxes = read_identity(run / "identity" / f"{camera}.csv")

@@ -214,7 +214,7 @@ def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
     """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
     benchmark's AppConfig)."""
     from trackbench import benchmark_report as br
-    from trackbench.plots import plot_benchmark
+    from trackbench.plots.charts import plot_benchmark
     from trackbench.scoring.counts import LOWER_IS_BETTER
 
     metric = cfg.objective.metric

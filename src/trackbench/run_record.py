@@ -159,7 +159,7 @@ class RunSetup:
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
             raise
-        import trackbench.plots  # noqa: F401  (matplotlib, for the end of the run)
+        import trackbench.plots.charts  # noqa: F401  (matplotlib, for the end of the run)
 
         return logger
 

@@ -234,7 +234,7 @@ class MlflowSweepCallback(Callback):
                 (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
                 (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
                 if rows:
-                    from trackbench.plots import plot_sweep
+                    from trackbench.plots.charts import plot_sweep
 
                     plot_sweep(folder / "comparison.png", rows, metric, title)
                 for path in sorted(folder.iterdir()):

@@ -199,7 +199,8 @@ def console_lines(diff: Diff, out: Path) -> list[str]:
 
 def write(diff: Diff, out: Path) -> None:
     """The diff's files into ``out`` (created); events files only when both runs have errors/."""
-    from trackbench import artifacts, diagnosis_plots
+    from trackbench import artifacts
+    from trackbench.plots import diagnosis as diagnosis_plots
 
     out.mkdir(parents=True, exist_ok=True)
     artifacts.atomic_write_text(out / "windows.csv", windows_csv(diff.windows))
