@@ -29,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from trackbench.app import run_experiment
 from trackbench.artifacts import write_mot_results
 from trackbench.config import AppConfig, DatasetConfig, FileOptions, MlflowConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.experiment.app import run_experiment
 from trackbench.scoring import hypotheses_from_tracklets, score_camera
 from trackbench.tracking.adapter import TrackerAdapter
 from trackbench.tracking.stage import TrackingStage, detections_array, stitch
@@ -262,8 +262,8 @@ def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float]:
 def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
     """One run as trackbench logs it: create, params, metrics, artifacts, end."""
     from trackbench.config import load_config
+    from trackbench.experiment.run_record import logged_params, mlflow_metrics
     from trackbench.record.mlflow_log import RunLogger
-    from trackbench.run_record import logged_params, mlflow_metrics
 
     cfg = load_config(asdict(AppConfig(mlflow=mlflow)))
     metrics = json.loads((output_dir / "metrics.json").read_text())

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from tests.test_scoring_events import SMALL
 from tests.test_scoring_parity import run_app
-from trackbench.app import ExperimentResult
-from trackbench.run_record import mlflow_metrics
+from trackbench.experiment.app import ExperimentResult
+from trackbench.experiment.run_record import mlflow_metrics
+from trackbench.experiment.summary import format_summary
 from trackbench.scoring.attribution import RUN_FIXES
 from trackbench.scoring.identity import IDENTITY_METRICS
-from trackbench.summary import format_summary
 
 
 def test_metrics_json_mlflow_and_summary_hold_identity_and_attribution(tmp_path: Path) -> None:

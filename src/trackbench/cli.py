@@ -1,4 +1,4 @@
-"""The ``trackbench`` command: a thin Hydra app around :func:`trackbench.app.run_experiment`."""
+"""The ``trackbench`` command: a thin Hydra app around :func:`trackbench.experiment.app.run_experiment`."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ _finished: list[bool] = []  # set once a single (non-multirun) job has finished 
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="config")
 def _app(cfg: DictConfig) -> Any:
-    from trackbench.app import run_experiment
+    from trackbench.experiment.app import run_experiment
+    from trackbench.experiment.summary import format_summary
     from trackbench.record.naming import run_name
-    from trackbench.summary import format_summary
     from trackbench.sweep import parent_run_id, swept_keys_of
     from trackbench.tuning.report import PrunedTrial, TrialPruned
 

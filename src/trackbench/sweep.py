@@ -255,7 +255,7 @@ class MlflowSweepCallback(Callback):
         import logging
 
         from trackbench import sweep_report
-        from trackbench.app import PLOTS, Plotting
+        from trackbench.experiment.app import PLOTS, Plotting
         from trackbench.record.mlflow_log import RunLogger
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))

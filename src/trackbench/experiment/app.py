@@ -63,8 +63,8 @@ def run_experiment(
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
     in a worker process while this one imports the scoring code."""
     cfg = load_config(tree)  # every key, the objective metric among them
-    from trackbench.cores import resolve_workers
     from trackbench.datasets.factory import open_dataset
+    from trackbench.experiment._cores import resolve_workers
 
     if cfg.mlflow.enabled:  # before any work: a store that cannot be used is one line, not a late traceback
         check_tracking_uri(cfg.mlflow.tracking_uri, timeout_s=cfg.mlflow.connect_timeout_s)
@@ -74,7 +74,7 @@ def run_experiment(
         raise TrackbenchError(f"dataset {cfg.dataset.name}: no cameras selected")
     resumed_run = None
     if cfg.runner.resume is not None:  # results go to the interrupted run's folder; its config.yaml stays
-        from trackbench import checkpoints
+        from trackbench.experiment import checkpoints
 
         if cfg.tracker.tracker_kind == PRECOMPUTED:
             raise TrackbenchError("runner.resume: tracker=precomputed tracks nothing; run it again instead")
@@ -88,8 +88,8 @@ def run_experiment(
     opening = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
+        from trackbench.experiment.run_record import RunSetup
         from trackbench.record.run_keeper import opening_for
-        from trackbench.run_record import RunSetup
 
         setup = RunSetup(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
@@ -97,7 +97,7 @@ def run_experiment(
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
     logger = None
     try:
-        from trackbench.camera_worker import n_frames
+        from trackbench.experiment.camera_worker import n_frames
 
         total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.names[0], cfg.objective.senses[0], total)
@@ -113,7 +113,7 @@ def run_experiment(
             if draw:
                 plotting.draw()
         else:
-            from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
+            from trackbench.experiment.run_record import mlflow_metrics, mlflow_step_metrics
 
             logger = opening.result()
             drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
@@ -131,7 +131,7 @@ def run_experiment(
                 logger.log_artifacts(output_dir / PLOTS, PLOTS)
             logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench import checkpoints
+        from trackbench.experiment import checkpoints
 
         checkpoints.remove(output_dir)  # a pruned trial is not resumed
         logger = logger or _opened(opening)
@@ -196,7 +196,7 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
     warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
     if cfg.tracker.tracker_kind == PRECOMPUTED:  # the result files replace the detections
-        from trackbench.precomputed import check_results
+        from trackbench.experiment.precomputed import check_results
 
         warnings = check_results(cfg.tracker.results_dir, dataset, cameras)
     for warning in warnings:
@@ -277,8 +277,8 @@ def _track_score_write(
     ``on_camera`` and ``on_prefix``. ``cold``: a process that has not imported the scoring
     code yet (the CLI's single run): one worker tracks in a worker process meanwhile."""
     from trackbench import artifacts
-    from trackbench.camera_worker import TrackerCpu
-    from trackbench.runner import run
+    from trackbench.experiment.camera_worker import TrackerCpu
+    from trackbench.experiment.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
@@ -333,7 +333,7 @@ def _track_score_write(
         metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
-    from trackbench import checkpoints
+    from trackbench.experiment import checkpoints
 
     checkpoints.remove(output_dir)  # complete: nothing to resume
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"

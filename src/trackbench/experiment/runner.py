@@ -3,7 +3,7 @@
 A camera is the unit of parallelism: its batches must run in order (the carry goes from one
 to the next), cameras are independent. Each worker opens its own camera from the (cheaply
 pickled) dataset, so detections stream from disk batch by batch inside the worker, and hands
-back its hypothesis rows (trackbench.camera_worker). The job's process scores each camera as
+back its hypothesis rows (trackbench.experiment.camera_worker). The job's process scores each camera as
 it arrives: the scoring code is imported only here, after the workers started tracking.
 """
 
@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from trackbench.camera_worker import (
+from trackbench.config import AppConfig
+from trackbench.datasets.base import Dataset, slice_frames
+from trackbench.errors import WorkerKilled
+from trackbench.experiment._cores import resolve_workers
+from trackbench.experiment._lifeline import die_with_parent
+from trackbench.experiment.camera_worker import (
     CameraJob,
     PrefixTracks,
     TrackedCamera,
@@ -41,11 +46,6 @@ from trackbench.camera_worker import (
     track_and_write,
     track_camera,
 )
-from trackbench.config import AppConfig
-from trackbench.cores import resolve_workers
-from trackbench.datasets.base import Dataset, slice_frames
-from trackbench.errors import WorkerKilled
-from trackbench.lifeline import die_with_parent
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 

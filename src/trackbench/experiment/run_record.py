@@ -150,7 +150,7 @@ class RunSetup:
             if self.trial is not None:
                 self.trial[1](RUN_ATTR, logger.run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
-                from trackbench.checkpoints import write_run_id
+                from trackbench.experiment.checkpoints import write_run_id
 
                 write_run_id(self.output_dir, logger.run_id)  # a resumption of this run names it
             if self.resumed_run:
