@@ -36,7 +36,7 @@ def _app(cfg: DictConfig) -> Any:
     from trackbench.experiment.app import run_experiment
     from trackbench.experiment.summary import format_summary
     from trackbench.record.naming import run_name
-    from trackbench.sweep import parent_run_id, swept_keys_of
+    from trackbench.sweeps.callback import parent_run_id, swept_keys_of
     from trackbench.tuning.report import PrunedTrial, TrialPruned
 
     hc = HydraConfig.get()

@@ -89,7 +89,7 @@ class ResultsWriter:
 
     def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
         """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
-        from trackbench import sweep_report
+        from trackbench.sweeps import report as sweep_report
         from trackbench.tuning.learned import draw_pareto
 
         folder = sweep_dir / PARETO_DIR
@@ -142,7 +142,7 @@ class ResultsWriter:
         if not self.app_cfg.mlflow.enabled:
             return
         from trackbench.record.mlflow_log import RunLogger
-        from trackbench.sweep import parent_run_id
+        from trackbench.sweeps.callback import parent_run_id
 
         run_id = parent_run_id(str(sweep_dir))
         if run_id is None:

@@ -58,7 +58,7 @@ class TrackbenchOptunaSweeper(Sweeper):
             sys.exit(2)
 
     def _sweep(self, arguments: list[str]) -> None:
-        from trackbench.sweep import app_config
+        from trackbench.sweeps.callback import app_config
         from trackbench.tuning.study import Study, StudySpec
 
         assert self.config is not None
@@ -202,7 +202,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not self.app_cfg.mlflow.enabled:
             return
         from trackbench.record.mlflow_log import fail_abandoned, running_trial_runs
-        from trackbench.sweep import parent_run_id
+        from trackbench.sweeps.callback import parent_run_id
 
         run_id = record.user_attrs.get(RUN_ATTR)
         spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
@@ -219,7 +219,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not self.app_cfg.mlflow.enabled:
             return
         from trackbench.record.mlflow_log import fail_abandoned, running_trial_runs
-        from trackbench.sweep import parent_run_id
+        from trackbench.sweeps.callback import parent_run_id
 
         parent = parent_run_id(str(Path(self.config.hydra.sweep.dir)))
         if parent is None:

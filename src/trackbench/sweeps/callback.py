@@ -119,7 +119,7 @@ class MlflowSweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from trackbench.errors import TrackbenchError
-        from trackbench.sweep_frames import check_one_frame_set
+        from trackbench.sweeps.frames import check_one_frame_set
 
         resolve_paths(config, Path.cwd())
 
@@ -204,8 +204,8 @@ class MlflowSweepCallback(Callback):
         objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
         import logging
 
-        from trackbench import sweep_report
         from trackbench.record.mlflow_log import NOTE_TAG, child_runs
+        from trackbench.sweeps import report as sweep_report
 
         runs: list[dict[str, Any]] = []
         try:
@@ -254,9 +254,9 @@ class MlflowSweepCallback(Callback):
         to its run. A job folder on another machine (Ray) is left without them, with a log line."""
         import logging
 
-        from trackbench import sweep_report
         from trackbench.experiment.app import PLOTS, Plotting
         from trackbench.record.mlflow_log import RunLogger
+        from trackbench.sweeps import report as sweep_report
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
