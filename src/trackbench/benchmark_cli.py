@@ -1,4 +1,4 @@
-"""The ``trackbench-benchmark`` command: a thin Hydra app around :mod:`trackbench.benchmark`."""
+"""The ``trackbench-benchmark`` command: a thin Hydra app around :mod:`trackbench.benchmark.protocol`."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _validator(step: Any) -> None:
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="benchmark")
 def _app(cfg: DictConfig) -> None:
-    from trackbench.benchmark import BenchmarkSettings, check_settings, run_benchmark, study_overrides
+    from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
 
     hc = HydraConfig.get()
     try:

@@ -191,7 +191,7 @@ def trial_folder(study: Path, number: int) -> Path:
 
 def collect(s: BenchmarkSettings) -> list[Any]:
     """Each kind's four runs, as benchmark_report.KindRuns."""
-    from trackbench.benchmark_report import KindRuns
+    from trackbench.benchmark.report import KindRuns
 
     out = []
     for kind in s.kinds:
@@ -213,7 +213,7 @@ def collect(s: BenchmarkSettings) -> list[Any]:
 def write_report(s: BenchmarkSettings, cfg: Any) -> tuple[list[Any], Path]:
     """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
     benchmark's AppConfig)."""
-    from trackbench import benchmark_report as br
+    from trackbench.benchmark import report as br
     from trackbench.plots.charts import plot_benchmark
     from trackbench.scoring.counts import LOWER_IS_BETTER
 
@@ -259,7 +259,7 @@ def run_benchmark(
 ) -> str:
     """Run every step, then write and log the report; returns the report as text. The MLflow
     parent run ends FINISHED, FAILED (a step failed) or KILLED (Ctrl-C)."""
-    from trackbench import benchmark_report as br
+    from trackbench.benchmark import report as br
 
     cfg = load_config(tree)
     for step in plan(s, None):  # every step's config composes and validates before any runs
