@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trackbench import diff_cli
 from trackbench.artifacts.events import KINDS, ErrorEvents, format_events
+from trackbench.cli import diff as diff_cli
 from trackbench.errors import TrackbenchError
 from trackbench.record import diff_report
 from trackbench.record.run_diff import check_comparable, load_run, unmatched_events, window_rows

@@ -75,8 +75,8 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    from trackbench.cli import expose_sweeper_plugin
-    from trackbench.hydra_errors import report_in_one_line
+    from trackbench.cli._hydra_errors import report_in_one_line
+    from trackbench.cli.main import expose_sweeper_plugin
 
     expose_sweeper_plugin()
     report_in_one_line("trackbench-benchmark")

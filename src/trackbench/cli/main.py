@@ -121,8 +121,8 @@ def expose_sweeper_plugin() -> None:
 def main() -> None:
     logging.captureWarnings(True)
     expose_sweeper_plugin()
-    from trackbench.help_speed import speed_up_help
-    from trackbench.hydra_errors import report_in_one_line
+    from trackbench.cli._help_speed import speed_up_help
+    from trackbench.cli._hydra_errors import report_in_one_line
 
     speed_up_help()
     report_in_one_line("trackbench")
