@@ -201,7 +201,7 @@ class TrackbenchOptunaSweeper(Sweeper):
 
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.record.mlflow_log import fail_abandoned, running_trial_runs
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
         from trackbench.sweeps.callback import parent_run_id
 
         run_id = record.user_attrs.get(RUN_ATTR)
@@ -218,7 +218,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         its run after its trial was failed."""
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.record.mlflow_log import fail_abandoned, running_trial_runs
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
         from trackbench.sweeps.callback import parent_run_id
 
         parent = parent_run_id(str(Path(self.config.hydra.sweep.dir)))

@@ -134,7 +134,8 @@ class RunSetup:
         return tags
 
     def open(self) -> Any:
-        from trackbench.record.mlflow_log import RunLogger, describe, fail_abandoned
+        from trackbench.record.abandoned import fail_abandoned
+        from trackbench.record.mlflow_log import RunLogger, describe
 
         cfg = self.cfg
         logger = RunLogger(cfg.mlflow)
