@@ -11,8 +11,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trackbench.config.tree import plain_tree
 from trackbench.errors import TrackbenchError, config_error_line
+from trackbench.tree import plain_tree
 
 _OWN_KEYS = ("kinds", "trials")
 

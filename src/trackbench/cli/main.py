@@ -17,7 +17,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trackbench.config.tree import plain_tree
 from trackbench.errors import (
     Terminated,
     TrackbenchError,
@@ -26,6 +25,7 @@ from trackbench.errors import (
     exit_code,
     interruption,
 )
+from trackbench.tree import plain_tree
 
 log = logging.getLogger("trackbench")
 _finished: list[bool] = []  # set once a single (non-multirun) job has finished and printed its summary
