@@ -25,6 +25,10 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
 from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
+from trackbench.errors import TrackbenchError
+from trackbench.tuning.location import absolute_storage, default_storage
+from trackbench.tuning.report import RUN_ATTR, PrunedTrial
+from trackbench.tuning.space import contains
 
 log = logging.getLogger(__name__)
 SPACE_ATTR = "trackbench.search_space"
@@ -49,8 +53,6 @@ class TrackbenchOptunaSweeper(Sweeper):
     # -- the sweep -------------------------------------------------------------------------
 
     def sweep(self, arguments: list[str]) -> None:
-        from trackbench.errors import TrackbenchError
-
         try:
             self._sweep(arguments)
         except TrackbenchError as exc:  # one line, as the CLI reports a job's errors
@@ -58,6 +60,8 @@ class TrackbenchOptunaSweeper(Sweeper):
             sys.exit(2)
 
     def _sweep(self, arguments: list[str]) -> None:
+        # Optuna and the experiment's config: imported when a sweep starts, not when Hydra scans
+        # its plugins (every `trackbench` command, --help included).
         from trackbench.sweeps.callback import app_config
         from trackbench.tuning.study import Study, StudySpec
 
@@ -126,7 +130,6 @@ class TrackbenchOptunaSweeper(Sweeper):
                 self._fail(study, number, "the sweep was interrupted")
             raise
         self.job_idx += len(jobs)
-        from trackbench.tuning.report import PrunedTrial
 
         for number, ret in zip(numbers, returns, strict=True):
             if ret.status != JobStatus.COMPLETED:
@@ -176,7 +179,6 @@ class TrackbenchOptunaSweeper(Sweeper):
     def _report_frames(self, pruner: Any) -> int | None:
         """Frames between a trial's reports within a camera; None without a pruner (nothing
         would read them, and each costs a scoring of the camera's frames so far)."""
-        from trackbench.errors import TrackbenchError
 
         every = self.s.get("report_frames")
         target = str((pruner or {}).get("_target_", ""))
@@ -197,8 +199,6 @@ class TrackbenchOptunaSweeper(Sweeper):
         self._fail_run(record, f"trial {record.number}: its sweep process died (no heartbeat)", spare_parent=False)
 
     def _fail_run(self, record: Any, error: str, *, spare_parent: bool) -> None:
-        from trackbench.tuning.report import RUN_ATTR
-
         if not self.app_cfg.mlflow.enabled:
             return
         from trackbench.record.abandoned import fail_abandoned, running_trial_runs
@@ -241,15 +241,12 @@ class TrackbenchOptunaSweeper(Sweeper):
     # -- inputs ------------------------------------------------------------------------------
 
     def _storage(self) -> str:
-        from trackbench.tuning.location import absolute_storage, default_storage
-
         if self.s.storage:
             return absolute_storage(str(self.s.storage), Path.cwd())
         return default_storage(self.app_cfg.mlflow.tracking_uri, Path.cwd())
 
     def _defaults(self, space: dict[str, Any]) -> dict[str, Any]:
         """The configured value of each searched key (trial 0), where it lies in the space."""
-        from trackbench.tuning.space import contains
 
         choices = self.config.hydra.runtime.choices
         out = {}
@@ -284,6 +281,4 @@ def _plain(node: Any) -> Any:
 
 
 def _error(message: str) -> Exception:
-    from trackbench.errors import TrackbenchError
-
     return TrackbenchError(message)

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
 from trackbench.config import load_config
 from trackbench.errors import TrackbenchError
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
+from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,6 @@ def plan(s: BenchmarkSettings, parent_run_id: str | None) -> tuple[Step, ...]:
 
 def best_overrides(params: Mapping[str, Any]) -> tuple[str, ...]:
     """A best trial's parameters as overrides, spelt as the sweeper gave them to its trials."""
-    from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
 
     return tuple(f"{key}={value_text(value)}" for key, value in params.items())
 
@@ -237,8 +238,6 @@ def gather_learned(s: BenchmarkSettings) -> dict[str, tuple[tuple[str, ...], tup
     per kind, its summary lines and the files' paths relative to the report folder."""
     import shutil
 
-    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
-
     out = {}
     for kind in s.kinds:
         source = s.folder / kind / "study" / LEARNED_DIR
@@ -295,7 +294,6 @@ def run_benchmark(
             logger.log_batch(metrics=values, tags={"trackbench.best_kind": rows[0].kind} if rows else {})
             for path in sorted(folder.iterdir()):
                 logger.log_file(path, REPORT_DIR)
-            from trackbench.tuning.location import LEARNED_DIR
 
             if (s.folder / LEARNED_DIR).is_dir():  # each kind's importance, history and slice plots
                 logger.log_artifacts(s.folder / LEARNED_DIR, LEARNED_DIR)

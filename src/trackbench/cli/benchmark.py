@@ -11,6 +11,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
+from trackbench.cli._hydra_errors import report_in_one_line
+from trackbench.cli.main import expose_sweeper_plugin
+from trackbench.config import load_config
+from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError, config_error_line
 from trackbench.tree import plain_tree
 
@@ -22,8 +27,6 @@ def _validator(step: Any) -> None:
     settings, which do not exist yet) and validate it, so a bad key fails before any run."""
     from hydra import compose
 
-    from trackbench.config import load_config
-
     overrides = [o for o in step.args if not o.startswith("hydra.")]
     composed = compose("config", overrides=overrides, return_hydra_config=True)
     if step.role != "study" and composed.hydra.mode == RunMode.MULTIRUN:  # e.g. experiment=compare_kinds
@@ -34,17 +37,13 @@ def _validator(step: Any) -> None:
         )
     tree = plain_tree(compose("config", overrides=overrides), drop=("hydra",))
     cfg = load_config(tree)
-    if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
-        from trackbench.datasets.factory import open_dataset
-
-        if not open_dataset(cfg.dataset).cameras():
-            raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
+    # the split's data exists
+    if step.role in ("defaults_tune", "defaults_test") and not open_dataset(cfg.dataset).cameras():
+        raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="benchmark")
 def _app(cfg: DictConfig) -> None:
-    from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
-
     hc = HydraConfig.get()
     try:
         kinds = list(cfg.kinds) if OmegaConf.is_list(cfg.kinds) else [cfg.kinds]
@@ -75,9 +74,6 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    from trackbench.cli._hydra_errors import report_in_one_line
-    from trackbench.cli.main import expose_sweeper_plugin
-
     expose_sweeper_plugin()
     report_in_one_line("trackbench-benchmark")
     import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (hparams_search configs compose)

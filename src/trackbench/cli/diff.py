@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.record import diff_report, run_diff
 from trackbench.record.run_diff import is_run_id, short_name
 
 _FILES = ("metrics.json", "config.yaml", "errors")  # what a diff reads from an MLflow run
@@ -45,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log-to", choices=("A", "B"), help="log the diff folder as artifacts to that MLflow run")
     args = parser.parse_args(argv)
-    from trackbench.record import diff_report, run_diff
 
     name = f"diff_{short_name(args.a)}_{short_name(args.b)}"
     out = args.out or Path(name)

@@ -7,6 +7,9 @@ from dataclasses import replace
 
 from trackbench.config import DatasetConfig
 from trackbench.datasets.base import BoxTable, Dataset
+from trackbench.datasets.mot import MotDataset
+from trackbench.datasets.synthetic import SyntheticDataset
+from trackbench.datasets.tud import TudDataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
 
@@ -68,15 +71,11 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
     cfg = apply_split(cfg)
     f = cfg.files
     if cfg.name == "synthetic":
-        from trackbench.datasets.synthetic import SyntheticDataset
-
         if cfg.first_frame is not None or cfg.last_frame is not None:
             raise TrackbenchError("dataset.first_frame/last_frame: use dataset.synthetic.n_frames for synthetic data")
         dataset = SyntheticDataset(cfg.synthetic)
         return dataset if cfg.cameras is None else CameraSubset(dataset, cfg.cameras)
     if cfg.name == "mot":
-        from trackbench.datasets.mot import MotDataset
-
         return MotDataset(
             cfg.root or "",
             cfg.cameras,
@@ -89,7 +88,6 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
             det_file=f.det_file,
             gt_file=f.gt_file,
         )
-    from trackbench.datasets.tud import TudDataset
 
     return TudDataset(
         cfg.cameras,

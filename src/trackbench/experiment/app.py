@@ -15,15 +15,27 @@ from typing import Any
 
 import numpy as np
 
+from trackbench import artifacts
+from trackbench.artifacts import read_tracklets, timeline_spans
+from trackbench.artifacts.events import read_events
+from trackbench.artifacts.identity import read_identity
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
 from trackbench.config.metric_names import TIMING_METRICS
 from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
+from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
+from trackbench.experiment import checkpoints
+from trackbench.experiment._cores import resolve_workers
+from trackbench.experiment.camera_worker import TrackerCpu, n_frames
+from trackbench.experiment.precomputed import check_results
+from trackbench.experiment.run_record import RunSetup, mlflow_metrics, mlflow_step_metrics
+from trackbench.experiment.runner import run
+from trackbench.record.run_keeper import opening_for
 from trackbench.record.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.record.ui_address import runs_table_address
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter
+from trackbench.tuning.report import STATE_TAG, TrialPruned, camera_reporter, open_report
 
 log = logging.getLogger(__name__)
 PLOTS = "plots"  # the run's plots folder (and artifact path)
@@ -63,8 +75,6 @@ def run_experiment(
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
     in a worker process while this one imports the scoring code."""
     cfg = load_config(tree)  # every key, the objective metric among them
-    from trackbench.datasets.factory import open_dataset
-    from trackbench.experiment._cores import resolve_workers
 
     if cfg.mlflow.enabled:  # before any work: a store that cannot be used is one line, not a late traceback
         check_tracking_uri(cfg.mlflow.tracking_uri, timeout_s=cfg.mlflow.connect_timeout_s)
@@ -74,8 +84,6 @@ def run_experiment(
         raise TrackbenchError(f"dataset {cfg.dataset.name}: no cameras selected")
     resumed_run = None
     if cfg.runner.resume is not None:  # results go to the interrupted run's folder; its config.yaml stays
-        from trackbench.experiment import checkpoints
-
         if cfg.tracker.tracker_kind == PRECOMPUTED:
             raise TrackbenchError("runner.resume: tracker=precomputed tracks nothing; run it again instead")
         output_dir = Path(cfg.runner.resume).resolve()
@@ -88,8 +96,6 @@ def run_experiment(
     opening = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
-        from trackbench.experiment.run_record import RunSetup
-        from trackbench.record.run_keeper import opening_for
 
         setup = RunSetup(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
@@ -97,8 +103,6 @@ def run_experiment(
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
     logger = None
     try:
-        from trackbench.experiment.camera_worker import n_frames
-
         total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.names[0], cfg.objective.senses[0], total)
         # Optuna cannot prune a multi-objective trial, and CPU time is known only at the end: nothing to report
@@ -113,8 +117,6 @@ def run_experiment(
             if draw:
                 plotting.draw()
         else:
-            from trackbench.experiment.run_record import mlflow_metrics, mlflow_step_metrics
-
             logger = opening.result()
             drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
             tags = {STATE_TAG: "complete"} if trial else {}
@@ -131,8 +133,6 @@ def run_experiment(
                 logger.log_artifacts(output_dir / PLOTS, PLOTS)
             logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench.experiment import checkpoints
-
         checkpoints.remove(output_dir)  # a pruned trial is not resumed
         logger = logger or _opened(opening)
         if logger is not None:
@@ -196,8 +196,6 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
     warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
     if cfg.tracker.tracker_kind == PRECOMPUTED:  # the result files replace the detections
-        from trackbench.experiment.precomputed import check_results
-
         warnings = check_results(cfg.tracker.results_dir, dataset, cameras)
     for warning in warnings:
         log.warning("trackbench: warning: %s", warning)
@@ -207,7 +205,6 @@ def validate_inputs(cfg: AppConfig, dataset: Any, cameras: tuple[Any, ...]) -> t
 def _open_trial(cfg: AppConfig) -> Any:
     if cfg.tuning.trial is None:
         return None
-    from trackbench.tuning.report import open_report
 
     return open_report(cfg.tuning.storage, cfg.tuning.study_name, cfg.tuning.trial)
 
@@ -228,7 +225,6 @@ class Plotting:
     @staticmethod
     def of_folder(folder: Path, title: str) -> Plotting:
         """The plots of a finished run's folder (its metrics.json and tracklets/), for drawing later."""
-        from trackbench.artifacts import read_tracklets, timeline_spans
 
         metrics = json.loads((folder / "metrics.json").read_text())
         tracklets = read_tracklets(folder / "tracklets")
@@ -251,8 +247,6 @@ class Plotting:
         cameras = [c for c in self.per_camera if (run / "errors" / f"{c}.csv").is_file()]
         if not cameras:
             return
-        from trackbench.artifacts.events import read_events
-        from trackbench.artifacts.identity import read_identity
         from trackbench.plots.diagnosis import plot_camera_diagnosis
 
         for camera in cameras:
@@ -276,9 +270,6 @@ def _track_score_write(
     meanwhile; the results are written only once it has succeeded. ``hooks``: the runner's
     ``on_camera`` and ``on_prefix``. ``cold``: a process that has not imported the scoring
     code yet (the CLI's single run): one worker tracks in a worker process meanwhile."""
-    from trackbench import artifacts
-    from trackbench.experiment.camera_worker import TrackerCpu
-    from trackbench.experiment.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
@@ -333,7 +324,6 @@ def _track_score_write(
         metrics.update(diagnosis_json({o.camera_id: o.diagnosis for o in result.cameras}))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
-    from trackbench.experiment import checkpoints
 
     checkpoints.remove(output_dir)  # complete: nothing to resume
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"

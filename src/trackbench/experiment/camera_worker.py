@@ -20,6 +20,7 @@ from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.experiment._lifeline import die_with_parent
 from trackbench.experiment.checkpoints import CameraCheckpoints
 from trackbench.experiment.postprocess import postprocessed
+from trackbench.experiment.precomputed import read_tracklets, reported_rows
 from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
@@ -148,8 +149,6 @@ def track_camera_timed(
     same frames whatever the batch size."""
     camera = job.camera
     if job.tracking.tracker_kind == PRECOMPUTED:
-        from trackbench.experiment.precomputed import read_tracklets, reported_rows
-
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
             on_frames(camera.camera_id, n_frames(camera))

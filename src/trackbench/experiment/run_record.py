@@ -14,6 +14,8 @@ from typing import Any
 
 from trackbench.config import AppConfig, postprocess_params
 from trackbench.config.settings import to_flat_dict
+from trackbench.datasets.factory import apply_split
+from trackbench.experiment.checkpoints import write_run_id
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STUDY_TAG, TRIAL_TAG
 
@@ -151,8 +153,6 @@ class RunSetup:
             if self.trial is not None:
                 self.trial[1](RUN_ATTR, logger.run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
-                from trackbench.experiment.checkpoints import write_run_id
-
                 write_run_id(self.output_dir, logger.run_id)  # a resumption of this run names it
             if self.resumed_run:
                 error = f"interrupted; resumed as run {logger.run_id}"
@@ -171,8 +171,6 @@ def dataset_record(cfg: AppConfig) -> dict[str, str]:
     import hashlib
     import json
     from dataclasses import asdict
-
-    from trackbench.datasets.factory import apply_split
 
     d = apply_split(cfg.dataset)
     definition: dict[str, Any] = asdict(d)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from trackbench.artifacts import write_events, write_identity
 from trackbench.config import AppConfig
 from trackbench.datasets.base import Dataset, slice_frames
 from trackbench.errors import WorkerKilled
@@ -116,8 +117,6 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     scores, scoring_seconds = full.scores, time.perf_counter() - start
     diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching)
     if job.output_dir is not None:  # errors/ and identity/ beside mot/ (they need the gt, so here)
-        from trackbench.artifacts import write_events, write_identity
-
         write_events(job.output_dir, tracked.camera_id, diagnosis.events)
         write_identity(job.output_dir, tracked.camera_id, diagnosis.holders, diagnosis.holder_boxes)
     return CameraOutcome(

@@ -11,6 +11,7 @@ import functools
 from trackbench.config import MlflowConfig
 from trackbench.record._store import PARENT_TAG, _retry
 from trackbench.record.mlflow_log import open_client
+from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 
 
 def fail_abandoned(
@@ -38,7 +39,6 @@ def running_trial_runs(
     """RUNNING runs of a study's trials (of one ``trial``, under ``parent_run_id`` if given) by
     run id, found by their tags: for a job killed after it opened its run but before it told
     the study the run's id, or that went on writing it while its pool was torn down."""
-    from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 
     client = open_client(cfg.tracking_uri)
     found = _retry(lambda: client.get_experiment_by_name(cfg.experiment_name), "experiment")

@@ -7,9 +7,7 @@
 
 Optuna studies (the ``hparams_search`` configs) live in :mod:`trackbench.tuning` and the Hydra
 sweeper plugin ``hydra_plugins.trackbench_optuna_sweeper``.
+
+Nothing is re-exported here: the Hydra plugin reads ``report`` on every command (``--help``
+included) without the callback's imports (the experiment's config and app).
 """
-
-from trackbench.sweeps.callback import MlflowSweepCallback, app_config, parent_run_id, swept_keys_of
-from trackbench.sweeps.frames import check_one_frame_set
-
-__all__ = ["MlflowSweepCallback", "app_config", "check_one_frame_set", "parent_run_id", "swept_keys_of"]

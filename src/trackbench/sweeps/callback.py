@@ -22,7 +22,16 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from trackbench.config import load_config
+from trackbench.config.metric_names import default_direction
+from trackbench.errors import TrackbenchError
+from trackbench.experiment.app import PLOTS, Plotting
+from trackbench.record.naming import sweep_title, swept_keys
+from trackbench.record.ui_address import compare_address, runs_table_address
+from trackbench.sweeps import report as sweep_report
+from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tree import plain_tree
+from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -73,7 +82,6 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
 
 def app_config(config: DictConfig) -> Any:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
-    from trackbench.config import load_config
 
     app_keys = [str(k) for k in config if k != "hydra"]
     return load_config(plain_tree(OmegaConf.masked_copy(config, app_keys), throw_on_missing=False))
@@ -93,7 +101,6 @@ def _parent_logger(config: DictConfig) -> Any:
 
 def _ranking(config: DictConfig) -> tuple[str, str]:
     """The metric the leaderboard ranks by, and its direction: the objective's (its first metric's)."""
-    from trackbench.config.metric_names import default_direction
 
     metrics = OmegaConf.select(config, "objective.metrics", default=None)
     if not metrics:
@@ -105,7 +112,6 @@ def _ranking(config: DictConfig) -> tuple[str, str]:
 
 def _learned_lines(config: DictConfig) -> list[str]:
     """What the study learned (the Optuna sweeper's summary in the sweep folder), once written."""
-    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
     path = Path(str(config.hydra.sweep.dir)) / LEARNED_DIR / LEARNED_NOTE
     return path.read_text().splitlines() if path.exists() else []
@@ -118,9 +124,6 @@ class MlflowSweepCallback(Callback):
         self._next_report = 0.0  # monotonic time before which the driver does not report again
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from trackbench.errors import TrackbenchError
-        from trackbench.sweeps.frames import check_one_frame_set
-
         resolve_paths(config, Path.cwd())
 
         try:
@@ -135,7 +138,6 @@ class MlflowSweepCallback(Callback):
         if not cfg.mlflow.enabled:
             return
         from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
-        from trackbench.record.naming import sweep_title, swept_keys
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -188,8 +190,6 @@ class MlflowSweepCallback(Callback):
                 self._draw_best(config, runs)
             self._logger.end("FINISHED")
             if runs:
-                from trackbench.record.ui_address import compare_address, runs_table_address
-
                 uri = str(config.mlflow.tracking_uri)
                 ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
                 print(f"sweep compare view: {compare_address(uri, self._experiment, ids)}")
@@ -205,7 +205,6 @@ class MlflowSweepCallback(Callback):
         import logging
 
         from trackbench.record.mlflow_log import NOTE_TAG, child_runs
-        from trackbench.sweeps import report as sweep_report
 
         runs: list[dict[str, Any]] = []
         try:
@@ -254,9 +253,7 @@ class MlflowSweepCallback(Callback):
         to its run. A job folder on another machine (Ray) is left without them, with a log line."""
         import logging
 
-        from trackbench.experiment.app import PLOTS, Plotting
         from trackbench.record.mlflow_log import RunLogger
-        from trackbench.sweeps import report as sweep_report
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
