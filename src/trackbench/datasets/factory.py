@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from trackbench.config import DatasetConfig
 from trackbench.datasets.base import BoxTable, Dataset
 from trackbench.datasets.mot import MotDataset
 from trackbench.datasets.synthetic import SyntheticDataset
 from trackbench.datasets.tud import TudDataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
+
+if TYPE_CHECKING:  # config sits above datasets: its DatasetConfig is read here, not imported
+    from trackbench.config import DatasetConfig
 
 
 class CameraSubset:
