@@ -29,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from trackbench.app import run_experiment
 from trackbench.artifacts import write_mot_results
 from trackbench.config import AppConfig, DatasetConfig, FileOptions, MlflowConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.experiment.app import run_experiment
 from trackbench.scoring import hypotheses_from_tracklets, score_camera
 from trackbench.tracking.adapter import TrackerAdapter
 from trackbench.tracking.stage import TrackingStage, detections_array, stitch
@@ -266,8 +266,8 @@ def fixed_cost(cfg: AppConfig, repeat: int) -> tuple[float, float, float]:
 def mlflow_logging_time(mlflow: MlflowConfig, output_dir: Path) -> float:
     """One run as trackbench logs it: create, params, metrics, artifacts, end."""
     from trackbench.config import load_config
-    from trackbench.mlflow_log import RunLogger
-    from trackbench.run_record import logged_params, mlflow_metrics
+    from trackbench.experiment.run_record import logged_params, mlflow_metrics
+    from trackbench.record.mlflow_log import RunLogger
 
     cfg = load_config(asdict(AppConfig(mlflow=mlflow)))
     metrics = json.loads((output_dir / "metrics.json").read_text())
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
           f"MLflow logging part {mlflow_s:.3f} s; drawing the run's plots adds {plots_s:.3f} s "
           "(a single run, the sweep's best job, or runner.plots=all)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        from trackbench.mlflow_log import open_client
+        from trackbench.record.mlflow_log import open_client
 
         open_client(f"sqlite:///{tmp}/mlflow.db")  # both runs find the store made, as every run after a user's first
         one = end_to_end(overrides, 1, Path(tmp))

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-from trackbench.cores import available_cores, sweep_plan
+from trackbench.experiment._cores import available_cores, sweep_plan
 
 
 def _command() -> list[str]:

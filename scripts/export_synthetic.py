@@ -12,10 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from trackbench.config.settings import from_mapping
 from trackbench.datasets.export import export_mot
 from trackbench.datasets.synthetic import SyntheticConfig, SyntheticDataset
 from trackbench.errors import TrackbenchError
-from trackbench.settings import from_mapping
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,11 +8,11 @@ from dataclasses import asdict
 import pytest
 from mlflow.tracking import MlflowClient
 
-from trackbench.app import run_experiment
 from trackbench.config import AppConfig, DatasetConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
+from trackbench.experiment.app import run_experiment
+from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
 
 def tiny(tmp_path) -> dict:
@@ -36,7 +36,7 @@ def test_job_finds_its_sweep_parent_by_tags_without_the_sweep_dir_file(tmp_path)
 
 
 def test_logged_params_describe_this_run_only():
-    from trackbench.run_record import logged_params
+    from trackbench.experiment.run_record import logged_params
 
     params = logged_params(AppConfig(), workers=2)
     assert params["runner.workers_resolved"] == 2 and params["tracker.max_coast_frames"] == 30
@@ -104,7 +104,7 @@ def test_precomputed_missing_or_malformed_file_is_one_line_before_any_run(tmp_pa
 
 
 def test_precomputed_logs_only_where_results_came_from():
-    from trackbench.run_record import logged_params
+    from trackbench.experiment.run_record import logged_params
     from trackbench.tracking.config import TrackingConfig
 
     cfg = AppConfig(tracker=TrackingConfig(tracker_kind="precomputed", results_dir="/r"))
@@ -121,7 +121,7 @@ def test_a_postprocessed_run_scores_and_logs_the_postprocessed_rows_and_keeps_th
 
     from trackbench.artifacts import write_mot_table
     from trackbench.config import PostprocessConfig
-    from trackbench.postprocess import from_mot_rows, postprocessed
+    from trackbench.experiment.postprocess import from_mot_rows, postprocessed
 
     if backend == "cpp":
         from tests.tracking.test_native import need_native

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from tests.test_bootstrap import run_scores
-from trackbench import benchmark_report as br
-from trackbench.benchmark import BenchmarkSettings, check_settings, plan, study_overrides
+from trackbench.benchmark import report as br
+from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, plan, study_overrides
 from trackbench.errors import TrackbenchError
 from trackbench.scoring import bootstrap
 
@@ -99,7 +99,7 @@ def test_report_files_hold_every_row_and_column():
 
 
 def test_plot_is_written(tmp_path):
-    from trackbench.plots import plot_benchmark
+    from trackbench.plots.charts import plot_benchmark
 
     rows = br.rows([kind_runs("a", 0.1, 0.05, 6), kind_runs("b", 0.3, 0.3, 6)], "idf1", True, samples=100)
     plot_benchmark(tmp_path / "r.png", rows, "idf1", "bench")
@@ -175,7 +175,7 @@ def test_only_launcher_and_sweeper_overrides_reach_the_studies():
 
 
 def test_the_report_says_how_to_see_why_a_kind_loses(tmp_path):
-    from trackbench.benchmark_report import KindRow, diff_commands
+    from trackbench.benchmark.report import KindRow, diff_commands
     from trackbench.scoring.bootstrap import Interval
 
     nan = Interval(float("nan"), float("nan"), float("nan"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from trackbench import benchmark_report as br
-from trackbench.benchmark import BenchmarkSettings, gather_learned
+from trackbench.benchmark import report as br
+from trackbench.benchmark.protocol import BenchmarkSettings, gather_learned
 
 
 def test_each_kinds_study_plots_are_gathered_and_listed(tmp_path):

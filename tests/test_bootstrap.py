@@ -97,7 +97,7 @@ def test_intervals_cover_the_mean_over_fresh_scenes():
     """20 fresh default tanks (seeds): the run-to-run spread of every metric with an interval
     (MOTA, IDF1, DetA) must be consistent with each run's 95% interval: at least 80% of the
     intervals cover the mean over seeds (measured 2026-12-01: 0.95, 0.85, 0.85)."""
-    from trackbench.runner import run
+    from trackbench.experiment.runner import run
 
     values: dict[str, list] = {m: [] for m in bootstrap.HEADLINE}
     for seed in range(20):

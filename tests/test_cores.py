@@ -1,10 +1,10 @@
-"""How a sweep spreads its trials over the cores (trackbench.cores.sweep_plan)."""
+"""How a sweep spreads its trials over the cores (trackbench.experiment._cores.sweep_plan)."""
 
 from __future__ import annotations
 
 import pytest
 
-from trackbench.cores import MAX_IN_FLIGHT, TRIALS_PER_SLOT, resolve_workers, sweep_plan
+from trackbench.experiment._cores import MAX_IN_FLIGHT, TRIALS_PER_SLOT, resolve_workers, sweep_plan
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trackbench import diagnosis_plots
+from trackbench.artifacts.events import KINDS, ErrorEvents
+from trackbench.artifacts.identity import UNMATCHED, IdentityFrames, segments
 from trackbench.datasets.base import BoxTable
-from trackbench.events import KINDS, ErrorEvents
-from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
+from trackbench.plots import diagnosis as diagnosis_plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -11,13 +11,13 @@ import yaml
 
 from tests.test_scoring_events import SMALL
 from tests.test_scoring_parity import run_app
-from trackbench.app import ExperimentResult, add_attribution, run_experiment
 from trackbench.config import AppConfig
-from trackbench.run_record import mlflow_metrics
+from trackbench.config.settings import to_flat_dict
+from trackbench.experiment.app import ExperimentResult, add_attribution, run_experiment
+from trackbench.experiment.run_record import mlflow_metrics
+from trackbench.experiment.summary import format_summary
 from trackbench.scoring.attribution import RUN_FIXES
 from trackbench.scoring.identity import IDENTITY_METRICS
-from trackbench.settings import to_flat_dict
-from trackbench.summary import format_summary
 
 
 def test_metrics_json_mlflow_and_summary_hold_identity_and_attribution(tmp_path: Path) -> None:

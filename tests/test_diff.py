@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trackbench import diff_cli, diff_report
+from trackbench.artifacts.events import KINDS, ErrorEvents, format_events
+from trackbench.cli import diff as diff_cli
 from trackbench.errors import TrackbenchError
-from trackbench.events import KINDS, ErrorEvents, format_events
-from trackbench.run_diff import check_comparable, load_run, unmatched_events, window_rows
+from trackbench.record import diff_report
+from trackbench.record.run_diff import check_comparable, load_run, unmatched_events, window_rows
 
 CAMERAS = ("cam0", "cam1")
 
@@ -227,7 +228,7 @@ def test_mlflow_run_ids_are_downloaded_and_the_diff_logged_to_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from trackbench.config import MlflowConfig
-    from trackbench.mlflow_log import RunLogger, download_run_files
+    from trackbench.record.mlflow_log import RunLogger, download_run_files
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     a, b = _two_runs(tmp_path)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trackbench.artifacts.events import KINDS, ErrorEvents, format_events, parse_events, read_events
 from trackbench.errors import TrackbenchError
-from trackbench.events import KINDS, ErrorEvents, format_events, parse_events, read_events
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 row = st.tuples(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hydra import compose, initialize_config_module
 
-from trackbench.hydra_errors import compose_error_line
+from trackbench.cli._hydra_errors import compose_error_line
 
 
 def error_line(*overrides: str) -> str | None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from trackbench.app import validate_inputs
 from trackbench.config import load_config
 from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError
+from trackbench.experiment.app import validate_inputs
 
 from .malformed import Mutation, broken_copy, mutations, valid_folder
 

@@ -1,6 +1,6 @@
 """Run names: what ran and what distinguishes a job, short enough for the MLflow runs table."""
 
-from trackbench.naming import run_name, short_value, sweep_title
+from trackbench.record.naming import run_name, short_value, sweep_title
 
 
 def test_a_single_run_shows_every_override_but_where_it_ran():

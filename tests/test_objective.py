@@ -8,11 +8,11 @@ from dataclasses import asdict
 
 import pytest
 
-from trackbench.app import run_experiment
 from trackbench.config import AppConfig, DatasetConfig, ObjectiveConfig, RunnerConfig, load_config
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.run_record import mlflow_metrics
+from trackbench.experiment.app import run_experiment
+from trackbench.experiment.run_record import mlflow_metrics
 
 
 def with_objective(**objective) -> dict:

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trackbench import artifacts, runner
+from trackbench import artifacts
 from trackbench.config import AppConfig, DatasetConfig, EvalConfig, MlflowConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.motfile import read_results
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.experiment import runner
 from trackbench.scoring import COUNT_METRICS, HOTA_METRICS, RATIO_METRICS
 from trackbench.tracking.config import OcSortOptions, TrackingConfig
 from trackbench.tracking.kinds import NATIVE_KINDS

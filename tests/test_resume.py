@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import DatasetConfig, EvalConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.runner import CameraJob, track_camera
+from trackbench.experiment.checkpoints import CameraCheckpoints
+from trackbench.experiment.runner import CameraJob, track_camera
 from trackbench.tracking.config import TrackingConfig
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.run_keeper import KeptRun, ThreadOpening, can_keep
+from trackbench.record.run_keeper import KeptRun, ThreadOpening, can_keep
 
 
 class Unpicklable(Exception):

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from trackbench import checkpoints
 from trackbench.errors import Terminated, TrackbenchError, WorkerKilled
-from trackbench.run_record import run_lifecycle
+from trackbench.experiment import checkpoints
+from trackbench.experiment.run_record import run_lifecycle
 from trackbench.tuning.report import STATE_TAG, TrialPruned
 
 

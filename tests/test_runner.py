@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trackbench import runner
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.experiment import runner
 from trackbench.tracking import stage as stage_module
 
 BASE = AppConfig(

@@ -1,4 +1,4 @@
-"""Unit and property tests of trackbench.scoring and trackbench.iou (motmetrics is imported here
+"""Unit and property tests of trackbench.scoring and trackbench.datasets.iou (motmetrics is imported here
 only as the reference implementation)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from trackbench import scoring
 from trackbench.datasets.base import BoxTable
+from trackbench.datasets.iou import box_iou, frame_ious
 from trackbench.errors import TrackbenchError
-from trackbench.iou import box_iou, frame_ious
 from trackbench.scoring import clear
 from trackbench.scoring.frames import prepare
 from trackbench.types import Tracklet2D

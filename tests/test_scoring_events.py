@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from tests.test_scoring_official import rows, table
 from tests.test_scoring_parity import CASES, MOT15_SEQS, ground_truth, gt_root_of, hypotheses, run_app, tracker_file
 from trackbench import scoring
-from trackbench.events import KINDS, read_events
+from trackbench.artifacts.events import KINDS, read_events
 from trackbench.scoring.diagnosis import diagnose_camera
 from trackbench.scoring.events import lookup_boxes
 

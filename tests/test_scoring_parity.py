@@ -21,10 +21,10 @@ import pandas as pd
 import pytest
 
 from trackbench import scoring
-from trackbench.app import run_experiment
 from trackbench.config import AppConfig
+from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
-from trackbench.settings import to_flat_dict
+from trackbench.experiment.app import run_experiment
 
 MM_DATA = Path(mm.__file__).parent / "data"
 SHARED = Path(os.environ.get("TRACKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -8,9 +8,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from trackbench.config import AppConfig, MlflowConfig, load_config
+from trackbench.config.settings import to_flat_dict
 from trackbench.errors import TrackbenchError
-from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age, sweep_experiment
-from trackbench.settings import to_flat_dict
+from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age, sweep_experiment
 from trackbench.stale import main as gc_main
 
 
@@ -76,7 +76,7 @@ def test_gc_names_a_missing_experiment_in_one_line(tmp_path, capsys):
 def test_a_trial_run_is_found_by_its_tags_before_the_study_knows_its_id(tmp_path):
     """A job killed between opening its run and telling the study the run's id: the sweeper
     finds the run by trial and study tags (under its own sweep parent only) and fails it."""
-    from trackbench.mlflow_log import fail_abandoned, running_trial_runs
+    from trackbench.record.abandoned import fail_abandoned, running_trial_runs
     from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 
     cfg = MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -126,7 +126,7 @@ def test_a_started_run_knows_its_experiment_and_address_without_asking_the_store
 
 
 def test_the_runs_table_address_sorts_by_the_objective():
-    from trackbench.ui_address import runs_table_address
+    from trackbench.record.ui_address import runs_table_address
 
     address = runs_table_address("http://h:5000", "3", "idf1", ascending=False)
     assert address == ("http://h:5000/#/experiments/3/runs?orderByKey=metrics.%60idf1%60&orderByAsc=false&" + UI_VIEW)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.store_check import check_tracking_uri, prepare_sqlite, sqlite_file
+from trackbench.record.store_check import check_tracking_uri, prepare_sqlite, sqlite_file
 
 
 def _one_line(uri: str, match: str, **kwargs) -> None:

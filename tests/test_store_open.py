@@ -8,7 +8,7 @@ import sys
 
 OPEN_WHEN_ALL_READY = """
 import pathlib, sys, time
-from trackbench.mlflow_log import open_client
+from trackbench.record.mlflow_log import open_client
 here, me, n = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 (here / f"ready-{me}").touch()
 while len(list(here.glob("ready-*"))) < n:  # all imported: open at the same moment
@@ -30,7 +30,7 @@ def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path):
     ]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * n, "\n".join(e[-800:] for e in errors)
-    from trackbench.mlflow_log import open_client
+    from trackbench.record.mlflow_log import open_client
 
     client = open_client(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("Default").experiment_id])

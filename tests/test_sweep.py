@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from trackbench.sweep import absolute_sqlite_uri, resolve_paths
+from trackbench.sweeps.callback import absolute_sqlite_uri, resolve_paths
 
 
 def test_relative_sqlite_uri_becomes_absolute():

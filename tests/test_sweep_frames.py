@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.sweep_frames import check_one_frame_set, swept_values
+from trackbench.sweeps.frames import check_one_frame_set, swept_values
 
 
 def test_swept_values_from_the_command_line_and_the_sweeper_params():

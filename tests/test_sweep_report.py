@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trackbench import sweep_report
+from trackbench.sweeps import report as sweep_report
 
 
 def run(name: str, status: str, idf1: float | None = None, pruned: bool = False) -> dict:

@@ -1,3 +1,3 @@
-from trackbench.cli import main
+from trackbench.cli.main import main
 
 main()

@@ -1,60 +1,11 @@
-"""``trackbench-gc`` (or ``python -m trackbench.stale``): mark dead runs FAILED.
+"""``python -m trackbench.stale``: the stale-run sweep (:mod:`trackbench.record.stale`) by the
+name it has always had; ``trackbench-gc`` runs the same :func:`main`."""
 
-A job killed without a chance to end its MLflow run (SIGKILL, the OOM killer, a preempted
-node) leaves it RUNNING. Every trackbench run start sweeps its own experiment; this command
-does the same on demand, for one experiment or all, e.g. from cron next to a team server.
-"""
-
-from __future__ import annotations
-
-import argparse
 import sys
 
-from trackbench.config import MlflowConfig
-from trackbench.errors import TrackbenchError
-from trackbench.store_check import check_tracking_uri
+from trackbench.record.stale import main
 
-_DEFAULTS = MlflowConfig()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="trackbench-gc",
-        description="Mark RUNNING MLflow runs whose trackbench.heartbeat is older than --stale-after FAILED.",
-    )
-    parser.add_argument("--tracking-uri", default=_DEFAULTS.tracking_uri, help="default: %(default)s")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--experiment", default=_DEFAULTS.experiment_name, help="default: %(default)s")
-    group.add_argument("--all", action="store_true", help="every experiment in the store")
-    parser.add_argument(
-        "--stale-after",
-        type=float,
-        default=_DEFAULTS.stale_after_s,
-        metavar="SECONDS",
-        help="heartbeat age that marks a run dead (default: %(default)s; at least 3x the jobs' mlflow.heartbeat_s)",
-    )
-    args = parser.parse_args(argv)
-    if args.stale_after <= 0:
-        parser.error("--stale-after must be > 0")
-    try:  # an unusable URI is one line, and a store is never created here (create=False)
-        check_tracking_uri(args.tracking_uri, "--tracking-uri", create=False)
-        from trackbench.mlflow_log import sweep_experiment
-
-        marked = sweep_experiment(args.tracking_uri, None if args.all else args.experiment, args.stale_after)
-    except TrackbenchError as exc:
-        print(f"trackbench-gc: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # the store refused (e.g. a file that is not an MLflow database)
-        reason = " ".join(str(exc).split())[:300]
-        print(
-            f"trackbench-gc: error: --tracking-uri {args.tracking_uri}: {type(exc).__name__}: {reason}", file=sys.stderr
-        )
-        return 2
-    for run_id in marked:
-        print(f"marked FAILED: {run_id}")
-    print(f"{len(marked)} stale run(s) marked FAILED")
-    return 0
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

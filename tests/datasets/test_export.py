@@ -6,7 +6,7 @@ from trackbench.config import AppConfig, RunnerConfig
 from trackbench.datasets.export import export_mot
 from trackbench.datasets.mot import MotDataset
 from trackbench.datasets.synthetic import SyntheticConfig, SyntheticDataset
-from trackbench.runner import run
+from trackbench.experiment.runner import run
 
 
 def test_exported_synthetic_folder_gives_identical_results(tmp_path):

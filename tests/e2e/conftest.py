@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG, open_client
+from trackbench.record.mlflow_log import PARENT_TAG, ROLE_TAG, open_client
 
 
 def trackbench_command() -> list[str]:
@@ -72,9 +72,9 @@ def assert_complete(client: MlflowClient, run, output_dir) -> None:
     import yaml
 
     from trackbench.config import load_config
-    from trackbench.mlflow_log import metric_key
-    from trackbench.run_record import logged_params, mlflow_metrics, mlflow_step_metrics
-    from trackbench.runner import resolve_workers
+    from trackbench.experiment.run_record import logged_params, mlflow_metrics, mlflow_step_metrics
+    from trackbench.experiment.runner import resolve_workers
+    from trackbench.record.mlflow_log import metric_key
 
     assert run.info.status == "FINISHED", (run.info.run_id, run.info.status, run.data.tags.get("error"))
     cfg_tree = yaml.safe_load((output_dir / "config.yaml").read_text())

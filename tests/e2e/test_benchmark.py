@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG
+from trackbench.record.mlflow_log import PARENT_TAG, ROLE_TAG
 
 from .conftest import local_client
 
@@ -21,7 +21,7 @@ SMALL = ("dataset.synthetic.n_cameras=2", "dataset.synthetic.n_frames=80", "runn
 
 def benchmark(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     exe = shutil.which("trackbench-benchmark", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "trackbench.benchmark_cli"]
+    command = [exe] if exe else [sys.executable, "-m", "trackbench.cli.benchmark"]
     return subprocess.run([*command, *args], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
 
 

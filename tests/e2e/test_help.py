@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from trackbench.help_speed import wants_help
+from trackbench.cli._help_speed import wants_help
 
 from .conftest import trackbench_command
 
 UNPATCHED = (
-    "import sys; import trackbench.help_speed as h; h.speed_up_help = lambda *a: None; "
-    "sys.argv = ['trackbench', *sys.argv[1:]]; from trackbench.cli import main; main()"
+    "import sys; import trackbench.cli._help_speed as h; h.speed_up_help = lambda *a: None; "
+    "sys.argv = ['trackbench', *sys.argv[1:]]; from trackbench.cli.main import main; main()"
 )
 
 

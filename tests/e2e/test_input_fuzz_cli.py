@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from trackbench.mlflow_log import open_client
+from trackbench.record.mlflow_log import open_client
 
 from ..malformed import Mutation, broken_copy, mutations, valid_folder
 from .conftest import trackbench_command

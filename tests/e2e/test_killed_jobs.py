@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from trackbench.mlflow_log import HEARTBEAT_TAG, STALE_TAG, sweep_experiment
+from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG, sweep_experiment
 
 from .conftest import local_client, local_runs, trackbench_command
 
@@ -115,7 +115,7 @@ def test_sweeps_never_mark_a_live_run(tmp_path):
 def test_a_job_killed_alone_has_its_run_marked_failed_by_its_keeper(tmp_path):
     """The OOM killer kills one process: the job's. Its run keeper (the forked process that
     logs the run) outlives it and ends the run FAILED at once, without waiting to go stale."""
-    from trackbench.run_keeper import ORPHANED
+    from trackbench.record.run_keeper import ORPHANED
 
     proc = start_job(
         tmp_path, "dataset.synthetic.n_frames=20000", "dataset.synthetic.n_cameras=2", "runner.workers=2",

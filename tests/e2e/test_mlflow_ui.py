@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from trackbench.mlflow_log import UI_VIEW, run_address
+from trackbench.record.mlflow_log import UI_VIEW, run_address
 
 from .conftest import sweep_family
 from .servers import MlflowServer

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG
+from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG
 
 from .conftest import local_client, local_runs, sweep_family
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trackbench.mlflow_log import ROLE_TAG
+from trackbench.record.mlflow_log import ROLE_TAG
 from trackbench.tracking.kinds import SUPPORTED_KINDS
 from trackbench.tuning.report import PROCESS_ATTR, RUN_ATTR, STATE_TAG, TRIAL_TAG
 from trackbench.tuning.study import load_trials

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from trackbench.mlflow_log import ROLE_TAG
+from trackbench.record.mlflow_log import ROLE_TAG
 from trackbench.tuning.study import load_trials
 
 from .conftest import artifact_sizes, local_client, local_runs

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from trackbench.run_keeper import ORPHANED
+from trackbench.record.run_keeper import ORPHANED
 
 from .conftest import local_client
 from .test_killed_jobs import start_job, wait_running

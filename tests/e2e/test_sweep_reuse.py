@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trackbench.cores import TRIALS_PER_SLOT, available_cores
+from trackbench.experiment._cores import TRIALS_PER_SLOT, available_cores
 from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 from trackbench.tuning.study import load_trials
 
@@ -59,7 +59,7 @@ def test_a_study_is_the_same_with_the_workers_reused_or_not(cli, tmp_path):
 
 @pytest.mark.skipif(available_cores() < 2, reason="the cores rule runs trials in parallel from 2 cores")
 def test_parallel_trials_by_default_give_the_same_study_twice(cli, tmp_path):
-    """The cores rule (trackbench.cores.sweep_plan) on 2 cores: 2 trials of 1 worker in flight on
+    """The cores rule (trackbench.experiment._cores.sweep_plan) on 2 cores: 2 trials of 1 worker in flight on
     Hydra's joblib launcher. Every trial keeps its files and MLflow run, and the same study
     and seed give the same trials and objectives when run again."""
     study = (

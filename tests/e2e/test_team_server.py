@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from trackbench.mlflow_log import PARENT_TAG, ROLE_TAG, SWEEP_TAG
+from trackbench.record.mlflow_log import PARENT_TAG, ROLE_TAG, SWEEP_TAG
 
 from .conftest import assert_complete, trackbench_command
 

@@ -14,8 +14,8 @@ from boxmot.postprocessing import gbrc, gsi
 from trackbench.artifacts import write_mot_table
 from trackbench.config import PostprocessConfig
 from trackbench.datasets.base import BoxTable
-from trackbench.hypotheses import hypotheses_from_tracklets
-from trackbench.postprocess import from_mot_rows, mot_rows, postprocessed
+from trackbench.experiment.postprocess import from_mot_rows, mot_rows, postprocessed
+from trackbench.tracking.hypotheses import hypotheses_from_tracklets
 
 from .scenes import scene
 from .test_stage import whole

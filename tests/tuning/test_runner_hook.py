@@ -6,7 +6,7 @@ import pytest
 
 from trackbench.config import load_config
 from trackbench.datasets.factory import open_dataset
-from trackbench.runner import run
+from trackbench.experiment.runner import run
 
 
 class Stop(Exception):

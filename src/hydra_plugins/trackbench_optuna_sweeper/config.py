@@ -22,7 +22,7 @@ class TrackbenchOptunaSweeperConf:
     study_name: str = "trackbench"  # the same command and study name resume the study
     storage: Any = None  # SQLAlchemy URL; null: sqlite optuna.db beside the MLflow SQLite store
     n_trials: int = 20  # total trials of the study (finished ones from earlier sessions count)
-    # trials launched at once; <= 0: number of cores; auto (the basic launcher): trackbench.cores.sweep_plan
+    # trials launched at once; <= 0: number of cores; auto (the basic launcher): trackbench.experiment._cores.sweep_plan
     n_jobs: Any = "${oc.select:hydra.launcher.n_jobs,auto}"
     sampler: Any = None  # from hydra/sweeper/sampler
     pruner: Any = None  # from hydra/sweeper/pruner (nop: no pruning)

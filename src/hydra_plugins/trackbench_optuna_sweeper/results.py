@@ -16,7 +16,9 @@ from hydra.types import HydraContext
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
+from trackbench.sweeps import report as sweep_report
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE, PARETO_DIR
+from trackbench.tuning.space import on_bound
 
 log = logging.getLogger(__name__)
 BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
@@ -39,7 +41,6 @@ class ResultsWriter:
     def write(self, study: Any, space: dict[str, Any], fixed: dict[str, str], spec: Any) -> None:
         """``optimization_results.yaml``; the best config or the Pareto front; what the study
         learned; all of it on the sweep's parent run."""
-        from trackbench.tuning.space import on_bound
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +90,6 @@ class ResultsWriter:
 
     def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
         """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
-        from trackbench import sweep_report
         from trackbench.tuning.learned import draw_pareto
 
         folder = sweep_dir / PARETO_DIR
@@ -141,8 +141,8 @@ class ResultsWriter:
     def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import RunLogger
-        from trackbench.sweep import parent_run_id
+        from trackbench.record.mlflow_log import RunLogger
+        from trackbench.sweeps.callback import parent_run_id
 
         run_id = parent_run_id(str(sweep_dir))
         if run_id is None:

@@ -25,6 +25,10 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
 from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
+from trackbench.errors import TrackbenchError
+from trackbench.tuning.location import absolute_storage, default_storage
+from trackbench.tuning.report import RUN_ATTR, PrunedTrial
+from trackbench.tuning.space import contains
 
 log = logging.getLogger(__name__)
 SPACE_ATTR = "trackbench.search_space"
@@ -51,8 +55,6 @@ class TrackbenchOptunaSweeper(Sweeper):
     # -- the sweep -------------------------------------------------------------------------
 
     def sweep(self, arguments: list[str]) -> None:
-        from trackbench.errors import TrackbenchError
-
         try:
             self._sweep(arguments)
         except TrackbenchError as exc:  # one line, as the CLI reports a job's errors
@@ -60,7 +62,9 @@ class TrackbenchOptunaSweeper(Sweeper):
             sys.exit(2)
 
     def _sweep(self, arguments: list[str]) -> None:
-        from trackbench.sweep import app_config
+        # Optuna and the experiment's config: imported when a sweep starts, not when Hydra scans
+        # its plugins (every `trackbench` command, --help included).
+        from trackbench.sweeps.callback import app_config
         from trackbench.tuning.study import Study, StudySpec
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
@@ -129,7 +133,6 @@ class TrackbenchOptunaSweeper(Sweeper):
                 self._fail(study, number, "the sweep was interrupted")
             raise
         self.job_idx += len(jobs)
-        from trackbench.tuning.report import PrunedTrial
 
         for number, ret in zip(numbers, returns, strict=True):
             if ret.status != JobStatus.COMPLETED:
@@ -160,11 +163,11 @@ class TrackbenchOptunaSweeper(Sweeper):
         """Trials in flight and camera workers per trial (None: the job's own ``runner.workers``).
 
         ``hydra.sweeper.n_jobs`` (by default the launcher's ``n_jobs``) sets the trials in flight;
-        ``auto`` (the basic launcher) applies :func:`trackbench.cores.sweep_plan` through Hydra's
+        ``auto`` (the basic launcher) applies :func:`trackbench.experiment._cores.sweep_plan` through Hydra's
         joblib launcher, when ``runner.workers`` is left to it and no pruner runs (a pruner's
         decisions would depend on which parallel trial reported first). Camera workers per trial
         left null share the cores among the trials in flight."""
-        from trackbench.cores import available_cores, sweep_plan
+        from trackbench.experiment._cores import available_cores, sweep_plan
 
         cores = available_cores()
         if str(self.s.n_jobs) != "auto":
@@ -224,7 +227,6 @@ class TrackbenchOptunaSweeper(Sweeper):
     def _report_frames(self, pruner: Any) -> int | None:
         """Frames between a trial's reports within a camera; None without a pruner (nothing
         would read them, and each costs a scoring of the camera's frames so far)."""
-        from trackbench.errors import TrackbenchError
 
         every = self.s.get("report_frames")
         target = str((pruner or {}).get("_target_", ""))
@@ -245,12 +247,10 @@ class TrackbenchOptunaSweeper(Sweeper):
         self._fail_run(record, f"trial {record.number}: its sweep process died (no heartbeat)", spare_parent=False)
 
     def _fail_run(self, record: Any, error: str, *, spare_parent: bool) -> None:
-        from trackbench.tuning.report import RUN_ATTR
-
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import fail_abandoned, running_trial_runs
-        from trackbench.sweep import parent_run_id
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
+        from trackbench.sweeps.callback import parent_run_id
 
         run_id = record.user_attrs.get(RUN_ATTR)
         spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
@@ -266,8 +266,8 @@ class TrackbenchOptunaSweeper(Sweeper):
         its run after its trial was failed."""
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import fail_abandoned, running_trial_runs
-        from trackbench.sweep import parent_run_id
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
+        from trackbench.sweeps.callback import parent_run_id
 
         parent = parent_run_id(str(Path(self.config.hydra.sweep.dir)))
         if parent is None:
@@ -289,15 +289,12 @@ class TrackbenchOptunaSweeper(Sweeper):
     # -- inputs ------------------------------------------------------------------------------
 
     def _storage(self) -> str:
-        from trackbench.tuning.location import absolute_storage, default_storage
-
         if self.s.storage:
             return absolute_storage(str(self.s.storage), Path.cwd())
         return default_storage(self.app_cfg.mlflow.tracking_uri, Path.cwd())
 
     def _defaults(self, space: dict[str, Any]) -> dict[str, Any]:
         """The configured value of each searched key (trial 0), where it lies in the space."""
-        from trackbench.tuning.space import contains
 
         choices = self.config.hydra.runtime.choices
         out = {}
@@ -332,6 +329,4 @@ def _plain(node: Any) -> Any:
 
 
 def _error(message: str) -> Exception:
-    from trackbench.errors import TrackbenchError
-
     return TrackbenchError(message)

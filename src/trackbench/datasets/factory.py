@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypedDict
 
-from trackbench.config import DatasetConfig
 from trackbench.datasets.base import BoxTable, Dataset
+from trackbench.datasets.mot import MotDataset
+from trackbench.datasets.synthetic import SyntheticDataset
+from trackbench.datasets.tud import TudDataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraBatch, CameraInfo
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # config sits above datasets: its DatasetConfig is read here, not imported
+    from trackbench.config import DatasetConfig
     from trackbench.datasets.motfile import ScoreMap, ZeroConf
 
 
@@ -82,8 +85,6 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
     cfg = apply_split(cfg)
     f = cfg.files
     if cfg.name == "synthetic":
-        from trackbench.datasets.synthetic import SyntheticDataset
-
         if cfg.first_frame is not None or cfg.last_frame is not None:
             raise TrackbenchError("dataset.first_frame/last_frame: use dataset.synthetic.n_frames for synthetic data")
         dataset = SyntheticDataset(cfg.synthetic)
@@ -96,11 +97,7 @@ def open_dataset(cfg: DatasetConfig) -> Dataset:
         score_map=f.score_map,
     )
     if cfg.name == "mot":
-        from trackbench.datasets.mot import MotDataset
-
         return MotDataset(
             cfg.root or "", cfg.cameras, _frame_range(cfg), det_file=f.det_file, gt_file=f.gt_file, **reading
         )
-    from trackbench.datasets.tud import TudDataset
-
     return TudDataset(cfg.cameras, _frame_range(cfg), **reading)

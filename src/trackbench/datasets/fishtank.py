@@ -8,12 +8,10 @@ on the origin with z pointing up; distances are metres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.datasets.synthetic_config import SyntheticConfig
 
 WORLD_STREAM = 0
 _GOLDEN_ANGLE = float(np.pi * (3.0 - np.sqrt(5.0)))

@@ -4,15 +4,15 @@ through py-motmetrics, HOTA through motrics, per camera, per window and pooled.
 One file per job: ``frames`` (what every metric reads), ``matching`` (the official per-frame
 assignment), ``clear`` (py-motmetrics, its only importer), ``hota`` (motrics, its only
 importer), ``counts`` (the one pooling rule), ``windows`` and ``score`` (a camera and a pool).
-The hypothesis rows scored come from ``trackbench.hypotheses`` (NumPy only: the camera
+The hypothesis rows scored come from ``trackbench.tracking.hypotheses`` (NumPy only: the camera
 workers build them without importing this package).
 """
 
-from trackbench.hypotheses import FRAME_MODES, FrameMode, hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.scoring.counts import COUNT_METRICS, METRICS, RATIO_METRICS, WINDOW_METRICS, Counts
 from trackbench.scoring.hota import HOTA_METRICS
 from trackbench.scoring.score import MATCHING_MODES, CameraScores, Scores, score, score_camera, summarize
 from trackbench.scoring.windows import WindowScores
+from trackbench.tracking.hypotheses import FRAME_MODES, FrameMode, hypotheses_from_reported, hypotheses_from_tracklets
 
 __all__ = [
     "COUNT_METRICS",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackbench.metric_names import (
+from trackbench.config.metric_names import (
     CAMERA_COUNTS,
     COUNT_METRICS,
     HOTA_METRICS,

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from trackbench.artifacts.events import ErrorEvents
+from trackbench.artifacts.identity import UNMATCHED, IdentityFrames
 from trackbench.datasets.base import BoxTable
-from trackbench.events import ErrorEvents
-from trackbench.identity_frames import UNMATCHED, IdentityFrames
 from trackbench.scoring import identity
 from trackbench.scoring.attribution import FIXES, RUN_FIXES, rewrites, unchanged
 from trackbench.scoring.counts import Counts, metrics_from_counts, total

@@ -1,4 +1,4 @@
-"""A camera's error events (:class:`trackbench.events.ErrorEvents`) from the matching its counts
+"""A camera's error events (:class:`trackbench.artifacts.events.ErrorEvents`) from the matching its counts
 come from: one ``fn`` per missed gt box, one ``fp`` per unmatched hypothesis box, one ``idsw``
 per ID switch and one ``frag`` per fragmentation, so the counts per kind are FN, FP, IDSW and Frag.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from trackbench.artifacts.events import KINDS, NONE, ErrorEvents
 from trackbench.datasets.base import BoxTable
-from trackbench.events import KINDS, NONE, ErrorEvents
 from trackbench.scoring.tracks import GtFrames, first_in_group, id_range, pair_keys
 
 

@@ -15,9 +15,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from trackbench.datasets.base import BoxTable
+from trackbench.datasets.iou import frame_ious
 from trackbench.errors import TrackbenchError
-from trackbench.hypotheses import rows
-from trackbench.iou import frame_ious
+from trackbench.tracking.hypotheses import rows
 
 # TrackEval's MOT preprocessing matches hypotheses to distractors at a fixed IoU of 0.5,
 # whatever the scoring threshold.

@@ -17,7 +17,7 @@ from typing import cast
 import motrics
 import numpy as np
 
-from trackbench.metric_names import HOTA_METRICS as HOTA_METRICS  # re-exported (scoring's __init__)
+from trackbench.config.metric_names import HOTA_METRICS as HOTA_METRICS  # re-exported (scoring's __init__)
 from trackbench.scoring.frames import FramePairs
 
 ALPHAS = np.arange(0.05, 0.99, 0.05)  # TrackEval's localisation thresholds

@@ -16,5 +16,5 @@ BACKENDS: tuple[str, ...] = ("python", "cpp")
 # Kinds boxmot 25 ships a C++ build of (``backend="cpp"``); see docs/tracklets.md "Native backend".
 NATIVE_KINDS: tuple[str, ...] = ("ocsort", "bytetrack", "botsort", "sfsort", "occluboost")
 
-# Not a tracker: existing MOTChallenge result files scored as they are (trackbench.precomputed).
+# Not a tracker: existing MOTChallenge result files scored as they are (trackbench.experiment.precomputed).
 PRECOMPUTED = "precomputed"

@@ -2,7 +2,7 @@
 history, slice plots of the most important parameters, and a multi-objective study's Pareto front.
 
 The Optuna door's other half (with :mod:`trackbench.tuning.study`): the only other module that
-imports Optuna. Figures are saved by :mod:`trackbench.plots` (matplotlib's door).
+imports Optuna. Figures are saved by :mod:`trackbench.plots.charts` (matplotlib's door).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def file_stem(kind: str, objective: str, names: Sequence[str]) -> str:
 def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -> list[Importance]:
     """For each objective: ``importance*.png`` and ``.csv``, ``history*.png`` and ``slice*.png``
     in ``folder``; returns the importances (empty shares where too few trials tell anything)."""
-    from trackbench import plots
+    from trackbench.plots import charts as plots
 
     s = study.optuna_study
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -
 
 def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> None:
     """The front of a 2- or 3-objective study (dominated trials in grey), Optuna's plot."""
-    from trackbench import plots
+    from trackbench.plots import charts as plots
 
     if len(names) not in (2, 3):
         log.info("Pareto plot: %d objectives cannot be drawn (2 or 3 can); see the table", len(names))

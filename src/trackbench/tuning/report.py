@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trackbench.runner import CameraOutcome
+    from trackbench.experiment.runner import CameraOutcome
     from trackbench.scoring import CameraScores
 
 STATE_TAG = "trackbench.trial_state"  # MLflow tag on a trial's run: complete | pruned

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
-from trackbench.run_diff import is_run_id, short_name
+from trackbench.record import diff_report, run_diff
+from trackbench.record.run_diff import is_run_id, short_name
 
 _FILES = ("metrics.json", "config.yaml", "errors")  # what a diff reads from an MLflow run
 
@@ -24,7 +25,7 @@ def _local(source: str, label: str, tracking_uri: str, tmp: Path) -> Path:
         return Path(source)
     if not is_run_id(source):
         raise TrackbenchError(f"{label}: {source!r} is neither a run folder nor an MLflow run id (32 hex digits)")
-    from trackbench.mlflow_log import download_run_files
+    from trackbench.record.mlflow_log import download_run_files
 
     dest = tmp / label
     download_run_files(tracking_uri, source, _FILES, dest)
@@ -45,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log-to", choices=("A", "B"), help="log the diff folder as artifacts to that MLflow run")
     args = parser.parse_args(argv)
-    from trackbench import diff_report, run_diff
 
     name = f"diff_{short_name(args.a)}_{short_name(args.b)}"
     out = args.out or Path(name)
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             diff = diff_report.compare(*runs)
         diff_report.write(diff, out)
         if target is not None:
-            from trackbench.mlflow_log import log_folder_to_run
+            from trackbench.record.mlflow_log import log_folder_to_run
 
             log_folder_to_run(args.tracking_uri, target, out, name)
     except TrackbenchError as exc:

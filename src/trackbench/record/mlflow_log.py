@@ -16,15 +16,11 @@ A new SQLite store is opened by one process at a time (:func:`open_client`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import re
-import signal
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,8 +31,27 @@ from mlflow.tracking import MlflowClient
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
-from trackbench.store_check import sqlite_file
-from trackbench.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
+from trackbench.record._store import (
+    HEARTBEAT_TAG,
+    NOTE_TAG,
+    PARENT_TAG,
+    ROLE_TAG,
+    STALE_TAG,
+    SWEEP_TAG,
+    ServerUnreachable,
+    _Heartbeat,
+    _is_number,
+    _now_tag,
+    _param_value,
+    _reason,
+    _retry,
+    _sigint_deferred,
+    _unreachable,
+    metric_key,
+    stale_age,
+)
+from trackbench.record.store_check import sqlite_file
+from trackbench.record.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,64 +62,6 @@ for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
 
 _BATCH = 100  # MLflow's limit on params / metrics per log_batch call
-PARENT_TAG = "mlflow.parentRunId"
-SWEEP_TAG = "trackbench.sweep_dir"  # on the sweep's parent run and on every job of it
-ROLE_TAG = "trackbench.role"  # "sweep" on a sweep's parent run
-HEARTBEAT_TAG = "trackbench.heartbeat"  # unix time of the run's last sign of life
-STALE_TAG = "trackbench.stale"  # why the stale-run sweep marked the run FAILED
-# How MLflow's HTTP client words a request that never got an answer (after its own retries).
-_UNREACHABLE = ("failed with exception", "failed with timeout exception", "max retries exceeded")
-
-
-class ServerUnreachable(TrackbenchError):
-    """The tracking server did not answer within MLflow's retry budget."""
-
-
-def _unreachable(exc: BaseException) -> bool:
-    return any(marker in str(exc).lower() for marker in _UNREACHABLE)
-
-
-def _reason(exc: BaseException) -> str:
-    """The root cause out of MLflow's one-paragraph message, e.g. 'Connection refused'."""
-    text = " ".join(str(exc).split())
-    for marker in ("Connection refused", "Read timed out", "Name or service not known", "timed out"):
-        if marker in text:
-            return marker
-    return text[:160]
-
-
-def _retry(call: Callable[[], T], what: str, attempts: int = 40) -> T:
-    delay = 0.05
-    for attempt in range(attempts):
-        try:
-            return call()
-        except Exception as exc:  # sqlalchemy's OperationalError arrives wrapped or bare
-            message = str(exc).lower()
-            transient = "locked" in message or "busy" in message or "unique constraint" in message
-            if not transient or attempt == attempts - 1:
-                raise
-            log.debug("mlflow %s: %s; retrying in %.2fs", what, exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
-    raise AssertionError("unreachable")
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back until the block ends, then handled as they would have been."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        yield  # not ours to defer (a thread), or ignored anyway (a run keeper: the job ends its run)
-        return
-    received: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    for signum in dict.fromkeys(received):
-        signal.raise_signal(signum)  # the handler it would have met (KeyboardInterrupt, Terminated)
 
 
 def open_client(tracking_uri: str) -> MlflowClient:
@@ -123,14 +80,6 @@ def open_client(tracking_uri: str) -> MlflowClient:
             return MlflowClient(tracking_uri=tracking_uri)  # the store is opened (and migrated) here
         finally:
             fcntl.flock(held, fcntl.LOCK_UN)
-
-
-NOTE_TAG = "mlflow.note.content"  # the description MLflow shows on a run's or an experiment's page
-
-
-def metric_key(name: str) -> str:
-    """MLflow accepts letters, digits, ``_ - . / space``; anything else becomes ``_``."""
-    return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", name)
 
 
 class RunLogger:
@@ -258,45 +207,6 @@ class RunLogger:
         self._call(lambda: self.client.set_terminated(run_id, status), "terminate")
 
 
-class _Heartbeat:
-    """A daemon thread that refreshes the run's heartbeat tag every ``interval`` seconds. A
-    failed refresh (server away) is only logged: the job itself decides whether it goes on."""
-
-    def __init__(self, client: MlflowClient, run_id: str, interval: float) -> None:
-        self._client, self._run_id, self._interval = client, run_id, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="trackbench-heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1.0)  # a refresh stuck in MLflow's retries must not hold us
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                _retry(lambda: self._client.set_tag(self._run_id, HEARTBEAT_TAG, _now_tag()), "heartbeat")
-            except Exception as exc:
-                log.debug("heartbeat of run %s not refreshed: %s", self._run_id, exc)
-
-
-def _now_tag() -> str:
-    return f"{time.time():.3f}"
-
-
-def stale_age(tags: Mapping[str, str], now: float, stale_after_s: float) -> float | None:
-    """Seconds since a RUNNING run's last heartbeat if that is more than ``stale_after_s``,
-    else None. A run without a readable heartbeat (not started by trackbench) is never stale."""
-    try:
-        beat = float(tags[HEARTBEAT_TAG])
-    except (KeyError, ValueError):
-        return None
-    age = now - beat
-    return age if age > stale_after_s else None
-
-
 def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_after_s: float) -> list[str]:
     """Mark FAILED every RUNNING run of the experiments whose heartbeat is older than
     ``stale_after_s`` (its process died without ending it), with the reason in the ``error``
@@ -336,55 +246,6 @@ def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: f
             raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
         ids = [found.experiment_id]
     return sweep_stale_runs(client, ids, stale_after_s) if ids else []
-
-
-def fail_abandoned(
-    cfg: MlflowConfig, run_id: str, error: str, spare_parent: str | None = None, *, alone: bool = False
-) -> None:
-    """Mark a run whose process died FAILED, if it is still RUNNING, and its sweep parent too
-    (the sweep that ran it died with it) unless that parent is ``spare_parent``; ``alone``:
-    the run only, never its parent."""
-    client = open_client(cfg.tracking_uri)
-    run = _retry(lambda: client.get_run(run_id), "get run")
-    ids = [run_id]
-    parent = run.data.tags.get(PARENT_TAG)
-    if parent and parent != spare_parent and not alone:
-        ids.append(parent)
-    for rid in ids:
-        if _retry(functools.partial(client.get_run, rid), "get run").info.status != "RUNNING":
-            continue
-        _retry(functools.partial(client.set_tag, rid, "error", error[:5000]), "tag")
-        _retry(functools.partial(client.set_terminated, rid, "FAILED"), "terminate")
-
-
-def running_trial_runs(
-    cfg: MlflowConfig, study: str, parent_run_id: str | None = None, trial: int | None = None
-) -> dict[str, int]:
-    """RUNNING runs of a study's trials (of one ``trial``, under ``parent_run_id`` if given) by
-    run id, found by their tags: for a job killed after it opened its run but before it told
-    the study the run's id, or that went on writing it while its pool was torn down."""
-    from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
-
-    client = open_client(cfg.tracking_uri)
-    found = _retry(lambda: client.get_experiment_by_name(cfg.experiment_name), "experiment")
-    if found is None:
-        return {}
-    query = f"tags.`{STUDY_TAG}` = '{study.replace(chr(39), '')}' and attributes.status = 'RUNNING'"
-    if trial is not None:
-        query += f" and tags.`{TRIAL_TAG}` = '{int(trial)}'"
-    if parent_run_id:
-        query += f" and tags.`{PARENT_TAG}` = '{parent_run_id}'"
-    runs = _retry(lambda: client.search_runs([found.experiment_id], query, max_results=50000), "search")
-    return {r.info.run_id: int(r.data.tags[TRIAL_TAG]) for r in runs if r.data.tags.get(TRIAL_TAG, "").isdigit()}
-
-
-def _param_value(value: Any) -> str:
-    text = "null" if value is None else str(list(value) if isinstance(value, tuple) else value)
-    return text[:6000]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def mlflow_version() -> str:

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from trackbench.artifacts.events import KINDS, NONE, ErrorEvents, read_events
+from trackbench.datasets.iou import box_iou
 from trackbench.errors import TrackbenchError
-from trackbench.events import KINDS, NONE, ErrorEvents, read_events
-from trackbench.iou import box_iou
 
 FP_IOU = 0.5  # two runs' false positives in one frame are the same event from this box IoU on
 ERRORS = "errors"  # a run's error-event folder

@@ -5,7 +5,7 @@
   :func:`read_tracklets` (one file or the whole folder).
 - ``mot/<camera_id>.txt``: MOTChallenge tracker files (``frame,id,x,y,w,h,conf,-1,-1,-1``) of
   exactly the frames that were scored, so TrackEval or the devkit score the same run.
-- ``errors/<camera_id>.csv``: the camera's error events (:mod:`trackbench.events`).
+- ``errors/<camera_id>.csv``: the camera's error events (:mod:`trackbench.artifacts.events`).
 - ``metrics.json``: overall and per-camera metrics, identity and attribution, what was scored, timings.
 - ``config.yaml``: the resolved configuration of the run.
 """
@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from trackbench.artifacts.events import ErrorEvents, format_events
+from trackbench.artifacts.identity import IdentityFrames, format_identity
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.motfile import write_results
-from trackbench.events import ErrorEvents, format_events
-from trackbench.hypotheses import FrameMode, hypotheses_from_tracklets
-from trackbench.identity_frames import IdentityFrames, format_identity
+from trackbench.tracking.hypotheses import FrameMode, hypotheses_from_tracklets
 from trackbench.types import Tracklet2D
 
 

@@ -19,6 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from trackbench.config import load_config
+from trackbench.config.settings import to_flat_dict
 from trackbench.errors import TrackbenchError
 from trackbench.types import CarryForward, ReportedRows, Tracklet2D
 
@@ -117,9 +119,6 @@ def check_resumable(folder: Path, flat: dict[str, object], backend: str) -> None
     """``folder`` is an interrupted run of the same config (``flat``: the resuming run's config,
     flattened): one line naming what is wrong otherwise."""
     from omegaconf import OmegaConf
-
-    from trackbench.config import load_config
-    from trackbench.settings import to_flat_dict
 
     if backend != "python":
         raise TrackbenchError("runner.resume: needs tracker.backend=python (a C++ tracker's state cannot be saved)")

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from trackbench.app import ExperimentResult
+    from trackbench.experiment.app import ExperimentResult
 
 COLUMNS = (
     ("hota", "HOTA"),

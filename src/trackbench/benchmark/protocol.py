@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
 from trackbench.config import load_config
 from trackbench.errors import TrackbenchError
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
+from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
-    from trackbench.benchmark_report import KindRow, KindRuns
+    from trackbench.benchmark.report import KindRow, KindRuns
     from trackbench.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,6 @@ def plan(s: BenchmarkSettings, parent_run_id: str | None) -> tuple[Step, ...]:
 
 def best_overrides(params: Mapping[str, Any]) -> tuple[str, ...]:
     """A best trial's parameters as overrides, spelt as the sweeper gave them to its trials."""
-    from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
 
     return tuple(f"{key}={value_text(value)}" for key, value in params.items())
 
@@ -197,7 +198,7 @@ def trial_folder(study: Path, number: int) -> Path:
 
 def collect(s: BenchmarkSettings) -> list[KindRuns]:
     """Each kind's four runs, as benchmark_report.KindRuns."""
-    from trackbench.benchmark_report import KindRuns
+    from trackbench.benchmark.report import KindRuns
 
     out = []
     for kind in s.kinds:
@@ -219,8 +220,8 @@ def collect(s: BenchmarkSettings) -> list[KindRuns]:
 def write_report(s: BenchmarkSettings, cfg: AppConfig) -> tuple[list[KindRow], Path]:
     """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
     benchmark's AppConfig)."""
-    from trackbench import benchmark_report as br
-    from trackbench.plots import plot_benchmark
+    from trackbench.benchmark import report as br
+    from trackbench.plots.charts import plot_benchmark
     from trackbench.scoring.counts import LOWER_IS_BETTER
 
     metric = cfg.objective.metric
@@ -243,8 +244,6 @@ def gather_learned(s: BenchmarkSettings) -> dict[str, tuple[tuple[str, ...], tup
     per kind, its summary lines and the files' paths relative to the report folder."""
     import shutil
 
-    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
-
     out = {}
     for kind in s.kinds:
         source = s.folder / kind / "study" / LEARNED_DIR
@@ -265,14 +264,14 @@ def run_benchmark(
 ) -> str:
     """Run every step, then write and log the report; returns the report as text. The MLflow
     parent run ends FINISHED, FAILED (a step failed) or KILLED (Ctrl-C)."""
-    from trackbench import benchmark_report as br
+    from trackbench.benchmark import report as br
 
     cfg = load_config(tree)
     for step in plan(s, None):  # every step's config composes and validates before any runs
         validate(step)
     logger = None
     if cfg.mlflow.enabled:
-        from trackbench.mlflow_log import ROLE_TAG, RunLogger
+        from trackbench.record.mlflow_log import ROLE_TAG, RunLogger
 
         logger = RunLogger(cfg.mlflow)
         logger.start(
@@ -301,7 +300,6 @@ def run_benchmark(
             logger.log_batch(metrics=values, tags={"trackbench.best_kind": rows[0].kind} if rows else {})
             for path in sorted(folder.iterdir()):
                 logger.log_file(path, REPORT_DIR)
-            from trackbench.tuning.location import LEARNED_DIR
 
             if (s.folder / LEARNED_DIR).is_dir():  # each kind's importance, history and slice plots
                 logger.log_artifacts(s.folder / LEARNED_DIR, LEARNED_DIR)
@@ -316,7 +314,7 @@ def run_benchmark(
         raise
     lines = [br.as_text(rows), "", f"report: {folder}/report.md (.csv, .png)"]
     if logger is not None:
-        from trackbench.mlflow_log import run_address
+        from trackbench.record.mlflow_log import run_address
 
         lines.append(f"MLflow: {run_address(cfg.mlflow.tracking_uri, logger.experiment_id(), logger.run_id)}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The ``trackbench`` command: a thin Hydra app around :func:`trackbench.app.run_experiment`."""
+"""The ``trackbench`` command: a thin Hydra app around :func:`trackbench.experiment.app.run_experiment`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from trackbench.cli._help_speed import speed_up_help
+from trackbench.cli._hydra_errors import report_in_one_line
 from trackbench.errors import (
     Terminated,
     TrackbenchError,
@@ -33,10 +35,12 @@ _finished: list[bool] = []  # set once a single (non-multirun) job has finished 
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="config")
 def _app(cfg: DictConfig) -> Any:
-    from trackbench.app import run_experiment
-    from trackbench.naming import run_name
-    from trackbench.summary import format_summary
-    from trackbench.sweep import parent_run_id, swept_keys_of
+    # The CLI's one door into the experiment: its graph (numpy and up) is imported when a job
+    # runs, not at the top, so that `trackbench --help` stays light.
+    from trackbench.experiment.app import run_experiment
+    from trackbench.experiment.summary import format_summary
+    from trackbench.record.naming import run_name
+    from trackbench.sweeps.callback import parent_run_id, swept_keys_of
     from trackbench.tuning.report import PrunedTrial, TrialPruned
 
     hc = HydraConfig.get()
@@ -121,8 +125,6 @@ def expose_sweeper_plugin() -> None:
 def main() -> None:
     logging.captureWarnings(True)
     expose_sweeper_plugin()
-    from trackbench.help_speed import speed_up_help
-    from trackbench.hydra_errors import report_in_one_line
 
     speed_up_help()
     report_in_one_line("trackbench")

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
-    from trackbench.benchmark_report import KindRow
+    from trackbench.benchmark.report import KindRow
 
 
 HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))

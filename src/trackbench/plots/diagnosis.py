@@ -1,6 +1,6 @@
 """Pictures of why a run scores as it does: per-animal identity timelines, error maps, run diffs.
 
-Same conventions as :mod:`trackbench.plots`: Agg, fixed margins (drawn once), legends outside the
+Same conventions as :mod:`trackbench.plots.charts`: Agg, fixed margins (drawn once), legends outside the
 axes, fast PNG encoding. Inputs are the NumPy records (events, identity frames, ground truth).
 """
 
@@ -19,10 +19,10 @@ from matplotlib.colors import to_rgb
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from trackbench.artifacts.events import KINDS, ErrorEvents
+from trackbench.artifacts.identity import UNMATCHED, IdentityFrames, segments
 from trackbench.datasets.base import BoxTable
-from trackbench.events import KINDS, ErrorEvents
-from trackbench.identity_frames import UNMATCHED, IdentityFrames, segments
-from trackbench.plots import _legend_in, _margins
+from trackbench.plots.charts import _legend_in, _margins
 
 MAX_LANES = 40  # lanes an identity timeline shows: past this an ~80-id sequence is unreadable
 _PALETTE = [to_rgb(plt.get_cmap("tab20")(i)) for i in range(20)]  # tab20's colours, by index

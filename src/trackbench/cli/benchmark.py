@@ -1,4 +1,4 @@
-"""The ``trackbench-benchmark`` command: a thin Hydra app around :mod:`trackbench.benchmark`."""
+"""The ``trackbench-benchmark`` command: a thin Hydra app around :mod:`trackbench.benchmark.protocol`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
+from trackbench.cli._hydra_errors import report_in_one_line
+from trackbench.cli.main import expose_sweeper_plugin
+from trackbench.config import load_config
+from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError, config_error_line
 from trackbench.tree import plain_tree
 
 if TYPE_CHECKING:
-    from trackbench.benchmark import Step
+    from trackbench.benchmark.protocol import Step
 
 _OWN_KEYS = ("kinds", "trials")
 
@@ -24,8 +29,6 @@ def _validator(step: Step) -> None:
     """Compose a step's config as its ``trackbench`` process will (minus the study's best
     settings, which do not exist yet) and validate it, so a bad key fails before any run."""
     from hydra import compose
-
-    from trackbench.config import load_config
 
     overrides = [o for o in step.args if not o.startswith("hydra.")]
     composed = compose("config", overrides=overrides, return_hydra_config=True)
@@ -37,17 +40,13 @@ def _validator(step: Step) -> None:
         )
     tree = plain_tree(compose("config", overrides=overrides), drop=("hydra",))
     cfg = load_config(tree)
-    if step.role in ("defaults_tune", "defaults_test"):  # the split's data exists
-        from trackbench.datasets.factory import open_dataset
-
-        if not open_dataset(cfg.dataset).cameras():
-            raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
+    # the split's data exists
+    if step.role in ("defaults_tune", "defaults_test") and not open_dataset(cfg.dataset).cameras():
+        raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="benchmark")
 def _app(cfg: DictConfig) -> None:
-    from trackbench.benchmark import BenchmarkSettings, check_settings, run_benchmark, study_overrides
-
     hc = HydraConfig.get()
     try:
         kinds = list(cfg.kinds) if OmegaConf.is_list(cfg.kinds) else [cfg.kinds]
@@ -78,9 +77,6 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    from trackbench.cli import expose_sweeper_plugin
-    from trackbench.hydra_errors import report_in_one_line
-
     expose_sweeper_plugin()
     report_in_one_line("trackbench-benchmark")
     import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (hparams_search configs compose)

@@ -3,7 +3,7 @@
 A camera is the unit of parallelism: its batches must run in order (the carry goes from one
 to the next), cameras are independent. Each worker opens its own camera from the (cheaply
 pickled) dataset, so detections stream from disk batch by batch inside the worker, and hands
-back its hypothesis rows (trackbench.camera_worker). The job's process scores each camera as
+back its hypothesis rows (trackbench.experiment.camera_worker). The job's process scores each camera as
 it arrives: the scoring code is imported only here, after the workers started tracking.
 """
 
@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from trackbench.camera_worker import (
+from trackbench.artifacts import write_events, write_identity
+from trackbench.config import AppConfig
+from trackbench.datasets.base import Dataset, slice_frames
+from trackbench.errors import WorkerKilled
+from trackbench.experiment._cores import resolve_workers
+from trackbench.experiment._lifeline import die_with_parent
+from trackbench.experiment.camera_worker import (
     CameraJob,
     FramesHook,
     PrefixTracks,
@@ -42,11 +48,6 @@ from trackbench.camera_worker import (
     track_and_write,
     track_camera,
 )
-from trackbench.config import AppConfig
-from trackbench.cores import resolve_workers
-from trackbench.datasets.base import Dataset, slice_frames
-from trackbench.errors import WorkerKilled
-from trackbench.lifeline import die_with_parent
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
@@ -126,8 +127,6 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     fixes = () if job.eval.attribution == "none" else RUN_FIXES  # "best" is the job's own choice (app)
     diagnosis = diagnose(full, gt, tracked.hypotheses, job.eval.iou_threshold, job.eval.matching, fixes)
     if job.output_dir is not None:  # errors/ and identity/ beside mot/ (they need the gt, so here)
-        from trackbench.artifacts import write_events, write_identity
-
         write_events(job.output_dir, tracked.camera_id, diagnosis.events)
         write_identity(job.output_dir, tracked.camera_id, diagnosis.holders, diagnosis.holder_boxes)
     return CameraOutcome(

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.config.metric_names import OBJECTIVE_METRICS, default_direction
+from trackbench.config.settings import from_mapping
+from trackbench.datasets.synthetic_config import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.metric_names import OBJECTIVE_METRICS, default_direction
-from trackbench.settings import from_mapping
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS

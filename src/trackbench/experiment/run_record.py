@@ -1,6 +1,6 @@
 """What a job's MLflow run records: tags, params and description at its start (opened in the
 background while the cameras track), its metrics at the end, and how it ends
-(:func:`run_lifecycle`). Kept apart from :mod:`trackbench.mlflow_log` (the only mlflow
+(:func:`run_lifecycle`). Kept apart from :mod:`trackbench.record.mlflow_log` (the only mlflow
 importer), which this drives."""
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trackbench.config import AppConfig, postprocess_params
+from trackbench.config.settings import to_flat_dict
+from trackbench.datasets.factory import apply_split
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
-from trackbench.settings import to_flat_dict
+from trackbench.experiment.checkpoints import write_run_id
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
 
 if TYPE_CHECKING:
-    from trackbench.mlflow_log import RunLogger
+    from trackbench.record.mlflow_log import RunLogger
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
@@ -92,8 +94,8 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
 
 
 class RunLog(Protocol):
-    """A started run's logger: :class:`trackbench.mlflow_log.RunLogger` in this process, or its
-    stand-in whose calls a run keeper process makes (:mod:`trackbench.run_keeper`)."""
+    """A started run's logger: :class:`trackbench.record.mlflow_log.RunLogger` in this process, or its
+    stand-in whose calls a run keeper process makes (:mod:`trackbench.record.run_keeper`)."""
 
     @property
     def run_id(self) -> str | None: ...
@@ -170,7 +172,7 @@ class RunSetup:
 
     def tags(self) -> dict[str, str]:
         cfg = self.cfg
-        from trackbench.mlflow_log import SWEEP_TAG
+        from trackbench.record.mlflow_log import SWEEP_TAG
 
         tags = {
             "tracker_kind": cfg.tracker.tracker_kind,
@@ -193,7 +195,8 @@ class RunSetup:
         return tags
 
     def open(self) -> RunLogger:
-        from trackbench.mlflow_log import RunLogger, describe, fail_abandoned
+        from trackbench.record.abandoned import fail_abandoned
+        from trackbench.record.mlflow_log import RunLogger, describe
 
         cfg = self.cfg
         logger = RunLogger(cfg.mlflow)
@@ -209,8 +212,6 @@ class RunSetup:
             if self.trial is not None:
                 self.trial[1](RUN_ATTR, run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
-                from trackbench.checkpoints import write_run_id
-
                 write_run_id(self.output_dir, run_id)  # a resumption of this run names it
             if self.resumed_run:
                 error = f"interrupted; resumed as run {run_id}"
@@ -218,7 +219,7 @@ class RunSetup:
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
             raise
-        import trackbench.plots  # noqa: F401  (matplotlib, for the end of the run)
+        import trackbench.plots.charts  # noqa: F401  (matplotlib, for the end of the run)
 
         return logger
 
@@ -259,7 +260,7 @@ def run_lifecycle(opening: Opening | None, output_dir: Path) -> Iterator[RunEndi
         if run.logger is not None:
             run.logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench import checkpoints
+        from trackbench.experiment import checkpoints
 
         checkpoints.remove(output_dir)  # a pruned trial is not resumed
         if (logger := run.opened()) is not None:
@@ -282,8 +283,6 @@ def dataset_record(cfg: AppConfig) -> dict[str, str]:
     import hashlib
     import json
     from dataclasses import asdict
-
-    from trackbench.datasets.factory import apply_split
 
     d = apply_split(cfg.dataset)
     definition: dict[str, Any] = asdict(d)

@@ -22,11 +22,20 @@ from typing import TYPE_CHECKING, Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from trackbench.config import load_config
+from trackbench.config.metric_names import default_direction
+from trackbench.errors import TrackbenchError
+from trackbench.experiment.app import PLOTS, Plotting
+from trackbench.record.naming import sweep_title, swept_keys
+from trackbench.record.ui_address import compare_address, runs_table_address
+from trackbench.sweeps import report as sweep_report
+from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tree import plain_tree
+from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
     from trackbench.config import AppConfig, MlflowConfig
-    from trackbench.mlflow_log import RunLogger
+    from trackbench.record.mlflow_log import RunLogger
 
 PARENT_FILE = ".mlflow_parent_run_id"
 SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
@@ -77,7 +86,6 @@ def parent_run_id(sweep_dir: str | Path) -> str | None:
 
 def app_config(config: DictConfig) -> AppConfig:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
-    from trackbench.config import load_config
 
     app_keys = [str(k) for k in config if k != "hydra"]
     return load_config(plain_tree(OmegaConf.masked_copy(config, app_keys), throw_on_missing=False))
@@ -87,7 +95,7 @@ def _parent_logger(config: DictConfig) -> RunLogger | None:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
-    from trackbench.mlflow_log import RunLogger
+    from trackbench.record.mlflow_log import RunLogger
 
     logger = RunLogger(app_config(config).mlflow)
     sweep_dir = str(Path(str(config.hydra.sweep.dir)))
@@ -97,7 +105,6 @@ def _parent_logger(config: DictConfig) -> RunLogger | None:
 
 def _ranking(config: DictConfig) -> tuple[str, str]:
     """The metric the leaderboard ranks by, and its direction: the objective's (its first metric's)."""
-    from trackbench.metric_names import default_direction
 
     metrics = OmegaConf.select(config, "objective.metrics", default=None)
     if not metrics:
@@ -109,7 +116,6 @@ def _ranking(config: DictConfig) -> tuple[str, str]:
 
 def _learned_lines(config: DictConfig) -> list[str]:
     """What the study learned (the Optuna sweeper's summary in the sweep folder), once written."""
-    from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
     path = Path(str(config.hydra.sweep.dir)) / LEARNED_DIR / LEARNED_NOTE
     return path.read_text().splitlines() if path.exists() else []
@@ -125,9 +131,6 @@ class MlflowSweepCallback(Callback):
         self._experiment = ""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from trackbench.errors import TrackbenchError
-        from trackbench.sweep_frames import check_one_frame_set
-
         resolve_paths(config, Path.cwd())
 
         try:
@@ -141,8 +144,7 @@ class MlflowSweepCallback(Callback):
             sys.exit(2)
         if not cfg.mlflow.enabled:
             return
-        from trackbench.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
-        from trackbench.naming import sweep_title, swept_keys
+        from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -196,8 +198,6 @@ class MlflowSweepCallback(Callback):
                 self._complete_best(config, runs, self._logger.cfg, draw=draw, attribute=attribute)
             self._logger.end("FINISHED")
             if runs:
-                from trackbench.ui_address import compare_address, runs_table_address
-
                 uri = str(config.mlflow.tracking_uri)
                 ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
                 print(f"sweep compare view: {compare_address(uri, self._experiment, ids)}")
@@ -212,8 +212,7 @@ class MlflowSweepCallback(Callback):
         objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
         import logging
 
-        from trackbench import sweep_report
-        from trackbench.mlflow_log import NOTE_TAG, child_runs
+        from trackbench.record.mlflow_log import NOTE_TAG, child_runs
 
         runs: list[dict[str, Any]] = []
         try:
@@ -242,7 +241,7 @@ class MlflowSweepCallback(Callback):
                 (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
                 (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
                 if rows:
-                    from trackbench.plots import plot_sweep
+                    from trackbench.plots.charts import plot_sweep
 
                     plot_sweep(folder / "comparison.png", rows, metric, title)
                 for path in sorted(folder.iterdir()):
@@ -266,10 +265,9 @@ class MlflowSweepCallback(Callback):
         without them, with a log line."""
         import logging
 
-        from trackbench import sweep_report
-        from trackbench.app import PLOTS, Plotting, add_attribution
-        from trackbench.mlflow_log import RunLogger
-        from trackbench.run_record import mlflow_metrics
+        from trackbench.experiment.app import add_attribution
+        from trackbench.experiment.run_record import mlflow_metrics
+        from trackbench.record.mlflow_log import RunLogger
 
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trackbench.artifacts import Span, timeline_spans, write_camera_files
-from trackbench.checkpoints import CameraCheckpoints
 from trackbench.config import EvalConfig, PostprocessConfig
 from trackbench.datasets.base import BoxTable, Dataset
-from trackbench.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
-from trackbench.lifeline import die_with_parent
-from trackbench.postprocess import postprocessed
+from trackbench.experiment._lifeline import die_with_parent
+from trackbench.experiment.checkpoints import CameraCheckpoints
+from trackbench.experiment.postprocess import postprocessed
+from trackbench.experiment.precomputed import read_tracklets, reported_rows
 from trackbench.tracking.config import TrackingConfig
+from trackbench.tracking.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
@@ -155,8 +156,6 @@ def track_camera_timed(
     same frames whatever the batch size."""
     camera = job.camera
     if job.tracking.tracker_kind == PRECOMPUTED:
-        from trackbench.precomputed import read_tracklets, reported_rows
-
         tracklets = read_tracklets(job.tracking.results_dir or "", camera)
         if on_frames is not None:
             on_frames(camera.camera_id, n_frames(camera))

@@ -15,21 +15,33 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trackbench import artifacts
+from trackbench.artifacts import read_tracklets, timeline_spans
+from trackbench.artifacts.events import read_events
+from trackbench.artifacts.identity import read_identity
 from trackbench.config import FRAME_MEANINGS, AppConfig, load_config, postprocess_note, postprocess_params
+from trackbench.config.metric_names import TIMING_METRICS
+from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
+from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError
-from trackbench.metric_names import TIMING_METRICS
-from trackbench.settings import to_flat_dict
-from trackbench.store_check import check_tracking_uri, prepare_sqlite
+from trackbench.experiment import checkpoints
+from trackbench.experiment._cores import resolve_workers
+from trackbench.experiment.camera_worker import TrackerCpu, n_frames
+from trackbench.experiment.precomputed import check_results
+from trackbench.experiment.run_record import RunSetup, mlflow_metrics, mlflow_step_metrics, run_lifecycle
+from trackbench.experiment.runner import run
+from trackbench.record.run_keeper import opening_for
+from trackbench.record.store_check import check_tracking_uri, prepare_sqlite
+from trackbench.record.ui_address import runs_table_address
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter
-from trackbench.ui_address import runs_table_address
+from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter, open_report
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
     from trackbench.datasets.base import Dataset
-    from trackbench.run_record import Opening
-    from trackbench.runner import CameraHook, CameraOutcome, PrefixHook
+    from trackbench.experiment.run_record import Opening
+    from trackbench.experiment.runner import CameraHook, CameraOutcome, PrefixHook
     from trackbench.scoring import Scores
     from trackbench.types import CameraInfo
 
@@ -73,8 +85,6 @@ def run_experiment(
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
     in a worker process while this one imports the scoring code."""
     cfg = load_config(tree)  # every key, the objective metric among them
-    from trackbench.cores import resolve_workers
-    from trackbench.datasets.factory import open_dataset
 
     if cfg.mlflow.enabled:  # before any work: a store that cannot be used is one line, not a late traceback
         check_tracking_uri(cfg.mlflow.tracking_uri, timeout_s=cfg.mlflow.connect_timeout_s)
@@ -84,8 +94,6 @@ def run_experiment(
         raise TrackbenchError(f"dataset {cfg.dataset.name}: no cameras selected")
     resumed_run = None
     if cfg.runner.resume is not None:  # results go to the interrupted run's folder; its config.yaml stays
-        from trackbench import checkpoints
-
         if cfg.tracker.tracker_kind == PRECOMPUTED:
             raise TrackbenchError("runner.resume: tracker=precomputed tracks nothing; run it again instead")
         output_dir = Path(cfg.runner.resume).resolve()
@@ -98,18 +106,12 @@ def run_experiment(
     opening: Opening | None = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
-        from trackbench.run_keeper import opening_for
-        from trackbench.run_record import RunSetup
 
         setup = RunSetup(
             cfg, output_dir, workers, overridden, trial, sweep_dir, parent_run_id, resumed_run, default_run_name
         )
         opening = opening_for(setup, keep_run and trial is None)  # a kept run starts now, before the imports
-    from trackbench.run_record import run_lifecycle
-
     with run_lifecycle(opening, output_dir) as run:  # FINISHED, FAILED, KILLED or pruned
-        from trackbench.camera_worker import n_frames
-
         total = sum(n_frames(c) for c in cameras)
         objective = (cfg.objective.names[0], cfg.objective.senses[0], total)
         # Optuna cannot prune a multi-objective trial, and CPU time is known only at the end: nothing to report
@@ -126,8 +128,6 @@ def run_experiment(
             if draw:
                 plotting.draw()
         else:
-            from trackbench.run_record import mlflow_metrics, mlflow_step_metrics
-
             logger = run.open()  # ended FINISHED when this block completes
             drawing = opening.draw(plotting) if draw else None  # while the other results go to MLflow
             tags = {STATE_TAG: "complete"} if trial else {}
@@ -190,8 +190,6 @@ def validate_inputs(cfg: AppConfig, dataset: Dataset, cameras: tuple[CameraInfo,
     the first problem as one TrackbenchError line; returns the warnings, each logged once."""
     warnings = tuple(w for c in cameras for w in dataset.validate(c.camera_id))
     if cfg.tracker.tracker_kind == PRECOMPUTED:  # the result files replace the detections
-        from trackbench.precomputed import check_results
-
         warnings = check_results(cfg.tracker.results_dir, dataset, cameras)
     for warning in warnings:
         log.warning("trackbench: warning: %s", warning)
@@ -202,7 +200,6 @@ def _open_trial(cfg: AppConfig) -> Trial | None:
     t = cfg.tuning
     if t.trial is None or t.storage is None or t.study_name is None:  # load_config: all three or none
         return None
-    from trackbench.tuning.report import open_report
 
     return open_report(t.storage, t.study_name, t.trial)
 
@@ -221,8 +218,6 @@ def add_attribution(folder: Path) -> dict[str, Any]:
     written exactly), into its metrics.json; returns the metrics."""
     import yaml
 
-    from trackbench import artifacts
-    from trackbench.datasets.factory import open_dataset
     from trackbench.datasets.motfile import read_results
     from trackbench.scoring.attribution import RUN_FIXES
     from trackbench.scoring.diagnosis import diagnose, diagnosis_json
@@ -260,7 +255,6 @@ class Plotting:
     @staticmethod
     def of_folder(folder: Path, title: str) -> Plotting:
         """The plots of a finished run's folder (its metrics.json and tracklets/), for drawing later."""
-        from trackbench.artifacts import read_tracklets, timeline_spans
 
         metrics = json.loads((folder / "metrics.json").read_text())
         tracklets = read_tracklets(folder / "tracklets")
@@ -269,7 +263,7 @@ class Plotting:
         return Plotting(folder / PLOTS, title, metrics["per_camera"], metrics["overall"], metrics["windows"], spans)
 
     def draw(self) -> None:
-        from trackbench import plots
+        from trackbench.plots import charts as plots
 
         self.folder.mkdir(exist_ok=True)
         plots.plot_camera_metrics(self.folder / "metrics.png", self.per_camera, self.overall, self.title)
@@ -283,9 +277,7 @@ class Plotting:
         cameras = [c for c in self.per_camera if (run / "errors" / f"{c}.csv").is_file()]
         if not cameras:
             return
-        from trackbench.diagnosis_plots import plot_camera_diagnosis
-        from trackbench.events import read_events
-        from trackbench.identity_frames import read_identity
+        from trackbench.plots.diagnosis import plot_camera_diagnosis
 
         for camera in cameras:
             holders, boxes = read_identity(run / "identity" / f"{camera}.csv")
@@ -308,9 +300,6 @@ def _track_score_write(
     meanwhile; the results are written only once it has succeeded. ``hooks``: the runner's
     ``on_camera`` and ``on_prefix``. ``cold``: a process that has not imported the scoring
     code yet (the CLI's single run): one worker tracks in a worker process meanwhile."""
-    from trackbench import artifacts
-    from trackbench.camera_worker import TrackerCpu
-    from trackbench.runner import run
 
     output_dir.mkdir(parents=True, exist_ok=True)
     if config_yaml:
@@ -366,7 +355,6 @@ def _track_score_write(
         metrics.update(diagnosis_json(diagnoses))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
-    from trackbench import checkpoints
 
     checkpoints.remove(output_dir)  # complete: nothing to resume
     title = f"{cfg.tracker.tracker_kind} on {cfg.dataset.name}"

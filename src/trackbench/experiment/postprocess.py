@@ -11,7 +11,7 @@ import numpy as np
 
 from trackbench.config import POSTPROCESS_KEYS, PostprocessConfig
 from trackbench.datasets.base import BoxTable
-from trackbench.hypotheses import rows
+from trackbench.tracking.hypotheses import rows
 
 
 def mot_rows(table: BoxTable) -> np.ndarray:

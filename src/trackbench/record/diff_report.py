@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackbench.events import COLUMNS, KINDS, ErrorEvents
-from trackbench.run_diff import (
+from trackbench import artifacts
+from trackbench.artifacts.events import COLUMNS, KINDS, ErrorEvents
+from trackbench.record.run_diff import (
     FP_IOU,
     POOLED,
     Run,
@@ -199,7 +200,7 @@ def console_lines(diff: Diff, out: Path) -> list[str]:
 
 def write(diff: Diff, out: Path) -> None:
     """The diff's files into ``out`` (created); events files only when both runs have errors/."""
-    from trackbench import artifacts, diagnosis_plots
+    from trackbench.plots import diagnosis as diagnosis_plots
 
     out.mkdir(parents=True, exist_ok=True)
     artifacts.atomic_write_text(out / "windows.csv", windows_csv(diff.windows))

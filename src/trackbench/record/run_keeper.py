@@ -31,12 +31,12 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trackbench.background import Background
 from trackbench.errors import TrackbenchError
+from trackbench.record._background import Background
 
 if TYPE_CHECKING:
-    from trackbench.mlflow_log import RunLogger
-    from trackbench.run_record import Drawable, RunLog, RunSetup
+    from trackbench.experiment.run_record import Drawable, RunLog, RunSetup
+    from trackbench.record.mlflow_log import RunLogger
 
 log = logging.getLogger(__name__)
 _PARENT_CHECK_S = 1.0  # how often a waiting keeper looks whether the job's process is alive
