@@ -28,7 +28,13 @@ def test_two_tracker_kinds_two_children_under_one_parent(cli, tmp_path):
 
 def test_parallel_jobs_on_sqlite_lose_nothing(cli, tmp_path):
     proc = cli(
-        "-m", "tracker.n_init=1,2,3,4", *SMALL, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=sw"
+        "-m",
+        "tracker.n_init=1,2,3,4",
+        *SMALL,
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "hydra.sweep.dir=sw",
+        "eval.attribution=all",  # every job logs its fix/ metrics (best: only the best job, at the sweep's end)
     )
     parent, children = sweep_family(local_runs(tmp_path))
     assert sorted(r.data.params["tracker.n_init"] for r in children) == ["1", "2", "3", "4"]
