@@ -131,6 +131,10 @@ def test_bad_rows_reported_through_dataset(root: Path) -> None:
     (root / "A" / "seqinfo.ini").write_text("[Sequence]\nseqLength=ten\n")
     with pytest.raises(TrackbenchError, match=r"seqinfo\.ini: seqLength='ten' is not a positive number"):
         MotDataset(root).cameras()
+    # every frame up to seqLength is tracked: a typo's trillion frames would never end
+    (root / "A" / "seqinfo.ini").write_text("[Sequence]\nseqLength=999999999999\n")
+    with pytest.raises(TrackbenchError, match=r"seqinfo\.ini: seqLength='999999999999' is too large"):
+        MotDataset(root).cameras()
 
 
 def test_pickles_without_parsed_arrays(root: Path) -> None:

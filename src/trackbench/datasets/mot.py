@@ -34,6 +34,10 @@ _PARSED: ParseCache[BoxTable] = ParseCache()
 T = TypeVar("T")
 
 
+# seqinfo values beyond any real recording: 10 million frames (3.8 days at 30 fps), 100k pixels.
+_LARGEST = {"seqLength": 10_000_000, "imWidth": 100_000, "imHeight": 100_000, "frameRate": 100_000}
+
+
 class MotDataset:
     """Sequences of a MOTChallenge folder; see :func:`read_detections` for the score rule and
     :func:`read_ground_truth` for the ground-truth class conventions (same argument names).
@@ -150,6 +154,8 @@ class MotDataset:
             raise TrackbenchError(f"{path}: {key}={value!r} is not a whole number")
         if not (math.isfinite(number) and number > 0):
             raise TrackbenchError(f"{path}: {key}={value!r} is not a positive number")
+        if number > _LARGEST.get(key, math.inf):  # every frame up to seqLength is tracked: a typo would never end
+            raise TrackbenchError(f"{path}: {key}={value!r} is too large (at most {_LARGEST[key]:,})")
         return kind(number)
 
     def _detections(self, seq: str) -> BoxTable:
