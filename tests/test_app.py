@@ -45,6 +45,10 @@ def test_logged_params_describe_this_run_only():
         k for k in params if k.startswith(("tracker.bytetrack.", "tracker.ocsort.", "dataset.files.", "mlflow."))
     ]
     assert len(params) <= 25, sorted(params)
+    # The process layout is said once, resolved, even where the command line sets it.
+    laid_out = logged_params(AppConfig(runner=RunnerConfig(workers=1, reuse_workers=False)), workers=1)
+    assert laid_out["runner.workers_resolved"] == 1 and "runner.workers" not in laid_out
+    assert "runner.reuse_workers" not in laid_out and len(laid_out) <= 25, sorted(laid_out)
     # A kind's own options are params where the run sets them (as every sweep over them does).
     swept = logged_params(AppConfig(), workers=2, overridden=["tracker.ocsort.inertia", "+tracker.bytetrack.min_conf"])
     assert swept["tracker.ocsort.inertia"] == 0.2 and "tracker.bytetrack.min_conf" not in swept

@@ -64,13 +64,17 @@ def logged_params(cfg: AppConfig, workers: int, overridden: Collection[str] = ()
     """The resolved config, flattened, minus what does not describe this run or would crowd the
     MLflow UI: the tracker kind's own options unless this run sets them (``overridden`` keys,
     e.g. every key a sweep varies), the dataset's generator and split definitions (the dataset
-    is an MLflow dataset input with a digest instead), nulls, and where MLflow itself lives.
+    is an MLflow dataset input with a digest instead), nulls, where MLflow itself lives, and
+    the process layout (``runner.workers`` and ``runner.reuse_workers``, which never change a
+    score; ``runner.workers_resolved`` says how many camera workers ran).
     config.yaml, an artifact of every run, holds every value. Kind options are left out by
     default because MLflow's compare view draws its first axes from params that differ between
     runs, and another kind's options differ by being absent."""
     own = f"tracker.{cfg.tracker.tracker_kind}."
     unused = [f"tracker.{k}." for k in SUPPORTED_KINDS]
     unused += ["dataset.synthetic.", "dataset.splits.", "mlflow.", "tuning.", "runner.progress", "runner.start_method"]
+    # How the run's processes were laid out, never what it scored: runner.workers_resolved says it once.
+    unused += ["runner.workers", "runner.reuse_workers"]
     if cfg.dataset.name == "synthetic":
         unused.append("dataset.files.")
     flat = to_flat_dict(cfg)
