@@ -40,3 +40,46 @@ def test_note_shows_the_best_job_counts_and_the_first_rows():
     assert "| 20 | r5 |" in text and "| 21 |" not in text and "5 more rows in report/leaderboard.csv" in text
     assert "more rows" not in sweep_report.note(rows[:3], counts, "idf1")
     assert sweep_report.note([], counts, "idf1").startswith("**no finished job yet**")
+
+
+def test_job_runs_read_whole_once_then_what_ended_since_and_what_runs():
+    from trackbench.sweeps._job_runs import CLOCK_MARGIN_MS, JobRuns
+
+    store = {"a": {**run("a", "FINISHED", 0.7), "start_time": 1}, "b": {**run("b", "RUNNING"), "start_time": 2}}
+    asked: list[int | None] = []
+
+    def fetch(since: int | None) -> list[dict]:
+        asked.append(since)
+        return [r for r in store.values() if since is None or r["status"] == "RUNNING" or r.get("ended", 0) >= since]
+
+    known = JobRuns()
+    assert [r["name"] for r in known.refresh(fetch, now_ms=100_000)] == ["b", "a"]  # latest started first
+    store["b"] = {**run("b", "FINISHED", 0.9), "start_time": 2, "ended": 150_000}
+    store["c"] = {**run("c", "RUNNING"), "start_time": 3}
+    rows = known.refresh(fetch, now_ms=200_000)
+    assert asked == [None, 100_000 - CLOCK_MARGIN_MS]
+    assert [(r["name"], r["status"]) for r in rows] == [("c", "RUNNING"), ("b", "FINISHED"), ("a", "FINISHED")]
+    assert sweep_report.standing(rows, "idf1", "maximize")["best"]["name"] == "b"
+    del store["a"]  # what only a whole read can see
+    assert [r["name"] for r in known.refresh(fetch, now_ms=300_000)] == ["c", "b", "a"]
+    assert [r["name"] for r in known.refresh(fetch, now_ms=400_000, full=True)] == ["c", "b"] and asked[-1] is None
+
+
+def test_child_runs_since_a_time_are_those_ended_since_and_those_running(tmp_path):
+    from trackbench.config import MlflowConfig
+    from trackbench.record.mlflow_log import PARENT_TAG, RunLogger, child_runs
+
+    logger = RunLogger(MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}"))
+    parent = logger.start("sweep", {})
+    client, experiment = logger.client, logger.experiment_id()
+    ids = {}
+    for name, ended in (("early", 1_000), ("late", 5_000), ("running", None)):
+        r = client.create_run(experiment, start_time=500, tags={PARENT_TAG: parent}, run_name=name)
+        if ended is not None:
+            client.set_terminated(r.info.run_id, "FINISHED", end_time=ended)
+        ids[name] = r.info.run_id
+    every = {r["name"]: r for r in child_runs(logger)}
+    assert set(every) == {"early", "late", "running"} and every["early"]["start_time"] == 500
+    assert {r["name"] for r in child_runs(logger, ended_since_ms=5_000)} == {"late", "running"}
+    assert {r["name"] for r in child_runs(logger, ended_since_ms=5_001)} == {"running"}
+    logger.end("FINISHED")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import mlflow
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, Run, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -357,18 +357,30 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     _retry(lambda: client.set_tag(run_id, NOTE_TAG, note), "tag")
 
 
-def child_runs(logger: RunLogger) -> list[dict[str, Any]]:
-    """The job runs under ``logger``'s (parent) run: name, id, status, tags and metrics."""
+def child_runs(logger: RunLogger, *, ended_since_ms: int | None = None) -> list[dict[str, Any]]:
+    """The job runs under ``logger``'s (parent) run: name, id, status, start time (ms), tags
+    and metrics. With ``ended_since_ms``: only those that ended at or after it (ms since the
+    epoch, by the clock of the machine that ended them) and those still running."""
     assert logger.run_id is not None
-    query = f"tags.`{PARENT_TAG}` = '{logger.run_id}'"
-    runs = _retry(lambda: logger.client.search_runs([logger.experiment_id()], query, max_results=5000), "search")
+    under = f"tags.`{PARENT_TAG}` = '{logger.run_id}'"
+    queries = [under]
+    if ended_since_ms is not None:
+        ended = f"{under} and attributes.end_time >= {int(ended_since_ms)}"
+        queries = [ended, f"{under} and attributes.status = 'RUNNING'"]
+    experiments = [logger.experiment_id()]
+
+    def search(query: str) -> list[Run]:
+        return list(_retry(lambda: logger.client.search_runs(experiments, query, max_results=5000), "search"))
+
+    found = {r.info.run_id: r for query in queries for r in search(query)}
     return [
         {
             "name": r.info.run_name,
             "run_id": r.info.run_id,
             "status": r.info.status,
+            "start_time": r.info.start_time,
             "tags": dict(r.data.tags),
             "metrics": dict(r.data.metrics),
         }
-        for r in runs
+        for r in found.values()
     ]

@@ -29,6 +29,7 @@ from trackbench.experiment.app import PLOTS, Plotting
 from trackbench.record.naming import sweep_title, swept_keys
 from trackbench.record.ui_address import compare_address, runs_table_address
 from trackbench.sweeps import report as sweep_report
+from trackbench.sweeps._job_runs import JobRuns
 from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tree import plain_tree
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
@@ -114,6 +115,10 @@ def _ranking(config: DictConfig) -> tuple[str, str]:
     return str(metrics[0]), str(directions[0]) if directions else default_direction(str(metrics[0]))
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 def _learned_lines(config: DictConfig) -> list[str]:
     """What the study learned (the Optuna sweeper's summary in the sweep folder), once written."""
 
@@ -121,8 +126,11 @@ def _learned_lines(config: DictConfig) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-# Per sweep folder: the monotonic time before which this process does not report its standing again.
+# Per sweep folder: the monotonic time before which this process does not report its standing again,
+# the job runs as this process last read them, and the leaderboard its last comparison plot drew.
 _next_report: dict[str, float] = {}
+_job_runs: dict[str, JobRuns] = {}
+_plotted: dict[str, list[tuple[str, Any]]] = {}
 
 
 class MlflowSweepCallback(Callback):
@@ -191,7 +199,7 @@ class MlflowSweepCallback(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._logger is not None:
-            runs = self._report(config, self._logger)
+            runs = self._report(config, self._logger, final=True)
             draw = OmegaConf.select(config, "runner.plots", default="best") == "best"
             attribute = OmegaConf.select(config, "eval.attribution", default="best") == "best"
             if runs and (draw or attribute):
@@ -207,17 +215,21 @@ class MlflowSweepCallback(Callback):
                 print(f"mlflow runs table, sorted by the objective: {table}")
             self._logger = None
 
-    def _report(self, config: DictConfig, logger: RunLogger) -> list[dict[str, Any]]:
+    def _report(self, config: DictConfig, logger: RunLogger, *, final: bool = False) -> list[dict[str, Any]]:
         """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
-        objective is logged with step = jobs finished, so its chart shows the sweep's progress."""
+        objective is logged with step = jobs finished, so its chart shows the sweep's progress.
+        A refresh reads the job runs that changed since the last one and redraws the plot only
+        if the jobs it shows changed; the ``final`` standing reads every job run and draws."""
         import logging
 
         from trackbench.record.mlflow_log import NOTE_TAG, child_runs
 
         runs: list[dict[str, Any]] = []
+        sweep = str(config.hydra.sweep.dir)
         try:
             metric, direction = _ranking(config)
-            runs = child_runs(logger)
+            known = _job_runs.setdefault(sweep, JobRuns())
+            runs = known.refresh(lambda since: child_runs(logger, ended_since_ms=since), _now_ms(), full=final)
             self._experiment = logger.experiment_id()
             s = sweep_report.standing(runs, metric, direction)
             tags = {f"trackbench.jobs_{k}": str(v) for k, v in s["counts"].items()}
@@ -240,16 +252,20 @@ class MlflowSweepCallback(Callback):
             try:
                 (folder / "leaderboard.csv").write_text(sweep_report.as_csv(rows))
                 (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
-                if rows:
+                kept = Path(sweep) / "report"  # the driver keeps the last standing in the sweep folder
+                shown = [(str(r["run"]), r[metric]) for r in rows[: sweep_report.PLOTTED]]
+                if rows and (final or shown != _plotted.get(sweep)):
                     from trackbench.plots.charts import plot_sweep
 
-                    plot_sweep(folder / "comparison.png", rows, metric, title)
+                    plot_sweep(folder / "comparison.png", rows[: sweep_report.PLOTTED], metric, title)
+                    _plotted[sweep] = shown
+                elif rows and (kept / "comparison.png").is_file():  # the same jobs shown: the plot stands
+                    shutil.copy2(kept / "comparison.png", folder / "comparison.png")
                 for path in sorted(folder.iterdir()):
                     logger.log_file(path, "report")
-                final = Path(str(config.hydra.sweep.dir)) / "report"
-                if self._logger is not None:  # the driver keeps the last standing in the sweep folder
-                    shutil.rmtree(final, ignore_errors=True)
-                    shutil.copytree(folder, final)
+                if self._logger is not None:
+                    shutil.rmtree(kept, ignore_errors=True)
+                    shutil.copytree(folder, kept)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         except Exception as exc:  # the standing is a report; never let it fail the sweep

@@ -10,6 +10,7 @@ from typing import Any
 
 COLUMNS = ("hota", "idf1", "mota", "num_switches", "num_false_positives", "num_misses")
 PRUNED_TAG = "trackbench.trial_state"
+PLOTTED = 30  # the comparison plot's bars: the leaderboard's first rows
 
 
 def _state(run: Mapping[str, Any]) -> str:
