@@ -35,6 +35,20 @@ def test_trials_survive_in_storage_and_a_reopened_study_continues(tmp_path):
     assert again.best().value == max(p["x"] for _, p in first)
 
 
+def test_started_counts_every_asked_trial_of_every_session_not_the_waiting_ones(tmp_path):
+    study = Study(spec(tmp_path), on_stale=lambda r: None)
+    study.enqueue({"x": 0.25, "n": 3, "f": "iou"})
+    study.enqueue({"x": 0.5, "n": 3, "f": "iou"})
+    assert study.started() == 0
+    number, _ = study.ask(SPACE)  # the first enqueued one: running
+    assert study.started() == 1
+    study.tell(number, "FAIL")
+    other = Study(spec(tmp_path), on_stale=lambda r: None)  # another process on the same study
+    other.ask(SPACE)
+    assert study.started() == other.started() == 2
+    assert sum(r.state != "WAITING" for r in study.trials()) == 2
+
+
 def test_a_trial_without_heartbeats_is_failed_and_reported(tmp_path):
     stale = []
     s = spec(tmp_path, heartbeat_interval=1, grace_period=1)

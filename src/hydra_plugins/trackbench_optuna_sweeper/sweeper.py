@@ -321,7 +321,7 @@ class TrackbenchOptunaSweeper(Sweeper):
 
 def _started(study: Any) -> int:
     """Trials asked so far (enqueued ones still waiting are not started)."""
-    return sum(t.state != "WAITING" for t in study.trials())
+    return int(study.started())
 
 
 def _plain(node: Any) -> Any:

@@ -165,6 +165,13 @@ class Study:
     def trials(self) -> list[TrialRecord]:
         return [_record(t) for t in self._study.get_trials(deepcopy=False)]
 
+    def started(self) -> int:
+        """Trials asked so far, by any process (enqueued ones still waiting are not started):
+        counted from Optuna's cached trials, not copied into records (a sweep asks after
+        every trial; copying every trial made that grow with the study)."""
+        waiting = (TrialState.WAITING,)
+        return len(self._study.get_trials(deepcopy=False, states=tuple(s for s in TrialState if s not in waiting)))
+
     def fail_stale(self) -> None:
         with _quiet():
             optuna.storages.fail_stale_trials(self._study)
