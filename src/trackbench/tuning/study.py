@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -238,11 +239,23 @@ class Study:
         return self._study
 
 
+# A job process's storage per URL (and process: an engine is never used across a fork), shared
+# by the trials it runs one after another (a sweep's jobs): opening one costs ~20 ms.
+_JOB_STORAGES: dict[tuple[str, int], optuna.storages.RDBStorage] = {}
+
+
+def _job_storage(url: str) -> optuna.storages.RDBStorage:
+    key = (url, os.getpid())
+    if key not in _JOB_STORAGES:
+        _JOB_STORAGES[key] = _storage(url)
+    return _JOB_STORAGES[key]
+
+
 class TrialReporter:
     """A job's handle on its own trial: running objective in, pruning decision out."""
 
     def __init__(self, storage: str, study_name: str, number: int) -> None:
-        rdb = _storage(storage)
+        rdb = _job_storage(storage)
         try:
             study_id = rdb.get_study_id_from_name(study_name)
             trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, number)
