@@ -127,6 +127,10 @@ def _assign(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One frame's assignment (gt rows, hypothesis columns) by TrackEval's rule."""
     candidates = iou >= limit
+    if limit > EPS:  # every candidate pair scores > EPS, bonus or not: a forced frame needs no bonus
+        forced = _forced(candidates)
+        if forced is not None:
+            return forced
     score = np.where(candidates, iou, 0.0)
     if prev_timestep:
         previous = [prev_timestep.get(g) for g in gts]
