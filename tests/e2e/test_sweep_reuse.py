@@ -1,5 +1,6 @@
-"""A sweep's trials share one process's camera workers (runner.reuse_workers) and its parsed
-or simulated dataset; the study is the same bit for bit with the reuse on or off."""
+"""A sweep's trials share one process's camera workers (runner.reuse_workers), its parsed
+or simulated dataset and the composition of their configs; the study is the same bit for bit
+with the reuse on or off."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ STUDY = (
 _PER_STUDY = ("runner.reuse_workers", "tuning.", "hydra.")  # what differs by study, not by trial
 
 
-def _trials(sweep: Path) -> list[tuple[list[str], dict, dict[str, bytes], set[int]]]:
-    """Per trial: its overrides, metrics.json without timing, its mot/ files, the worker pids."""
+def _trials(sweep: Path) -> list[tuple[list[str], dict, dict[str, bytes], set[int], dict]]:
+    """Per trial: its overrides, metrics.json without timing, its mot/ files, the worker pids and
+    its composed config (without the keys that name the study)."""
     out = []
     for job in sorted((p for p in sweep.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
         overrides = [
@@ -37,8 +39,11 @@ def _trials(sweep: Path) -> list[tuple[list[str], dict, dict[str, bytes], set[in
         metrics = json.loads((job / "metrics.json").read_text())
         metrics.pop("timing")
         mot = {p.name: p.read_bytes() for p in sorted((job / "mot").iterdir())}
+        config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())  # the composed config
+        config["runner"].pop("reuse_workers")
+        config.pop("tuning")
         pids = {int(m) for m in re.findall(r"tracking [0-9.]+s \(pid (\d+)\)", (job / "trackbench.log").read_text())}
-        out.append((overrides, metrics, mot, pids))
+        out.append((overrides, metrics, mot, pids, config))
     return out
 
 
@@ -47,8 +52,9 @@ def test_a_study_is_the_same_with_the_workers_reused_or_not(cli, tmp_path):
         cli(*STUDY, f"runner.reuse_workers={reuse}", f"hydra.sweep.dir={name}", f"hydra.sweeper.study_name={name}")
     reused, fresh = _trials(tmp_path / "reused"), _trials(tmp_path / "fresh")
     assert len(reused) == len(fresh) == 4
-    for (o1, m1, mot1, _), (o2, m2, mot2, _) in zip(reused, fresh, strict=True):
+    for (o1, m1, mot1, _, c1), (o2, m2, mot2, _, c2) in zip(reused, fresh, strict=True):
         assert o1 == o2, "the same trials"
+        assert c1 == c2, "the same composed config"
         assert m1 == m2, "the same objectives and metrics, bit for bit"
         assert mot1 == mot2, "the same rows"
     reused_pids = set().union(*(t[3] for t in reused))
@@ -72,7 +78,7 @@ def test_parallel_trials_by_default_give_the_same_study_twice(cli, tmp_path):
         assert "2 trials in flight (joblib), 1 camera worker(s) each" in proc.stdout + proc.stderr
     one, two = _trials(tmp_path / "one"), _trials(tmp_path / "two")
     assert len(one) == len(two) == 2 * TRIALS_PER_SLOT
-    for (o1, m1, mot1, _), (o2, m2, mot2, _) in zip(one, two, strict=True):
+    for (o1, m1, mot1, _, _), (o2, m2, mot2, _, _) in zip(one, two, strict=True):
         assert o1 == o2, "the same trials"
         assert m1 == m2, "the same objectives and metrics, bit for bit"
         assert mot1 and mot1 == mot2, "the same rows"

@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweeperConf  # noqa: F401 (registers)
 from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
+from hydra_plugins.trackbench_optuna_sweeper.sweep_configs import SweepConfigs
 from trackbench.errors import TrackbenchError
 from trackbench.tuning.location import absolute_storage, default_storage
 from trackbench.tuning.report import RUN_ATTR, PrunedTrial
@@ -48,8 +49,11 @@ class TrackbenchOptunaSweeper(Sweeper):
         self.config = config
         self.hydra_context = hydra_context
         self.task_function = task_function
+        # The launcher composes each trial's config; trials of one shape share a composition.
+        self.configs = SweepConfigs(hydra_context.config_loader)
+        composing = HydraContext(config_loader=self.configs, callbacks=hydra_context.callbacks)
         self.launcher = Plugins.instance().instantiate_launcher(
-            config=config, hydra_context=hydra_context, task_function=task_function
+            config=config, hydra_context=composing, task_function=task_function
         )
 
     # -- the sweep -------------------------------------------------------------------------
@@ -75,6 +79,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         if not space:
             raise _error("hydra.sweeper.params has no interval/range/choice to search")
         self.app_cfg = app_config(self.config)
+        self.configs.enabled = self.app_cfg.runner.reuse_workers  # the reuse, on or off as a whole
         objective = self.app_cfg.objective
         multi = len(objective.names) > 1
         pruner = self._pruner(multi)  # checked before the study exists: bad input leaves none
