@@ -72,7 +72,7 @@ class RunnerConfig:
     # A run's plots: "all" (every run draws them), "best" (a single run does; a sweep's jobs do
     # not, and the sweep draws its best job's at its end), "none".
     plots: Literal["all", "best", "none"] = "best"
-    reuse_workers: bool = True  # a process's jobs (a sweep's trials) share one pool of camera workers
+    reuse_workers: bool = True  # a process's jobs (a sweep's trials) share camera workers, dataset, config composition
 
 
 DEFAULT_WINDOW_FRAMES = 100
