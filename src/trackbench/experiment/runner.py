@@ -48,6 +48,7 @@ from trackbench.experiment.camera_worker import (
     track_and_write,
     track_camera,
 )
+from trackbench.tracking import adapter
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
@@ -198,7 +199,7 @@ def run(
     started = on_started or (lambda: None)
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
-        import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
+        adapter.preload()  # forked workers inherit boxmot and torch, imported once
     resume = cfg.runner.resume is not None
     jobs = [
         CameraJob(
