@@ -19,6 +19,7 @@ from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.factory import apply_split
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.experiment.checkpoints import write_run_id
+from trackbench.plots import charts
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
 
@@ -223,7 +224,7 @@ class RunSetup:
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
             raise
-        import trackbench.plots.charts  # noqa: F401  (matplotlib, for the end of the run)
+        charts.load()  # matplotlib, for the end of the run
 
         return logger
 

@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from trackbench.plots import charts as plots
 from trackbench.tuning.study import Study
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ def file_stem(kind: str, objective: str, names: Sequence[str]) -> str:
 def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -> list[Importance]:
     """For each objective: ``importance*.png`` and ``.csv``, ``history*.png`` and ``slice*.png``
     in ``folder``; returns the importances (empty shares where too few trials tell anything)."""
-    from trackbench.plots import charts as plots
-
+    plots.load()  # matplotlib's Agg backend before Optuna's plots import pyplot
     s = study.optuna_study
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -89,11 +89,10 @@ def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -
 
 def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> None:
     """The front of a 2- or 3-objective study (dominated trials in grey), Optuna's plot."""
-    from trackbench.plots import charts as plots
-
     if len(names) not in (2, 3):
         log.info("Pareto plot: %d objectives cannot be drawn (2 or 3 can); see the table", len(names))
         return
+    plots.load()  # matplotlib's Agg backend before Optuna's plots import pyplot
     with _quiet():
         ax = optuna.visualization.matplotlib.plot_pareto_front(study.optuna_study, target_names=list(names))
     ax.set_title(f"{title}: Pareto front ({len(study.trials())} trials)")
