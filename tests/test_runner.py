@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
-from trackbench.experiment import runner
-from trackbench.tracking import stage as stage_module
+from trackbench.experiment import camera_worker, runner
 
 BASE = AppConfig(
     dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_frames=120)),
@@ -25,14 +24,14 @@ BASE = AppConfig(
 def _tracklets(monkeypatch, **options) -> tuple:
     cfg = replace(BASE, runner=replace(BASE.runner, **options))
     made = []
-    real = stage_module.TrackingStage
+    real = camera_worker.TrackingStage
 
     def recording(*args, **kwargs):
         stage = real(*args, **kwargs)
         made.append(stage.checkpoint_frames)
         return stage
 
-    monkeypatch.setattr(stage_module, "TrackingStage", recording)  # the runner imports it when tracking
+    monkeypatch.setattr(camera_worker, "TrackingStage", recording)  # what a camera in this process builds
     result = runner.run(open_dataset(cfg.dataset), cfg, None)
     assert made == [cfg.runner.checkpoint_frames] * 2, "each camera's stage gets runner.checkpoint_frames"
     return tuple(c.tracklets for c in result.cameras)

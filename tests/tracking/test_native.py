@@ -105,10 +105,10 @@ def test_every_native_option_is_ours(kind):
     need_native(kind)
     cfg = TrackingConfig(tracker_kind=kind, backend="cpp")
     resolved = TrackerAdapter(cfg)._tracker.cfg
-    from trackbench.tracking.adapter import _KINDS  # the options the adapter hands over
+    from trackbench.tracking.adapter import _kinds  # the options the adapter hands over
     from trackbench.tracking.native_options import native_options
 
-    k = _KINDS[kind]
+    k = _kinds()[kind]
     passed = native_options(kind, k.cls, k.kwargs(cfg, None), resolved)
     assert {key: passed.get(key, "missing") for key in resolved} == resolved, "every C++ option is ours"
     if kind == "ocsort":
@@ -121,12 +121,14 @@ def test_the_cpp_build_keeps_the_observation_history_the_python_build_keeps(kind
     """boxmot's Python trackers raise max_obs to max_age + 5 where max_age >= max_obs; its C++
     builds do not. Found in a sweep: an OC-SORT track re-found after 54 missed frames was
     re-updated from its pre-gap observation in Python only, and the rows drifted apart."""
-    from trackbench.tracking.adapter import _KINDS, load_tracker_defaults
+    from boxmot.trackers.config import load_tracker_defaults
+
+    from trackbench.tracking.adapter import _kinds
     from trackbench.tracking.native_options import native_options
 
     cfg = TrackingConfig(tracker_kind=kind, max_coast_frames=coast)
     python = TrackerAdapter(cfg)._tracker
-    k = _KINDS[kind]
+    k = _kinds()[kind]
     options = native_options(kind, k.cls, k.kwargs(cfg, None), load_tracker_defaults(kind))
     assert options["max_obs"] == python.max_obs
 

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from trackbench.sweeps import report as sweep_report
+from trackbench.sweeps.folder import parent_run_id
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE, PARETO_DIR
 from trackbench.tuning.space import on_bound
 
@@ -78,7 +79,7 @@ class ResultsWriter:
 
     def _learned(self, study: Any, sweep_dir: Path, names: tuple[str, ...]) -> None:
         """Importances, history and slices of the study (a report: never fails the sweep)."""
-        from trackbench.tuning.learned import draw_learned
+        from trackbench.tuning.learned import draw_learned  # numpy and up: not on every command
 
         folder = sweep_dir / LEARNED_DIR
         shutil.rmtree(folder, ignore_errors=True)
@@ -90,7 +91,7 @@ class ResultsWriter:
 
     def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
         """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
-        from trackbench.tuning.learned import draw_pareto
+        from trackbench.tuning.learned import draw_pareto  # numpy and up: not on every command
 
         folder = sweep_dir / PARETO_DIR
         shutil.rmtree(folder, ignore_errors=True)
@@ -141,8 +142,7 @@ class ResultsWriter:
     def _log_parent(self, sweep_dir: Path, tags: dict[str, str], *, with_best: bool) -> None:
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.record.mlflow_log import RunLogger
-        from trackbench.sweeps.callback import parent_run_id
+        from trackbench.record.mlflow_log import RunLogger  # numpy and up: not on every command
 
         run_id = parent_run_id(str(sweep_dir))
         if run_id is None:

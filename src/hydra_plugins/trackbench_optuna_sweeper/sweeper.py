@@ -27,9 +27,12 @@ from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweep
 from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
 from hydra_plugins.trackbench_optuna_sweeper.sweep_configs import SweepConfigs
 from trackbench.errors import TrackbenchError
+from trackbench.experiment._cores import available_cores, sweep_plan
+from trackbench.sweeps.folder import parent_run_id
 from trackbench.tuning.location import absolute_storage, default_storage
 from trackbench.tuning.report import RUN_ATTR, PrunedTrial
 from trackbench.tuning.space import contains
+from trackbench.tuning.study import Study, StudySpec
 
 log = logging.getLogger(__name__)
 SPACE_ATTR = "trackbench.search_space"
@@ -66,10 +69,9 @@ class TrackbenchOptunaSweeper(Sweeper):
             sys.exit(2)
 
     def _sweep(self, arguments: list[str]) -> None:
-        # Optuna and the experiment's config: imported when a sweep starts, not when Hydra scans
-        # its plugins (every `trackbench` command, --help included).
+        # The experiment's config (numpy and up): imported when a sweep starts, not when Hydra
+        # scans its plugins (every `trackbench` command, --help included).
         from trackbench.sweeps.callback import app_config
-        from trackbench.tuning.study import Study, StudySpec
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -172,8 +174,6 @@ class TrackbenchOptunaSweeper(Sweeper):
         joblib launcher, when ``runner.workers`` is left to it and no pruner runs (a pruner's
         decisions would depend on which parallel trial reported first). Camera workers per trial
         left null share the cores among the trials in flight."""
-        from trackbench.experiment._cores import available_cores, sweep_plan
-
         cores = available_cores()
         if str(self.s.n_jobs) != "auto":
             n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else cores
@@ -254,8 +254,7 @@ class TrackbenchOptunaSweeper(Sweeper):
     def _fail_run(self, record: Any, error: str, *, spare_parent: bool) -> None:
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
-        from trackbench.sweeps.callback import parent_run_id
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs  # numpy and up: not on every command
 
         run_id = record.user_attrs.get(RUN_ATTR)
         spare = parent_run_id(str(Path(self.config.hydra.sweep.dir))) if spare_parent else None
@@ -271,8 +270,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         its run after its trial was failed."""
         if not self.app_cfg.mlflow.enabled:
             return
-        from trackbench.record.abandoned import fail_abandoned, running_trial_runs
-        from trackbench.sweeps.callback import parent_run_id
+        from trackbench.record.abandoned import fail_abandoned, running_trial_runs  # numpy and up: not on every command
 
         parent = parent_run_id(str(Path(self.config.hydra.sweep.dir)))
         if parent is None:

@@ -23,13 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hydra_plugins.trackbench_optuna_sweeper.overrides import value_text
+from trackbench.benchmark import report as br
+from trackbench.benchmark.report import KindRow, KindRuns
 from trackbench.config import load_config
 from trackbench.errors import TrackbenchError
+from trackbench.plots.charts import plot_benchmark
+from trackbench.record.mlflow_log import ROLE_TAG, RunLogger, run_address
+from trackbench.scoring.counts import LOWER_IS_BETTER
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
-    from trackbench.benchmark.report import KindRow, KindRuns
     from trackbench.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -198,8 +202,6 @@ def trial_folder(study: Path, number: int) -> Path:
 
 def collect(s: BenchmarkSettings) -> list[KindRuns]:
     """Each kind's four runs, as benchmark_report.KindRuns."""
-    from trackbench.benchmark.report import KindRuns
-
     out = []
     for kind in s.kinds:
         base = s.folder / kind
@@ -220,10 +222,6 @@ def collect(s: BenchmarkSettings) -> list[KindRuns]:
 def write_report(s: BenchmarkSettings, cfg: AppConfig) -> tuple[list[KindRow], Path]:
     """The report table as markdown, CSV and a plot in ``<folder>/report`` (``cfg``: the
     benchmark's AppConfig)."""
-    from trackbench.benchmark import report as br
-    from trackbench.plots.charts import plot_benchmark
-    from trackbench.scoring.counts import LOWER_IS_BETTER
-
     metric = cfg.objective.metric
     higher = cfg.objective.direction == "maximize" and metric not in LOWER_IS_BETTER
     b = cfg.eval.bootstrap
@@ -264,15 +262,11 @@ def run_benchmark(
 ) -> str:
     """Run every step, then write and log the report; returns the report as text. The MLflow
     parent run ends FINISHED, FAILED (a step failed) or KILLED (Ctrl-C)."""
-    from trackbench.benchmark import report as br
-
     cfg = load_config(tree)
     for step in plan(s, None):  # every step's config composes and validates before any runs
         validate(step)
     logger = None
     if cfg.mlflow.enabled:
-        from trackbench.record.mlflow_log import ROLE_TAG, RunLogger
-
         logger = RunLogger(cfg.mlflow)
         logger.start(
             f"benchmark: {', '.join(s.kinds)} on {cfg.dataset.name} ({time.strftime('%Y-%m-%d %H:%M')})",
@@ -314,7 +308,5 @@ def run_benchmark(
         raise
     lines = [br.as_text(rows), "", f"report: {folder}/report.md (.csv, .png)"]
     if logger is not None:
-        from trackbench.record.mlflow_log import run_address
-
         lines.append(f"MLflow: {run_address(cfg.mlflow.tracking_uri, logger.experiment_id(), logger.run_id)}")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers the sweeper: hparams_search composes)
 from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
 from trackbench.cli._hydra_errors import report_in_one_line
 from trackbench.cli.main import expose_sweeper_plugin
@@ -79,8 +80,6 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     expose_sweeper_plugin()
     report_in_one_line("trackbench-benchmark")
-    import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (hparams_search configs compose)
-
     try:
         _app()
     except KeyboardInterrupt:  # the benchmark's parent run is already marked KILLED

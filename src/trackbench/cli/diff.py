@@ -14,6 +14,7 @@ from pathlib import Path
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
 from trackbench.record import diff_report, run_diff
+from trackbench.record.mlflow_log import download_run_files, log_folder_to_run
 from trackbench.record.run_diff import is_run_id, short_name
 
 _FILES = ("metrics.json", "config.yaml", "errors")  # what a diff reads from an MLflow run
@@ -25,8 +26,6 @@ def _local(source: str, label: str, tracking_uri: str, tmp: Path) -> Path:
         return Path(source)
     if not is_run_id(source):
         raise TrackbenchError(f"{label}: {source!r} is neither a run folder nor an MLflow run id (32 hex digits)")
-    from trackbench.record.mlflow_log import download_run_files
-
     dest = tmp / label
     download_run_files(tracking_uri, source, _FILES, dest)
     return dest
@@ -61,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
             diff = diff_report.compare(*runs)
         diff_report.write(diff, out)
         if target is not None:
-            from trackbench.record.mlflow_log import log_folder_to_run
-
             log_folder_to_run(args.tracking_uri, target, out, name)
     except TrackbenchError as exc:
         print(f"trackbench-diff: error: {exc}", file=sys.stderr)

@@ -27,7 +27,11 @@ from trackbench.errors import (
     exit_code,
     interruption,
 )
+from trackbench.experiment.summary import format_summary
+from trackbench.record.naming import run_name
+from trackbench.sweeps.folder import parent_run_id, swept_keys_of
 from trackbench.tree import plain_tree
+from trackbench.tuning.report import PrunedTrial, TrialPruned
 
 log = logging.getLogger("trackbench")
 _finished: list[bool] = []  # set once a single (non-multirun) job has finished and printed its summary
@@ -38,10 +42,6 @@ def _app(cfg: DictConfig) -> Any:
     # The CLI's one door into the experiment: its graph (numpy and up) is imported when a job
     # runs, not at the top, so that `trackbench --help` stays light.
     from trackbench.experiment.app import run_experiment
-    from trackbench.experiment.summary import format_summary
-    from trackbench.record.naming import run_name
-    from trackbench.sweeps.callback import parent_run_id, swept_keys_of
-    from trackbench.tuning.report import PrunedTrial, TrialPruned
 
     hc = HydraConfig.get()
     output_dir = Path(hc.runtime.output_dir)

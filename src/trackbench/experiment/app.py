@@ -24,6 +24,7 @@ from trackbench.config.metric_names import TIMING_METRICS
 from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.factory import open_dataset
+from trackbench.datasets.motfile import read_results
 from trackbench.errors import TrackbenchError
 from trackbench.experiment import checkpoints
 from trackbench.experiment._cores import resolve_workers
@@ -31,11 +32,17 @@ from trackbench.experiment.camera_worker import TrackerCpu, n_frames
 from trackbench.experiment.precomputed import check_results
 from trackbench.experiment.run_record import RunSetup, mlflow_metrics, mlflow_step_metrics, run_lifecycle
 from trackbench.experiment.runner import run
+from trackbench.plots import charts as plots
+from trackbench.plots.diagnosis import plot_camera_diagnosis
 from trackbench.record.run_keeper import opening_for
 from trackbench.record.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.record.ui_address import runs_table_address
+from trackbench.scoring import bootstrap, summarize
+from trackbench.scoring.attribution import RUN_FIXES
+from trackbench.scoring.diagnosis import diagnose, diagnosis_json
+from trackbench.scoring.score import scored_camera
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, Trial, camera_reporter, open_report
+from trackbench.tuning.report import STATE_TAG, CameraReporter, Trial, open_report
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
@@ -116,7 +123,9 @@ def run_experiment(
         objective = (cfg.objective.names[0], cfg.objective.senses[0], total)
         # Optuna cannot prune a multi-objective trial, and CPU time is known only at the end: nothing to report
         scored_only = len(cfg.objective.names) == 1 and objective[0] not in TIMING_METRICS
-        reporter = None if trial is None or not scored_only else camera_reporter(trial[0], *objective)
+        reporter = None
+        if trial is not None and scored_only:  # the cameras so far, pooled as the final objective is pooled
+            reporter = CameraReporter(trial[0], lambda scores: summarize(scores).overall, *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
         hooks = (on_camera, on_prefix)  # at the next camera, not at its end
@@ -218,11 +227,6 @@ def add_attribution(folder: Path) -> dict[str, Any]:
     written exactly), into its metrics.json; returns the metrics."""
     import yaml
 
-    from trackbench.datasets.motfile import read_results
-    from trackbench.scoring.attribution import RUN_FIXES
-    from trackbench.scoring.diagnosis import diagnose, diagnosis_json
-    from trackbench.scoring.score import scored_camera
-
     cfg = load_config(yaml.safe_load((folder / "config.yaml").read_text()))
     metrics = json.loads((folder / "metrics.json").read_text())
     dataset = open_dataset(cfg.dataset)
@@ -263,8 +267,6 @@ class Plotting:
         return Plotting(folder / PLOTS, title, metrics["per_camera"], metrics["overall"], metrics["windows"], spans)
 
     def draw(self) -> None:
-        from trackbench.plots import charts as plots
-
         self.folder.mkdir(exist_ok=True)
         plots.plot_camera_metrics(self.folder / "metrics.png", self.per_camera, self.overall, self.title)
         plots.plot_windows(self.folder / "windows.png", self.windows["per_camera"], self.windows["pooled"], self.title)
@@ -277,8 +279,6 @@ class Plotting:
         cameras = [c for c in self.per_camera if (run / "errors" / f"{c}.csv").is_file()]
         if not cameras:
             return
-        from trackbench.plots.diagnosis import plot_camera_diagnosis
-
         for camera in cameras:
             holders, boxes = read_identity(run / "identity" / f"{camera}.csv")
             n = len(holders)
@@ -350,8 +350,6 @@ def _track_score_write(
         metrics["postprocess"] = postprocess_params(cfg.postprocess)
     diagnoses = {o.camera_id: o.diagnosis for o in result.cameras if o.diagnosis is not None}
     if len(diagnoses) == len(result.cameras):
-        from trackbench.scoring.diagnosis import diagnosis_json
-
         metrics.update(diagnosis_json(diagnoses))
     artifacts.publish(output_dir)  # mot/, tracklets/ and errors/ appear with metrics.json, never without
     artifacts.write_json(output_dir / "metrics.json", metrics)
@@ -364,8 +362,6 @@ def _track_score_write(
 
 def run_intervals(cfg: AppConfig, scores: Scores) -> dict[str, dict[str, float]]:
     """Bootstrap intervals of the headline metrics (docs/guide/uncertainty.md)."""
-    from trackbench.scoring import bootstrap
-
     b = cfg.eval.bootstrap
     blocks = bootstrap.blocks(scores.windows)
     if b.samples == 0 or not blocks:

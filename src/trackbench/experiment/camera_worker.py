@@ -26,6 +26,7 @@ from trackbench.tracking.config import TrackingConfig
 from trackbench.tracking.hypotheses import hypotheses_from_reported, hypotheses_from_tracklets
 from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
 from trackbench.tracking.kinds import PRECOMPUTED
+from trackbench.tracking.stage import TrackingStage, join_reported, stitch
 from trackbench.types import CameraBatch, CameraInfo, CarryForward, ReportedRows, TrackingContext, Tracklet2D
 
 if TYPE_CHECKING:
@@ -160,8 +161,6 @@ def track_camera_timed(
         if on_frames is not None:
             on_frames(camera.camera_id, n_frames(camera))
         return tracklets, reported_rows(camera.camera_id, tracklets), TrackerCpu()
-    from trackbench.tracking.stage import TrackingStage, join_reported, stitch  # boxmot (torch) only when tracking
-
     sizes = {camera.camera_id: (camera.width, camera.height)} if camera.width and camera.height else {}
     stage = TrackingStage(job.tracking, frame_sizes=sizes, checkpoint_frames=job.checkpoint_frames)
     # On disk after every batch (the Python backend's carry is bytes; the C++ one is a live handle).

@@ -11,6 +11,7 @@ import numpy as np
 
 from trackbench.config import POSTPROCESS_KEYS, PostprocessConfig
 from trackbench.datasets.base import BoxTable
+from trackbench.tracking.adapter import postprocess_rows
 from trackbench.tracking.hypotheses import rows
 
 
@@ -43,7 +44,5 @@ def postprocessed(cfg: PostprocessConfig, table: BoxTable) -> BoxTable:
     """``table`` after ``cfg.method`` (unchanged for ``none`` or no rows)."""
     if cfg.method == "none" or len(table.frames) == 0:
         return table
-    from trackbench.tracking.adapter import postprocess_rows  # boxmot: only when a run post-processes
-
     options = {key: getattr(cfg, key) for key in POSTPROCESS_KEYS[cfg.method] if key != "interval"}
     return from_mot_rows(postprocess_rows(mot_rows(table), cfg.method, cfg.interval, **options))

@@ -12,18 +12,18 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from trackbench.config import AppConfig, postprocess_params
 from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.factory import apply_split
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
-from trackbench.experiment.checkpoints import write_run_id
+from trackbench.experiment import checkpoints
+from trackbench.plots import charts
+from trackbench.record.abandoned import fail_abandoned
+from trackbench.record.mlflow_log import SWEEP_TAG, RunLogger, describe
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
-
-if TYPE_CHECKING:
-    from trackbench.record.mlflow_log import RunLogger
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).
@@ -176,8 +176,6 @@ class RunSetup:
 
     def tags(self) -> dict[str, str]:
         cfg = self.cfg
-        from trackbench.record.mlflow_log import SWEEP_TAG
-
         tags = {
             "tracker_kind": cfg.tracker.tracker_kind,
             "dataset": cfg.dataset.name,
@@ -199,9 +197,6 @@ class RunSetup:
         return tags
 
     def open(self) -> RunLogger:
-        from trackbench.record.abandoned import fail_abandoned
-        from trackbench.record.mlflow_log import RunLogger, describe
-
         cfg = self.cfg
         logger = RunLogger(cfg.mlflow)
         parent = self.parent_run_id
@@ -216,14 +211,14 @@ class RunSetup:
             if self.trial is not None:
                 self.trial[1](RUN_ATTR, run_id)
             if cfg.tracker.tracker_kind != PRECOMPUTED and cfg.tracker.backend == "python":
-                write_run_id(self.output_dir, run_id)  # a resumption of this run names it
+                checkpoints.write_run_id(self.output_dir, run_id)  # a resumption of this run names it
             if self.resumed_run:
                 error = f"interrupted; resumed as run {run_id}"
                 fail_abandoned(cfg.mlflow, self.resumed_run, error, alone=True)
         except BaseException as exc:
             logger.end("FAILED", f"{type(exc).__name__}: {exc}")
             raise
-        import trackbench.plots.charts  # noqa: F401  (matplotlib, for the end of the run)
+        charts.load()  # matplotlib, for the end of the run
 
         return logger
 
@@ -264,8 +259,6 @@ def run_lifecycle(opening: Opening | None, output_dir: Path) -> Iterator[RunEndi
         if run.logger is not None:
             run.logger.end("FINISHED")
     except TrialPruned as exc:  # not a failure: the study's pruner stopped this trial
-        from trackbench.experiment import checkpoints
-
         checkpoints.remove(output_dir)  # a pruned trial is not resumed
         if (logger := run.opened()) is not None:
             logger.log_batch(tags={STATE_TAG: "pruned", "trackbench.pruned_at_step": str(exc.step)})

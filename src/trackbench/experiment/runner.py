@@ -4,7 +4,8 @@ A camera is the unit of parallelism: its batches must run in order (the carry go
 to the next), cameras are independent. Each worker opens its own camera from the (cheaply
 pickled) dataset, so detections stream from disk batch by batch inside the worker, and hands
 back its hypothesis rows (trackbench.experiment.camera_worker). The job's process scores each camera as
-it arrives: the scoring code is imported only here, after the workers started tracking.
+it arrives: the scoring's heavy libraries (motmetrics, pandas) are imported at the first camera
+scored, after the workers started tracking.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ from trackbench.experiment.camera_worker import (
     track_and_write,
     track_camera,
 )
+from trackbench.scoring import score_camera, summarize
+from trackbench.scoring.attribution import RUN_FIXES
+from trackbench.scoring.diagnosis import diagnose
+from trackbench.scoring.score import scored_camera
+from trackbench.tracking import adapter
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.types import ReportedRows, Tracklet2D
 
@@ -109,10 +115,6 @@ def run_camera(
 
 def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
     """A tracked camera's rows scored against its ground truth (in the job's process)."""
-    from trackbench.scoring.attribution import RUN_FIXES
-    from trackbench.scoring.diagnosis import diagnose
-    from trackbench.scoring.score import scored_camera
-
     start = time.perf_counter()
     gt = job.dataset.ground_truth(job.camera.camera_id)
     full = scored_camera(
@@ -147,8 +149,6 @@ def scored(job: CameraJob, tracked: TrackedCamera) -> CameraOutcome:
 
 def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
     """Scores the camera's frames up to ``last`` (its windows left out) for ``on_prefix``."""
-    from trackbench.scoring import score_camera
-
     camera = job.camera
     gt = job.dataset.ground_truth(camera.camera_id)
 
@@ -198,7 +198,7 @@ def run(
     started = on_started or (lambda: None)
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
-        import trackbench.tracking.stage  # noqa: F401  (forked workers inherit boxmot and torch, imported once)
+        adapter.preload()  # forked workers inherit boxmot and torch, imported once
     resume = cfg.runner.resume is not None
     jobs = [
         CameraJob(
@@ -254,8 +254,6 @@ def run(
             "camera %s: %d frames, %d tracklets, tracking %.2fs (pid %d), scoring %.2fs",
             *(o.camera_id, o.n_frames, o.n_tracklets, o.tracking_seconds, o.worker_pid, o.scoring_seconds),
         )
-    from trackbench.scoring import summarize
-
     scores = summarize({o.camera_id: o.scores for o in outcomes})
     return RunResult(tuple(outcomes), scores, time.perf_counter() - start, workers)
 

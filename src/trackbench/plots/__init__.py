@@ -4,7 +4,8 @@
   comparison, and :func:`~trackbench.plots.charts.save_drawn` (figures saved atomically);
 - ``diagnosis``: why a run loses (identity per animal, error maps) and the run-vs-run diff.
 
-Importing this package imports matplotlib: the modules that draw import it where they draw.
+Importing this package does not import matplotlib: :func:`~trackbench.plots.charts.load`
+imports it (Agg backend) when the first figure is drawn.
 """
 
 from trackbench.plots.charts import (

@@ -1,20 +1,18 @@
-"""Plots: a run's per-camera metrics, windows and tracklet timelines; a sweep's and a benchmark's standing."""
+"""Plots: a run's per-camera metrics, windows and tracklet timelines; a sweep's and a benchmark's standing.
+
+matplotlib is imported by :func:`load` (Agg backend), which every drawing function calls first:
+importing this module does not import it.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import matplotlib
-import matplotlib.collections
-import matplotlib.patches
-import matplotlib.ticker
 import numpy as np
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
@@ -24,6 +22,17 @@ if TYPE_CHECKING:
 HEADLINE = (("hota", "HOTA"), ("mota", "MOTA"), ("idf1", "IDF1"))
 _CHAR_IN = 0.085  # an upper bound on a character's width at the default 10 pt font, inches
 _SMALL_CHAR_IN = 0.07  # ... at the legends' "small" font
+
+
+@functools.cache
+def load() -> None:
+    """Import matplotlib, once per process, to draw into files: the Agg backend (no display),
+    then pyplot. Every drawing function of the plots package calls it first; a run's MLflow
+    process calls it ahead, so that the plots at the run's end do not wait for the import."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # the slow part (fonts, backends), imported here once
 
 
 def _margins(fig: Any, left: float, right: float, top: float, bottom: float, hspace: float | None = None) -> None:
@@ -43,6 +52,9 @@ def plot_camera_metrics(
     path: Path, per_camera: Mapping[str, Mapping[str, float]], overall: Mapping[str, float], title: str = ""
 ) -> None:
     """HOTA, MOTA and IDF1 bars per camera and overall, values written on the bars."""
+    load()
+    import matplotlib.pyplot as plt
+
     names = [*per_camera, "overall"]
     rows = [*per_camera.values(), overall]
     fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(names) + 2.5), 3.8))
@@ -71,6 +83,9 @@ def plot_windows(
 ) -> None:
     """HOTA, MOTA and IDF1 over frames: one line per camera, pooled cameras in black; each
     point is a window, drawn at its first frame."""
+    load()
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(len(HEADLINE), 1, figsize=(10, 7), sharex=True)
     for ax, (metric, label) in zip(axes, HEADLINE, strict=True):
         for camera_id, windows in per_camera.items():
@@ -88,6 +103,9 @@ def plot_windows(
 
 def plot_sweep(path: Path, rows: Sequence[Mapping[str, Any]], metric: str, title: str) -> None:
     """The sweep's jobs, best first: ``metric`` as labelled horizontal bars."""
+    load()
+    import matplotlib.pyplot as plt
+
     shown = list(rows)[:30]
     names = [_short(str(r["run"]), 70) for r in shown][::-1]
     # Wide enough for the longest name beside the bars (a sweep's run names list its knobs).
@@ -122,6 +140,9 @@ _BENCH_SERIES = (
 def plot_benchmark(path: Path, rows: Sequence[KindRow], metric: str, title: str) -> None:
     """One line per kind (best on top): ``metric`` with its 95% interval for the defaults on
     test, the tuned settings on tune and on test (rows: benchmark_report.KindRow)."""
+    load()
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(8.5, max(3.0, 1.4 + 0.55 * len(rows))))
     n = len(rows)
     for k, (attr, label, color, marker) in enumerate(_BENCH_SERIES):
@@ -148,6 +169,12 @@ _COLORS = {"detected": "tab:blue", "coasted": "tab:orange"}
 
 def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], title: str = "") -> None:
     """One row per tracklet and camera: detected spans blue, coasted spans orange."""
+    load()
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
     cameras = list(spans_by_camera)
     fig, axes = plt.subplots(len(cameras), 1, figsize=(10, 1.2 + 1.8 * len(cameras)), squeeze=False)
     for ax, camera_id in zip(axes[:, 0], cameras, strict=True):
@@ -157,13 +184,13 @@ def plot_timelines(path: Path, spans_by_camera: Mapping[str, Sequence[Span]], ti
             x0, x1, y = rows[:, 0], rows[:, 0] + rows[:, 1], rows[:, 2]
             corners = np.stack([np.c_[x0, y - 0.4], np.c_[x0, y + 0.4], np.c_[x1, y + 0.4], np.c_[x1, y - 0.4]], 1)
             polygons = cast("Sequence[np.ndarray]", corners)  # one (n, 4, 2) array: its fast path, not a list
-            ax.add_collection(matplotlib.collections.PolyCollection(polygons, facecolors=color, edgecolors="none"))
+            ax.add_collection(PolyCollection(polygons, facecolors=color, edgecolors="none"))
         if spans:
             ax.set_xlim(min(f for _, f, _, _ in spans) - 1, max(f + n for _, f, n, _ in spans) + 1)
             ax.set_ylim(min(t for t, *_ in spans) - 1, max(t for t, *_ in spans) + 1)
         ax.set_ylabel(f"{camera_id}\ntrack id")
-        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _COLORS.items()]
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    handles = [Patch(color=c, label=s) for s, c in _COLORS.items()]
     axes[0, 0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     axes[-1, 0].set_xlabel("frame")
     fig.suptitle(f"tracklet timelines: {title}" if title else "tracklet timelines")
@@ -185,12 +212,16 @@ def save_drawn(
     array of them), titled and sized here, then free it. ``relayout=False`` keeps the drawer's
     layout (a colorbar it placed beside its axes does not survive ``tight_layout``); ``log_y``: the
     (first) axes' y scale logarithmic."""
+    load()
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
+
     first = np.ravel(np.asarray(axes, dtype=object))[0]
     fig = first.figure
     if log_y:  # plain numbers on a log axis (0.2, 0.5, 1, 2), not powers of ten
         first.set_yscale("log")
-        first.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-        first.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        first.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        first.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     if size is not None:
         fig.set_size_inches(*size)
     if title:

@@ -1,31 +1,25 @@
 """Pictures of why a run scores as it does: per-animal identity timelines, error maps, run diffs.
 
 Same conventions as :mod:`trackbench.plots.charts`: Agg, fixed margins (drawn once), legends outside the
-axes, fast PNG encoding. Inputs are the NumPy records (events, identity frames, ground truth).
+axes, fast PNG encoding, matplotlib imported by :func:`~trackbench.plots.charts.load` when
+drawing. Inputs are the NumPy records (events, identity frames, ground truth).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import matplotlib.collections
-import matplotlib.lines
 import numpy as np
-from matplotlib.colors import to_rgb
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from trackbench.artifacts.events import KINDS, ErrorEvents
 from trackbench.artifacts.identity import UNMATCHED, IdentityFrames, segments
 from trackbench.datasets.base import BoxTable
-from trackbench.plots.charts import _legend_in, _margins
+from trackbench.plots.charts import _legend_in, _margins, load
 
 MAX_LANES = 40  # lanes an identity timeline shows: past this an ~80-id sequence is unreadable
-_PALETTE = [to_rgb(plt.get_cmap("tab20")(i)) for i in range(20)]  # tab20's colours, by index
 _LABEL_MIN = 1 / 30  # a segment gets its hypothesis id written on it from this share of the frames
 _MARKS = {  # kind: (label, colour, marker, size); drawn in this order (rare kinds on top)
     "fn": ("FN (missed)", "tab:orange", ".", 3.0),
@@ -36,13 +30,26 @@ _MARKS = {  # kind: (label, colour, marker, size); drawn in this order (rare kin
 
 
 def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})  # fast PNG encoding
     plt.close(fig)
 
 
+@functools.cache
+def _palette() -> tuple[tuple[float, float, float], ...]:
+    """tab20's colours, by index."""
+    load()
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    return tuple(to_rgb(plt.get_cmap("tab20")(i)) for i in range(20))
+
+
 def hyp_color(hyp_id: int) -> tuple[float, float, float]:
     """A hypothesis id's colour; consecutive ids get different hues (tab20 with a stride of 7)."""
-    return _PALETTE[(int(hyp_id) * 7) % len(_PALETTE)]
+    palette = _palette()
+    return palette[(int(hyp_id) * 7) % len(palette)]
 
 
 def errors_per_animal(identity: IdentityFrames, events: ErrorEvents) -> list[tuple[int, int]]:
@@ -64,6 +71,11 @@ def plot_identity(
 ) -> None:
     """One lane per ground-truth animal (most errors on top, at most ``max_lanes``), coloured by
     the hypothesis holding it in each frame, a grey hairline where it is missed, x at switches."""
+    load()
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+    from matplotlib.lines import Line2D
+
     ranked = errors_per_animal(identity, events)
     shown = ranked[:max_lanes]
     lane = {g: i for i, (g, _) in enumerate(shown)}
@@ -76,7 +88,7 @@ def plot_identity(
     h = np.where(held, 0.4, 0.03)  # half height: a held run is a bar, a miss a hairline
     corners = np.stack([np.c_[x0, y - h], np.c_[x0, y + h], np.c_[x1, y + h], np.c_[x1, y - h]], 1)
     colors = [hyp_color(v) if v != UNMATCHED else (0.6, 0.6, 0.6) for v in hyp.tolist()]
-    ax.add_collection(matplotlib.collections.PolyCollection(list(corners), facecolors=colors, edgecolors="none"))
+    ax.add_collection(PolyCollection(list(corners), facecolors=colors, edgecolors="none"))
     span = max(float(identity.frames.max() - identity.frames.min() + 1), 1.0) if len(identity) else 1.0
     long_runs = np.flatnonzero(held & (x1 - x0 >= span * _LABEL_MIN))[:400]
     for i in long_runs.tolist():
@@ -96,8 +108,8 @@ def plot_identity(
     ax.set_title(f"{head}{capped}\ncolour, number: hypothesis holding the animal", fontsize=10)
     labels = ["ID switch", "missed (in gt, unmatched)"]
     handles = [
-        matplotlib.lines.Line2D([], [], linestyle="none", marker="x", color="black", mew=1.5, label=labels[0]),
-        matplotlib.lines.Line2D([], [], color=(0.6, 0.6, 0.6), lw=1, label=labels[1]),
+        Line2D([], [], linestyle="none", marker="x", color="black", mew=1.5, label=labels[0]),
+        Line2D([], [], color=(0.6, 0.6, 0.6), lw=1, label=labels[1]),
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     _margins(fig, 0.9, _legend_in(labels), 0.6, 0.5)
@@ -118,6 +130,10 @@ def plot_error_map(
 ) -> None:
     """Ground-truth paths (box centres per animal, thin grey) in image coordinates, y downward,
     with each error event's box centre marked by kind; ``frame_size`` is (width, height)."""
+    load()
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
     scored = ~ground_truth.distractor
     gx, gy = _centres(ground_truth.boxes[scored])
     ids, frames = ground_truth.ids[scored], ground_truth.frames[scored]
@@ -136,7 +152,7 @@ def plot_error_map(
     axes_w = 8.0
     axes_h = float(np.clip(axes_w * height / max(width, 1.0), 2.5, 9.0))
     fig, ax = plt.subplots(figsize=(axes_w + 0.8 + legend_w, axes_h + 1.1))
-    lines = matplotlib.collections.LineCollection(paths, colors="0.6", linewidths=0.6, label="ground-truth path")
+    lines = LineCollection(paths, colors="0.6", linewidths=0.6, label="ground-truth path")
     ax.add_collection(lines)
     for (kind, (_, color, marker, size)), label in zip(_MARKS.items(), labels, strict=True):
         pick = events.kinds == KINDS.index(kind)
@@ -181,6 +197,9 @@ def plot_diff(
 ) -> None:
     """Per camera (and pooled), each window's FP, FN and IDSW difference B - A as grouped bars;
     a window is a mapping with ``first_frame`` and each count's difference."""
+    load()
+    import matplotlib.pyplot as plt
+
     cameras = list(per_camera)
     fig, axes = plt.subplots(len(cameras), 1, figsize=(10, 1.0 + 1.7 * len(cameras)), squeeze=False, sharex=True)
     width = window_frames / (len(_DIFF_COUNTS) + 1)

@@ -11,6 +11,7 @@ from typing import Any
 
 from trackbench import artifacts
 from trackbench.artifacts.events import COLUMNS, KINDS, ErrorEvents
+from trackbench.plots import diagnosis as diagnosis_plots
 from trackbench.record.run_diff import (
     FP_IOU,
     POOLED,
@@ -200,8 +201,6 @@ def console_lines(diff: Diff, out: Path) -> list[str]:
 
 def write(diff: Diff, out: Path) -> None:
     """The diff's files into ``out`` (created); events files only when both runs have errors/."""
-    from trackbench.plots import diagnosis as diagnosis_plots
-
     out.mkdir(parents=True, exist_ok=True)
     artifacts.atomic_write_text(out / "windows.csv", windows_csv(diff.windows))
     if diff.only_a is not None and diff.only_b is not None:

@@ -12,6 +12,9 @@ An ``mlflow server`` that stays away longer than MLflow's own HTTP retries turns
 TrackbenchError line; the run is then left to the sweep. (A single run's logger lives in a
 run keeper process, run_keeper, which also ends the run FAILED if only the job is killed.)
 A new SQLite store is opened by one process at a time (:func:`open_client`).
+
+mlflow itself (about a second of imports, pandas among them) is imported where it is first
+used, not with this module: importing trackbench never pays for it.
 """
 
 from __future__ import annotations
@@ -22,12 +25,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
-
-import mlflow
-from mlflow.entities import Metric, Param, Run, RunTag
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
@@ -53,15 +51,26 @@ from trackbench.record._store import (
 from trackbench.record.store_check import sqlite_file
 from trackbench.record.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# mlflow installs its own INFO console handler on import (database creation chatter); keep the
-# console for our summary unless debug logging is on. The run's log file keeps our records.
-for _name in ("mlflow", "alembic"):
-    logging.getLogger(_name).setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
-
 _BATCH = 100  # MLflow's limit on params / metrics per log_batch call
+
+
+@functools.cache
+def _client_class() -> type[MlflowClient]:
+    """mlflow's client class: mlflow is imported here, once per process, on first use."""
+    from mlflow.tracking import MlflowClient
+
+    # mlflow installs its own INFO console handler on import (database creation chatter); keep the
+    # console for our summary unless debug logging is on. The run's log file keeps our records.
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
+    return MlflowClient
 
 
 def open_client(tracking_uri: str) -> MlflowClient:
@@ -69,15 +78,16 @@ def open_client(tracking_uri: str) -> MlflowClient:
     opening creates and migrates a new store, and two processes doing that to one new file at
     once break it (alembic's "duplicate column name" or "expected to match one row"). The lock
     is an ``flock`` on the database file itself (SQLite's own locks are ``fcntl`` locks, apart)."""
+    client_class = _client_class()
     path = sqlite_file(tracking_uri) if tracking_uri.startswith("sqlite:///") else None
     if path is None or not path.parent.is_dir():
-        return MlflowClient(tracking_uri=tracking_uri)
+        return client_class(tracking_uri=tracking_uri)
     import fcntl
 
     with path.open("a") as held:  # an empty file is an empty SQLite database
         fcntl.flock(held, fcntl.LOCK_EX)
         try:
-            return MlflowClient(tracking_uri=tracking_uri)  # the store is opened (and migrated) here
+            return client_class(tracking_uri=tracking_uri)  # the store is opened (and migrated) here
         finally:
             fcntl.flock(held, fcntl.LOCK_UN)
 
@@ -120,6 +130,8 @@ class RunLogger:
         return self._experiment_id
 
     def _get_or_create_experiment(self) -> str:
+        from mlflow.exceptions import MlflowException
+
         found = self.client.get_experiment_by_name(self.cfg.experiment_name)
         if found is not None:
             return found.experiment_id
@@ -167,6 +179,8 @@ class RunLogger:
         steps: Sequence[tuple[str, float, int]] = (),
     ) -> None:
         """Params, metrics (step 0), tags and step metrics ``(key, value, step)`` in batches."""
+        from mlflow.entities import Metric, Param, RunTag
+
         assert self.run_id is not None
         run_id = self.run_id
         now = int(time.time() * 1000)
@@ -211,6 +225,8 @@ def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_afte
     """Mark FAILED every RUNNING run of the experiments whose heartbeat is older than
     ``stale_after_s`` (its process died without ending it), with the reason in the ``error``
     and ``trackbench.stale`` tags. Returns the run ids marked."""
+    from mlflow.entities import RunTag
+
     marked = []
     running = _retry(
         lambda: client.search_runs(experiment_ids, "attributes.status = 'RUNNING'", max_results=5000), "search"
@@ -249,6 +265,8 @@ def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: f
 
 
 def mlflow_version() -> str:
+    import mlflow
+
     return mlflow.__version__
 
 
@@ -281,6 +299,8 @@ def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
     import os
     import tempfile
 
+    from mlflow.exceptions import MlflowException
+
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = open_client(tracking_uri)
     try:
@@ -299,6 +319,8 @@ def download_run_files(tracking_uri: str, run_id: str, names: Sequence[str], des
     """Those of a run's top-level artifacts ``names`` (files or folders) it has, downloaded into
     ``dest``; returns the names found (a run logged before a file existed lacks it)."""
     import os
+
+    from mlflow.exceptions import MlflowException
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = open_client(tracking_uri)
@@ -319,6 +341,8 @@ def download_run_files(tracking_uri: str, run_id: str, names: Sequence[str], des
 
 def log_folder_to_run(tracking_uri: str, run_id: str, folder: Path, artifact_path: str) -> None:
     """Log ``folder``'s files as artifacts of an existing (usually finished) run under ``artifact_path``."""
+    from mlflow.exceptions import MlflowException
+
     client = open_client(tracking_uri)
     try:
         client.get_run(run_id)

@@ -12,6 +12,7 @@ import sys
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
+from trackbench.record.mlflow_log import sweep_experiment
 from trackbench.record.store_check import check_tracking_uri
 
 _DEFAULTS = MlflowConfig()
@@ -38,8 +39,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--stale-after must be > 0")
     try:  # an unusable URI is one line, and a store is never created here (create=False)
         check_tracking_uri(args.tracking_uri, "--tracking-uri", create=False)
-        from trackbench.record.mlflow_log import sweep_experiment
-
         marked = sweep_experiment(args.tracking_uri, None if args.all else args.experiment, args.stale_after)
     except TrackbenchError as exc:
         print(f"trackbench-gc: error: {exc}", file=sys.stderr)

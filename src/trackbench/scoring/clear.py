@@ -11,6 +11,9 @@ from one of two matchings (``eval.matching``):
 
 Counts of a frame range come from the same event table sliced by frame, which is how windows
 are scored.
+
+motmetrics and pandas (half a second of imports) are imported where they are used, so that
+importing the scoring package does not pay for them.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import motmetrics as mm
 import numpy as np
-import pandas as pd
 
 from trackbench.scoring.frames import FramePairs
 from trackbench.scoring.matching import Matching
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Additive counts of a camera or a window, as motmetrics names them.
 EVENT_COUNTS = (
@@ -59,6 +64,9 @@ def official_events(pairs: FramePairs, matching: Matching, threshold: float) -> 
     RAW rows for every candidate pair (IoU >= threshold, TrackEval Identity's rule) and for
     each box without one (its presence in the frame), MATCH/SWITCH for the chosen pairs, MISS
     and FP for the rest."""
+    import motmetrics as mm
+    import pandas as pd
+
     frame, code, oid, hid, d = official_event_arrays(pairs, matching, threshold)
     if not len(frame):
         return mm.MOTAccumulator.new_event_dataframe()
@@ -162,6 +170,8 @@ def motmetrics_events(pairs: FramePairs, threshold: float) -> pd.DataFrame:
     Distance is 1 - IoU, NaN (do not pair) where it exceeds ``1 - threshold``, as motmetrics'
     ``iou_matrix`` with ``max_iou=1 - threshold`` (IoU == 0.5 still pairs at the default).
     """
+    import motmetrics as mm
+
     max_dist = 1.0 - threshold
     acc = mm.MOTAccumulator()
     # motmetrics' documented solver hook; it swaps a module global for the loop (workers are
@@ -184,6 +194,8 @@ class _ForcedFirst:
     """
 
     def __init__(self, fallback: str | Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
+        import motmetrics as mm
+
         self._fallback = mm.lap.solver_map[fallback] if isinstance(fallback, str) else fallback
 
     def __call__(self, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +215,8 @@ def _motmetrics_counts(events: pd.DataFrame, track_counts: bool) -> tuple[dict[s
     """:func:`event_counts` and the identity global assignment's ``(object, hypothesis)`` id
     pairs (rows of a float array), from one pass of motmetrics' metric functions (called
     directly: its ``compute`` re-inspects ~30 function signatures per call)."""
+    import motmetrics as mm
+
     names = EVENT_COUNTS + (TRACK_COUNTS if track_counts else ())
     if len(events) == 0:
         return dict.fromkeys(names, 0), np.empty((0, 2))
@@ -275,6 +289,8 @@ class EventRows:
 
     @staticmethod
     def of(events: pd.DataFrame, track_counts: bool = False) -> EventRows:
+        import pandas as pd
+
         camera, pairs = _motmetrics_counts(events, track_counts)
         frame = events.index.get_level_values(0).to_numpy().astype(np.int64)
         code = pd.Categorical(events["Type"], categories=_TYPES).codes.astype(np.int8)
@@ -350,6 +366,8 @@ def _identity(
     """IDFP and IDFN as motmetrics' ``id_global_assignment``: per id the number of frames it
     has RAW rows in, per pair the number of pairable RAW rows, the same ``fpmatrix`` and
     ``fnmatrix``, solved by motmetrics' LAP solver."""
+    import motmetrics as mm
+
     span = int(frame[-1] - frame[0]) + 1
     o_rows, h_rows = raw & has_o, raw & has_h
     oids, o_index = np.unique(oid[o_rows], return_inverse=True)

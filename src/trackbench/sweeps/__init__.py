@@ -2,12 +2,13 @@
 
 - ``callback``: :class:`~trackbench.sweeps.callback.MlflowSweepCallback` (``conf/config.yaml``
   names it), which opens the parent run, names the jobs and keeps the sweep's standing;
+- ``folder``: what the sweep folder tells every job (the parent run's id, the keys it varies);
 - ``frames``: a sweep must score one set of frames in every job;
 - ``report``: the sweep's leaderboard (CSV, Markdown, the parent run's description).
 
 Optuna studies (the ``hparams_search`` configs) live in :mod:`trackbench.tuning` and the Hydra
 sweeper plugin ``hydra_plugins.trackbench_optuna_sweeper``.
 
-Nothing is re-exported here: the Hydra plugin reads ``report`` on every command (``--help``
-included) without the callback's imports (the experiment's config and app).
+Nothing is re-exported here: the Hydra plugin reads ``folder`` and ``report`` on every command
+(``--help`` included) without the callback's imports (the experiment's config and app).
 """

@@ -2,7 +2,8 @@
 
 The parent is created once, in the launcher process, before any job starts; its id is written
 to ``<sweep dir>/.mlflow_parent_run_id`` where every job (any launcher sharing the sweep dir)
-reads it. If the sweep dies, the parent is marked FAILED at exit instead of staying RUNNING.
+reads it (:mod:`trackbench.sweeps.folder`). If the sweep dies, the parent is marked FAILED at
+exit instead of staying RUNNING.
 
 Relative paths of a multirun (``hydra.sweep.dir``, a ``sqlite:///`` store) mean the driver's
 working directory for every launcher: Ray runs jobs in the directory its head was started in,
@@ -12,6 +13,7 @@ so the callback rewrites them to absolute paths before any job is shipped.
 from __future__ import annotations
 
 import atexit
+import logging
 import shutil
 import sys
 import tempfile
@@ -25,27 +27,24 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from trackbench.config import load_config
 from trackbench.config.metric_names import default_direction
 from trackbench.errors import TrackbenchError
-from trackbench.experiment.app import PLOTS, Plotting
+from trackbench.experiment.app import PLOTS, Plotting, add_attribution
+from trackbench.experiment.run_record import mlflow_metrics
+from trackbench.plots.charts import plot_sweep
+from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger, child_runs
 from trackbench.record.naming import sweep_title, swept_keys
 from trackbench.record.ui_address import compare_address, runs_table_address
 from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns
+from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tree import plain_tree
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
     from trackbench.config import AppConfig, MlflowConfig
-    from trackbench.record.mlflow_log import RunLogger
 
-PARENT_FILE = ".mlflow_parent_run_id"
-SWEPT_FILE = ".trackbench_swept_keys"  # one key per line: what the jobs' run names show
+log = logging.getLogger(__name__)
 REPORT_EVERY_S = 5.0  # the driver refreshes the parent run's standing at most this often (and at the end)
-
-
-def swept_keys_of(sweep_dir: str | Path) -> list[str] | None:
-    path = Path(sweep_dir) / SWEPT_FILE
-    return path.read_text().split() if path.exists() else None
 
 
 _SQLITE = "sqlite:///"
@@ -80,11 +79,6 @@ def resolve_paths(config: DictConfig, cwd: Path) -> None:
             _set_override(config.hydra.overrides.task, "mlflow.tracking_uri", absolute_uri)
 
 
-def parent_run_id(sweep_dir: str | Path) -> str | None:
-    path = Path(sweep_dir) / PARENT_FILE
-    return path.read_text().strip() if path.exists() else None
-
-
 def app_config(config: DictConfig) -> AppConfig:
     """The validated AppConfig of a composed config (its ``hydra`` node left out)."""
 
@@ -96,8 +90,6 @@ def _parent_logger(config: DictConfig) -> RunLogger | None:
     """A logger on the sweep's parent run, in a job process (None without one)."""
     if not OmegaConf.select(config, "mlflow.enabled", default=False):
         return None
-    from trackbench.record.mlflow_log import RunLogger
-
     logger = RunLogger(app_config(config).mlflow)
     sweep_dir = str(Path(str(config.hydra.sweep.dir)))
     logger.run_id = parent_run_id(sweep_dir) or logger.sweep_parent(sweep_dir)  # another machine: by its tags
@@ -152,8 +144,6 @@ class MlflowSweepCallback(Callback):
             sys.exit(2)
         if not cfg.mlflow.enabled:
             return
-        from trackbench.record.mlflow_log import ROLE_TAG, SWEEP_TAG, RunLogger
-
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         task = list(config.hydra.overrides.task)
@@ -187,9 +177,7 @@ class MlflowSweepCallback(Callback):
         try:
             logger = self._logger or _parent_logger(config)
         except Exception as exc:  # the standing is a report; never let it fail the job
-            import logging
-
-            logging.getLogger(__name__).warning("sweep report: no parent run: %s", exc)
+            log.warning("sweep report: no parent run: %s", exc)
             return
         if logger is None:
             return
@@ -220,10 +208,6 @@ class MlflowSweepCallback(Callback):
         objective is logged with step = jobs finished, so its chart shows the sweep's progress.
         A refresh reads the job runs that changed since the last one and redraws the plot only
         if the jobs it shows changed; the ``final`` standing reads every job run and draws."""
-        import logging
-
-        from trackbench.record.mlflow_log import NOTE_TAG, child_runs
-
         runs: list[dict[str, Any]] = []
         sweep = str(config.hydra.sweep.dir)
         try:
@@ -255,8 +239,6 @@ class MlflowSweepCallback(Callback):
                 kept = Path(sweep) / "report"  # the driver keeps the last standing in the sweep folder
                 shown = [(str(r["run"]), r[metric]) for r in rows[: sweep_report.PLOTTED]]
                 if rows and (final or shown != _plotted.get(sweep)):
-                    from trackbench.plots.charts import plot_sweep
-
                     plot_sweep(folder / "comparison.png", rows[: sweep_report.PLOTTED], metric, title)
                     _plotted[sweep] = shown
                 elif rows and (kept / "comparison.png").is_file():  # the same jobs shown: the plot stands
@@ -269,7 +251,7 @@ class MlflowSweepCallback(Callback):
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         except Exception as exc:  # the standing is a report; never let it fail the sweep
-            logging.getLogger(__name__).warning("sweep report on the parent run failed: %s", exc)
+            log.warning("sweep report on the parent run failed: %s", exc)
         return runs
 
     def _complete_best(
@@ -279,12 +261,6 @@ class MlflowSweepCallback(Callback):
         attribution (``eval.attribution=best``: its jobs computed none) and its plots
         (``runner.plots=best``: its jobs drew none). A job folder on another machine (Ray) is left
         without them, with a log line."""
-        import logging
-
-        from trackbench.experiment.app import add_attribution
-        from trackbench.experiment.run_record import mlflow_metrics
-        from trackbench.record.mlflow_log import RunLogger
-
         metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
         direction = str(OmegaConf.select(config, "objective.direction", default="maximize"))
         best = sweep_report.standing(runs, metric, direction)["best"]
@@ -307,7 +283,7 @@ class MlflowSweepCallback(Callback):
                 logger.log_artifacts(folder / PLOTS, PLOTS)
                 print(f"plots of the best job ({best['name']}): {folder / PLOTS}")
         except Exception as exc:  # a report; never fail the sweep for it
-            logging.getLogger(__name__).warning("the best job %s not completed: %s", best["name"], exc)
+            log.warning("the best job %s not completed: %s", best["name"], exc)
 
     def _abandon(self) -> None:
         if self._logger is not None:

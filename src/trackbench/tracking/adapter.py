@@ -1,6 +1,10 @@
 """The one door to boxmot: builds trackers (Python or C++) from our config, steps them,
 snapshots them (Python only).
 
+boxmot (and torch, which it imports: over a second) is imported on first use, not with this
+module: the first tracker built or snapshot read, or :func:`preload` (a process that forks
+camera workers calls it first, so that they inherit the imported tracker code).
+
 boxmot's ``update()`` returns only tracks that are confirmed *and* matched in the current
 frame; :mod:`trackbench.tracking.views` reads the rest of each kind's tracks. Nothing outside
 this module imports boxmot.
@@ -16,25 +20,9 @@ import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from boxmot.native._common import set_build_status_fn
-from boxmot.trackers.box.boosttrack.tracker import BoostTrack
-from boxmot.trackers.box.botsort.native import NativeBotSortTracker
-from boxmot.trackers.box.botsort.tracker import BotSort
-from boxmot.trackers.box.bytetrack.native import NativeByteTrackTracker
-from boxmot.trackers.box.bytetrack.tracker import ByteTrack
-from boxmot.trackers.box.occluboost.native import NativeOccluBoostTracker
-from boxmot.trackers.box.occluboost.tracker import OccluBoost
-from boxmot.trackers.box.ocsort.native import NativeOcSortTracker
-from boxmot.trackers.box.ocsort.track import KalmanBoxTracker
-from boxmot.trackers.box.ocsort.tracker import OcSort
-from boxmot.trackers.box.sfsort.native import NativeSFSORTTracker
-from boxmot.trackers.box.sfsort.tracker import SFSORT
-from boxmot.trackers.common.association.velocity import associate
-from boxmot.trackers.common.motion import MotionModelAdapter, create_motion_model
-from boxmot.trackers.config import load_tracker_defaults
 
 from trackbench.errors import TrackbenchError
 from trackbench.tracking import views as v
@@ -53,7 +41,10 @@ from trackbench.tracking.kinds import NATIVE_KINDS, SUPPORTED_KINDS
 from trackbench.tracking.native_options import native_options
 from trackbench.tracking.views import Box, TrackView
 
-__all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state", "postprocess_rows"]
+if TYPE_CHECKING:
+    from boxmot.trackers.common.motion import MotionModelAdapter
+
+__all__ = ["TrackView", "TrackerAdapter", "dumps_state", "loads_state", "postprocess_rows", "preload"]
 
 # Importing boxmot's tracker modules attaches an INFO handler to the "boxmot" logger; keep it
 # quiet unless our own logger asks for debug output.
@@ -65,57 +56,80 @@ def _silence_boxmot() -> None:
     _BOXMOT_LOGGER.setLevel(logging.DEBUG if _log.isEnabledFor(logging.DEBUG) else logging.WARNING)
 
 
-_silence_boxmot()
+def preload() -> None:
+    """Import boxmot's trackers (and torch) now, as the first tracker built would: a process
+    about to fork camera workers calls this, so that every worker inherits them imported once."""
+    _kinds()
+    _dispatch_table()
 
 
 # --- SORT ----------------------------------------------------------------------------------
 
 
-class Sort(OcSort):  # type: ignore[misc]  # boxmot is untyped
-    """Classic SORT (Bewley et al. 2016) from boxmot's OC-SORT parts: the same Kalman box track
-    (constant-velocity x, y, s, r filter with SORT's noise), IoU cost solved by linear
-    assignment and gated at ``iou_threshold``. Unlike ``OcSort`` there is no velocity-direction
-    term, no BYTE pass, no recovery against last observations (OCR) and no re-update along a
-    virtual trajectory after a gap (ORU: unmatched tracks are simply not updated). Output boxes
-    are the filter state, as in SORT."""
+@functools.cache
+def _sort_class() -> type:
+    """:class:`Sort`, built on boxmot's OC-SORT on first use. Snapshots pickle it by the name
+    ``trackbench.tracking.adapter.Sort`` (this module's ``__getattr__`` builds it)."""
+    from boxmot.trackers.box.ocsort.track import KalmanBoxTracker
+    from boxmot.trackers.box.ocsort.tracker import OcSort
+    from boxmot.trackers.common.association.velocity import associate
 
-    active_tracks: list[Any]
+    class Sort(OcSort):  # type: ignore[misc]  # boxmot is untyped
+        """Classic SORT (Bewley et al. 2016) from boxmot's OC-SORT parts: the same Kalman box track
+        (constant-velocity x, y, s, r filter with SORT's noise), IoU cost solved by linear
+        assignment and gated at ``iou_threshold``. Unlike ``OcSort`` there is no velocity-direction
+        term, no BYTE pass, no recovery against last observations (OCR) and no re-update along a
+        virtual trajectory after a gap (ORU: unmatched tracks are simply not updated). Output boxes
+        are the filter state, as in SORT."""
 
-    def _track_detections(self, dets: np.ndarray, img: Any, embs: Any = None, masks: Any = None) -> np.ndarray:
-        self.frame_count += 1
-        high, _ = self._make_detection_batch(dets, embs=embs, masks=masks).split_by_confidence(self.det_thresh)
-        dets = high.as_box_conf_detections(dtype=dets.dtype)
-        trks = np.zeros((len(self.active_tracks), 5))
-        for row, trk in zip(trks, self.active_tracks, strict=True):
-            row[:4] = trk.predict(dt=self._prediction_dt)[0][:4]
-        keep = ~np.asarray(np.isnan(trks).any(axis=1))
-        self.active_tracks = [t for t, k in zip(self.active_tracks, keep.tolist(), strict=True) if k]
-        trks = trks[keep]
-        # OC-SORT's association with a zero direction weight and no previous observations is
-        # SORT's: IoU matrix, one-to-one shortcut, else linear assignment, then the IoU gate.
-        n = len(trks)
-        result = associate(dets, trks, self.asso_func, self.iou_threshold, np.zeros((n, 2)), -np.ones((n, 5)), 0.0)
-        for trk_idx, det_idx in result.matches:
-            self.active_tracks[trk_idx].update(dets[det_idx], high.clss[det_idx], high.det_inds[det_idx])
-        for i in result.unmatched_dets:
-            self.active_tracks.append(
-                KalmanBoxTracker(
-                    dets[i],
-                    high.clss[i],
-                    high.det_inds[i],
-                    delta_t=self.delta_t,
-                    max_obs=self.max_obs,
-                    id_allocator=self.id_allocator,
-                    noise_config=self.kalman_noise_config,
+        active_tracks: list[Any]
+
+        def _track_detections(self, dets: np.ndarray, img: Any, embs: Any = None, masks: Any = None) -> np.ndarray:
+            self.frame_count += 1
+            high, _ = self._make_detection_batch(dets, embs=embs, masks=masks).split_by_confidence(self.det_thresh)
+            dets = high.as_box_conf_detections(dtype=dets.dtype)
+            trks = np.zeros((len(self.active_tracks), 5))
+            for row, trk in zip(trks, self.active_tracks, strict=True):
+                row[:4] = trk.predict(dt=self._prediction_dt)[0][:4]
+            keep = ~np.asarray(np.isnan(trks).any(axis=1))
+            self.active_tracks = [t for t, k in zip(self.active_tracks, keep.tolist(), strict=True) if k]
+            trks = trks[keep]
+            # OC-SORT's association with a zero direction weight and no previous observations is
+            # SORT's: IoU matrix, one-to-one shortcut, else linear assignment, then the IoU gate.
+            n = len(trks)
+            result = associate(dets, trks, self.asso_func, self.iou_threshold, np.zeros((n, 2)), -np.ones((n, 5)), 0.0)
+            for trk_idx, det_idx in result.matches:
+                self.active_tracks[trk_idx].update(dets[det_idx], high.clss[det_idx], high.det_inds[det_idx])
+            for i in result.unmatched_dets:
+                self.active_tracks.append(
+                    KalmanBoxTracker(
+                        dets[i],
+                        high.clss[i],
+                        high.det_inds[i],
+                        delta_t=self.delta_t,
+                        max_obs=self.max_obs,
+                        id_allocator=self.id_allocator,
+                        noise_config=self.kalman_noise_config,
+                    )
                 )
-            )
-        rows = []
-        for trk in self.active_tracks:
-            if trk.time_since_update < 1 and (trk.hit_streak >= self.min_hits or self.frame_count <= self.min_hits):
-                rows.append(self.format_output_row(trk.get_state()[0], trk.id, trk.conf, trk.cls, trk.det_ind))
-        self.active_tracks = [t for t in self.active_tracks if t.time_since_update <= self.max_age]
-        out: np.ndarray = self.format_output_rows(rows, dtype=np.float32)
-        return out
+            rows = []
+            for trk in self.active_tracks:
+                if trk.time_since_update < 1 and (trk.hit_streak >= self.min_hits or self.frame_count <= self.min_hits):
+                    rows.append(self.format_output_row(trk.get_state()[0], trk.id, trk.conf, trk.cls, trk.det_ind))
+            self.active_tracks = [t for t in self.active_tracks if t.time_since_update <= self.max_age]
+            out: np.ndarray = self.format_output_rows(rows, dtype=np.float32)
+            return out
+
+    Sort.__qualname__ = "Sort"  # pickled by reference, as a module-level class would be
+    return Sort
+
+
+if not TYPE_CHECKING:  # at run time only: the type checker still knows every name of this module
+
+    def __getattr__(name: str) -> Any:
+        if name == "Sort":
+            return _sort_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- registry ------------------------------------------------------------------------------
@@ -130,29 +144,51 @@ class _Kind:
     native: type | None = None  # boxmot's C++ build of the kind (backend="cpp")
 
 
-_KINDS: dict[str, _Kind] = {
-    "ocsort": _Kind(OcSort, _ocsort_kwargs, v.ocsort_views, native=NativeOcSortTracker),
-    "bytetrack": _Kind(ByteTrack, _bytetrack_kwargs, v.bytetrack_views, v.compact_removed, NativeByteTrackTracker),
-    "sort": _Kind(Sort, _sort_kwargs, v.sort_views),
-    "botsort": _Kind(BotSort, _botsort_kwargs, v.bytetrack_views, native=NativeBotSortTracker),
-    "sfsort": _Kind(SFSORT, _sfsort_kwargs, v.sfsort_views, native=NativeSFSORTTracker),
-    "boosttrack": _Kind(BoostTrack, _boosttrack_kwargs, v.boosttrack_views),
-    "occluboost": _Kind(OccluBoost, _occluboost_kwargs, v.boosttrack_views, native=NativeOccluBoostTracker),
-}
-assert tuple(_KINDS) == SUPPORTED_KINDS, "kinds.py and the adapter registry disagree"
-assert tuple(k for k, d in _KINDS.items() if d.native) == NATIVE_KINDS, "kinds.py and the native registry disagree"
+@functools.cache
+def _kinds() -> Mapping[str, _Kind]:
+    """Every kind's boxmot classes and how we read them: boxmot's trackers (and torch) are
+    imported here, once per process."""
+    from boxmot.trackers.box.boosttrack.tracker import BoostTrack
+    from boxmot.trackers.box.botsort.native import NativeBotSortTracker
+    from boxmot.trackers.box.botsort.tracker import BotSort
+    from boxmot.trackers.box.bytetrack.native import NativeByteTrackTracker
+    from boxmot.trackers.box.bytetrack.tracker import ByteTrack
+    from boxmot.trackers.box.occluboost.native import NativeOccluBoostTracker
+    from boxmot.trackers.box.occluboost.tracker import OccluBoost
+    from boxmot.trackers.box.ocsort.native import NativeOcSortTracker
+    from boxmot.trackers.box.ocsort.tracker import OcSort
+    from boxmot.trackers.box.sfsort.native import NativeSFSORTTracker
+    from boxmot.trackers.box.sfsort.tracker import SFSORT
+
+    kinds = {
+        "ocsort": _Kind(OcSort, _ocsort_kwargs, v.ocsort_views, native=NativeOcSortTracker),
+        "bytetrack": _Kind(ByteTrack, _bytetrack_kwargs, v.bytetrack_views, v.compact_removed, NativeByteTrackTracker),
+        "sort": _Kind(_sort_class(), _sort_kwargs, v.sort_views),
+        "botsort": _Kind(BotSort, _botsort_kwargs, v.bytetrack_views, native=NativeBotSortTracker),
+        "sfsort": _Kind(SFSORT, _sfsort_kwargs, v.sfsort_views, native=NativeSFSORTTracker),
+        "boosttrack": _Kind(BoostTrack, _boosttrack_kwargs, v.boosttrack_views),
+        "occluboost": _Kind(OccluBoost, _occluboost_kwargs, v.boosttrack_views, native=NativeOccluBoostTracker),
+    }
+    assert tuple(kinds) == SUPPORTED_KINDS, "kinds.py and the adapter registry disagree"
+    assert tuple(k for k, d in kinds.items() if d.native) == NATIVE_KINDS, "kinds.py and the native registry disagree"
+    _silence_boxmot()  # importing boxmot's tracker modules attached its INFO handler
+    return MappingProxyType(kinds)
 
 
 @functools.cache
 def _native_defaults(kind: str) -> Mapping[str, Any]:
     """boxmot's YAML defaults of a kind, read once per process (not once per camera tracker)."""
+    from boxmot.trackers.config import load_tracker_defaults
+
     return MappingProxyType(load_tracker_defaults(kind))
 
 
 def _build_native(kind: str, cfg: TrackingConfig, frame_size: FrameSize | None) -> Any:
     """boxmot's C++ tracker with the options the Python build of the same kind gets. The first
     use per machine compiles it (CMake; its output is silenced)."""
-    k = _KINDS[kind]
+    from boxmot.native._common import set_build_status_fn
+
+    k = _kinds()[kind]
     options = native_options(kind, k.cls, k.kwargs(cfg, frame_size), dict(_native_defaults(kind)))
     set_build_status_fn(lambda _message: None)  # thread-local in boxmot: set where we build
     assert k.native is not None, f"{kind} has no C++ build"  # validate_tracking refused it
@@ -177,7 +213,7 @@ class TrackerAdapter:
         if self.native:
             self._tracker = _build_native(self.kind, cfg, frame_size)
         else:
-            kind = _KINDS[self.kind]
+            kind = _kinds()[self.kind]
             self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
         _silence_boxmot()
 
@@ -188,12 +224,12 @@ class TrackerAdapter:
         carries the box boxmot reported."""
         out = self._tracker.update(dets, None)
         reported = {int(row[4]): (row[0], row[1], row[2], row[3]) for row in out.tolist()}
-        views = v.reported_views(reported) if self.native else _KINDS[self.kind].views(self._tracker, reported)
+        views = v.reported_views(reported) if self.native else _kinds()[self.kind].views(self._tracker, reported)
         return views, reported
 
     def compact(self) -> None:
         """Drop state that can no longer influence the output (called after every batch)."""
-        compact = _KINDS[self.kind].compact
+        compact = _kinds()[self.kind].compact
         if compact is not None and not self.native:
             compact(self._tracker)
 
@@ -202,6 +238,8 @@ class TrackerAdapter:
 
 
 def _rebuild_motion_model(kind: str, is_obb: bool, kwargs: dict[str, Any]) -> MotionModelAdapter:
+    from boxmot.trackers.common.motion import create_motion_model
+
     return create_motion_model(kind, is_obb=is_obb, **kwargs)
 
 
@@ -231,16 +269,23 @@ def _reduce_array(array: np.ndarray) -> tuple[Any, ...]:
     return (_rebuild_array, (array.tobytes(order), array.dtype, array.shape, order))
 
 
-_DISPATCH = dict(copyreg.dispatch_table)
-_DISPATCH[MotionModelAdapter] = _reduce_motion_model
-_DISPATCH[np.ndarray] = _reduce_array
+@functools.cache
+def _dispatch_table() -> dict[type, Callable[[Any], str | tuple[Any, ...]]]:
+    """The snapshot pickler's reducers: copyreg's, boxmot's motion model and NumPy arrays (one
+    dict per process, read on every object pickled; never changed)."""
+    from boxmot.trackers.common.motion import MotionModelAdapter
+
+    table: dict[type, Callable[[Any], str | tuple[Any, ...]]] = dict(copyreg.dispatch_table)
+    table[MotionModelAdapter] = _reduce_motion_model
+    table[np.ndarray] = _reduce_array
+    return table
 
 
 def dumps_state(state: Any) -> bytes:
     """Serialize live tracker state into a self-contained snapshot."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
+    pickler.dispatch_table = _dispatch_table()
     pickler.dump(state)
     return buffer.getvalue()
 

@@ -2,7 +2,8 @@
 history, slice plots of the most important parameters, and a multi-objective study's Pareto front.
 
 The Optuna door's other half (with :mod:`trackbench.tuning.study`): the only other module that
-imports Optuna. Figures are saved by :mod:`trackbench.plots.charts` (matplotlib's door).
+imports Optuna, in the functions that use it (a study given here has imported it already).
+Figures are saved by :mod:`trackbench.plots.charts` (matplotlib's door).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import optuna
-from optuna.trial import FrozenTrial, TrialState
-
+from trackbench.plots import charts as plots
 from trackbench.tuning.study import Study
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,10 @@ def file_stem(kind: str, objective: str, names: Sequence[str]) -> str:
 def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -> list[Importance]:
     """For each objective: ``importance*.png`` and ``.csv``, ``history*.png`` and ``slice*.png``
     in ``folder``; returns the importances (empty shares where too few trials tell anything)."""
-    from trackbench.plots import charts as plots
+    import optuna
+    from optuna.trial import TrialState
 
+    plots.load()  # matplotlib's Agg backend before Optuna's plots import pyplot
     s = study.optuna_study
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -89,11 +94,12 @@ def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -
 
 def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> None:
     """The front of a 2- or 3-objective study (dominated trials in grey), Optuna's plot."""
-    from trackbench.plots import charts as plots
+    import optuna
 
     if len(names) not in (2, 3):
         log.info("Pareto plot: %d objectives cannot be drawn (2 or 3 can); see the table", len(names))
         return
+    plots.load()  # matplotlib's Agg backend before Optuna's plots import pyplot
     with _quiet():
         ax = optuna.visualization.matplotlib.plot_pareto_front(study.optuna_study, target_names=list(names))
     ax.set_title(f"{title}: Pareto front ({len(study.trials())} trials)")
@@ -111,6 +117,8 @@ def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> N
 
 
 def _importances(s: optuna.Study, name: str, target: Any, trials: int) -> Importance:
+    import optuna
+
     if trials < MIN_TRIALS:
         return Importance(name, (), trials)
     try:
@@ -124,6 +132,8 @@ def _importances(s: optuna.Study, name: str, target: Any, trials: int) -> Import
 
 
 def _evaluator() -> Any:
+    import optuna
+
     return optuna.importance.FanovaImportanceEvaluator(seed=IMPORTANCE_SEED)
 
 
@@ -141,6 +151,8 @@ def _searched(s: optuna.Study) -> set[str]:
 
 def _best_so_far(ax: Any, s: optuna.Study, i: int, direction: str) -> None:
     """Optuna's best-value line, for one objective of several."""
+    from optuna.trial import TrialState
+
     pick = min if direction == "minimize" else max
     numbers: list[int] = []
     best: list[float] = []
@@ -165,6 +177,8 @@ class _quiet(warnings.catch_warnings):
     """Optuna marks its matplotlib plots experimental: the warning is noise here."""
 
     def __enter__(self) -> Any:
+        from optuna.exceptions import ExperimentalWarning
+
         super().__enter__()
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", category=ExperimentalWarning)
         return None

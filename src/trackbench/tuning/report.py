@@ -1,12 +1,14 @@
 """The job's side of a trial: report the objective as it goes, stop when pruned.
 
-Kept free of Optuna (``study.py`` is imported only when a job is a trial). The hook the runner
-calls is :class:`CameraReporter`. The step is the number of frames scored so far, cameras taken
-in camera order: each finished camera, and (``tuning.report_frames``, one worker) every N
-frames within a camera. The value is the objective pooled over the cameras finished and the
-current camera's frames so far (the same pooling as the final objective, so the last step,
-all frames, equals it). Steps count frames so that they mean the same in every trial of a
-study, whichever trials also reported within cameras.
+Light to import (the sweeper plugin reads its names on every command): Optuna is imported by
+``study.py`` only when a job opens its trial, and the pooling of a trial's cameras (the
+scoring's) is handed in by the experiment. The hook the runner calls is
+:class:`CameraReporter`. The step is the number of frames scored so far, cameras taken in
+camera order: each finished camera, and (``tuning.report_frames``, one worker) every N frames
+within a camera. The value is the objective pooled over the cameras finished and the current
+camera's frames so far (the same pooling as the final objective, so the last step, all
+frames, equals it). Steps count frames so that they mean the same in every trial of a study,
+whichever trials also reported within cameras.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from trackbench.tuning.study import TrialReporter
 
 if TYPE_CHECKING:
     from trackbench.experiment.runner import CameraOutcome
@@ -53,19 +57,9 @@ Trial = tuple[Report, SetAttr]  # a job's trial, as open_report returns it
 
 def open_report(storage: str, study_name: str, trial: int) -> Trial:
     """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial."""
-    from trackbench.tuning.study import TrialReporter
-
     reporter = TrialReporter(storage, study_name, trial)
     reporter.set_attr(PROCESS_ATTR, f"{socket.gethostname()}:{os.getpid()}")
     return reporter.report, reporter.set_attr
-
-
-def camera_reporter(report: Report, metric: str, direction: str, total_frames: int | None = None) -> CameraReporter:
-    """The runner's ``on_camera`` (the reporter) and ``on_prefix`` (its ``prefix``) hooks for a
-    trial, pooling as the final objective is pooled."""
-    from trackbench.scoring import summarize
-
-    return CameraReporter(report, lambda scores: summarize(scores).overall, metric, direction, total_frames)
 
 
 class CameraReporter:

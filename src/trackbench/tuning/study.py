@@ -3,12 +3,14 @@
 The sweeper (``hydra_plugins.trackbench_optuna_sweeper``) opens a :class:`Study`, asks for
 trials, keeps their heartbeats while jobs run and tells the outcome; a job opens its own trial
 with :class:`TrialReporter` to report its running objective and ask the pruner whether to stop.
-Optuna does all sampling, storage and pruning.
+Optuna does all sampling, storage and pruning. It is imported where it is first used (a
+storage opened, a sampler or pruner built: :func:`_import_optuna`), not with this module.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -16,20 +18,17 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
-
-import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.trial import FrozenTrial, TrialState
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from trackbench.errors import TrackbenchError
 from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam, Param
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import optuna
+    from optuna.distributions import BaseDistribution
+    from optuna.trial import FrozenTrial
 
-# Optuna logs through its own stderr handler by default; send its records to ours instead.
-optuna.logging.disable_default_handler()
-optuna.logging.enable_propagation()
+log = logging.getLogger(__name__)
 
 PRUNER_ATTR = "trackbench.pruner"  # study user attr: the pruner spec every job builds
 
@@ -63,19 +62,35 @@ class TrialRecord:
     values: tuple[float, ...] | None = None  # every objective's value (a multi-objective study's)
 
 
+@functools.cache
+def _import_optuna() -> None:
+    """Import Optuna, once per process, with its log records sent to our handlers instead of its
+    own stderr handler: called where Optuna objects are first made (a storage, a sampler or a
+    pruner), before any of them logs."""
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """We keep heartbeats ourselves around ask/tell (Optuna's own are tied to Study.optimize),
     and the heartbeat API has been "experimental" since Optuna 2.9: both warnings are noise."""
+    from optuna.exceptions import ExperimentalWarning
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed", category=UserWarning)
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", category=ExperimentalWarning)
         yield
 
 
 def build(spec: Mapping[str, Any] | None, module: str) -> Any:
     """An Optuna sampler or pruner from ``{"_target_": "optuna.<module>.<Class>", **kwargs}``
     (nested specs allowed, e.g. PatientPruner's wrapped pruner). Only Optuna's own classes."""
+    import optuna
+
+    _import_optuna()
     if spec is None:
         return None
     kwargs = {k: v for k, v in spec.items() if k != "_target_"}
@@ -92,6 +107,8 @@ def build(spec: Mapping[str, Any] | None, module: str) -> Any:
 
 
 def distribution(param: Param) -> BaseDistribution:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     if isinstance(param, FloatParam):
         return FloatDistribution(param.low, param.high, log=param.log, step=param.step)
     if isinstance(param, IntParam):
@@ -102,6 +119,9 @@ def distribution(param: Param) -> BaseDistribution:
 
 
 def _storage(url: str, **heartbeat: Any) -> optuna.storages.RDBStorage:
+    import optuna
+
+    _import_optuna()
     # SQLite lets one writer in at a time; wait for the lock instead of failing after 5 s.
     engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else None
     try:
@@ -132,6 +152,8 @@ class Study:
     trial this (or another) process stopped sending heartbeats for, after it is marked FAIL."""
 
     def __init__(self, spec: StudySpec, on_stale: Callable[[TrialRecord], None]) -> None:
+        import optuna
+
         self.spec = spec
         storage = _storage(
             spec.storage,
@@ -170,10 +192,14 @@ class Study:
         """Trials asked so far, by any process (enqueued ones still waiting are not started):
         counted from Optuna's cached trials, not copied into records (a sweep asks after
         every trial; copying every trial made that grow with the study)."""
-        waiting = (TrialState.WAITING,)
-        return len(self._study.get_trials(deepcopy=False, states=tuple(s for s in TrialState if s not in waiting)))
+        from optuna.trial import TrialState
+
+        started = tuple(s for s in TrialState if s != TrialState.WAITING)
+        return len(self._study.get_trials(deepcopy=False, states=started))
 
     def fail_stale(self) -> None:
+        import optuna
+
         with _quiet():
             optuna.storages.fail_stale_trials(self._study)
 
@@ -192,6 +218,8 @@ class Study:
         """Finish a trial: ``COMPLETE`` with its value (one per objective), ``PRUNED`` (its last
         reported value is kept by Optuna) or ``FAIL``. A trial another process finished already
         is left as is."""
+        from optuna.trial import TrialState
+
         with self._lock:
             self._running.pop(number, None)
         kwargs: dict[str, Any] = {"state": TrialState[state], "skip_if_finished": True}
@@ -255,6 +283,8 @@ class TrialReporter:
     """A job's handle on its own trial: running objective in, pruning decision out."""
 
     def __init__(self, storage: str, study_name: str, number: int) -> None:
+        import optuna
+
         rdb = _job_storage(storage)
         try:
             study_id = rdb.get_study_id_from_name(study_name)
@@ -281,5 +311,7 @@ class TrialReporter:
 
 def load_trials(storage: str, study_name: str) -> list[TrialRecord]:
     """Every trial of a stored study, read only (for reports and tests)."""
+    import optuna
+
     study = optuna.load_study(study_name=study_name, storage=_storage(storage), sampler=optuna.samplers.RandomSampler())
     return [_record(t) for t in study.get_trials(deepcopy=False)]
