@@ -105,13 +105,13 @@ class TrackbenchOptunaSweeper(Sweeper):
                      self.s.n_trials)  # fmt: skip
         elif self.s.enqueue_defaults:
             study.enqueue(self._defaults(space))
-        n_jobs, workers = self._parallelism(pruner, int(self.s.n_trials) - _started(study))
+        n_jobs, workers = self._parallelism(pruner, int(self.s.n_trials) - study.started())
         hidden = [f"tuning.storage={ov.value_text(spec.storage)}", f"tuning.study_name={ov.value_text(spec.name)}",
                   f"tuning.report_frames={ov.value_text(report_frames)}"]  # fmt: skip
         if workers is not None:
             hidden.append(f"runner.workers={workers}")
         with study.heartbeats():
-            while (todo := int(self.s.n_trials) - _started(study)) > 0:
+            while (todo := int(self.s.n_trials) - study.started()) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]
                 jobs = [
                     [*(f"{k}={ov.value_text(v)}" for k, v in params.items()), *fixed.values(), *hidden,
@@ -320,11 +320,6 @@ class TrackbenchOptunaSweeper(Sweeper):
                 "use another hydra.sweeper.study_name"
             )
         study.set_user_attr(SPACE_ATTR, text)
-
-
-def _started(study: Any) -> int:
-    """Trials asked so far (enqueued ones still waiting are not started)."""
-    return int(study.started())
 
 
 def _plain(node: Any) -> Any:
