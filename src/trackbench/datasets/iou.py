@@ -21,6 +21,16 @@ def _corners(boxes: np.ndarray) -> Corners:
     return x0, y0, x1, y1, np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
 
 
+def corners(boxes: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` ``x, y, w, h`` boxes as a C-contiguous ``(N, 4)`` array of ``x0, y0, x1, y1``,
+    by the same arithmetic as the IoU here (``x1 = x + w``)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    out = np.empty_like(b)
+    out[:, :2] = b[:, :2]
+    np.add(b[:, :2], b[:, 2:], out=out[:, 2:])
+    return out
+
+
 def _iou(a: Corners, b: Corners) -> np.ndarray:
     """IoU of broadcastable corner arrays; 0 where boxes do not intersect (as motmetrics)."""
     inter = np.minimum(a[2], b[2]) - np.maximum(a[0], b[0])

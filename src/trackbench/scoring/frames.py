@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from trackbench.datasets.base import BoxTable
-from trackbench.datasets.iou import frame_ious
+from trackbench.datasets.iou import corners, frame_ious
 from trackbench.errors import TrackbenchError
 from trackbench.tracking.hypotheses import rows
 
@@ -28,12 +28,16 @@ EPS = float(np.finfo(float).eps)
 @dataclass(frozen=True, slots=True, eq=False)
 class FramePairs:
     """Per frame (ascending, only frames with a scored box): gt ids, hypothesis ids (file order
-    within the frame) and their ``gt x hyp`` IoU matrix, distractors already removed."""
+    within the frame), their ``gt x hyp`` IoU matrix, and the boxes as ``(n, 4)`` C-contiguous
+    corners ``x0, y0, x1, y1`` (:func:`~trackbench.datasets.iou.corners`), distractors already
+    removed."""
 
     frames: tuple[int, ...]
     gt_ids: tuple[np.ndarray, ...]
     hyp_ids: tuple[np.ndarray, ...]
     ious: tuple[np.ndarray, ...]
+    gt_boxes: tuple[np.ndarray, ...]
+    hyp_boxes: tuple[np.ndarray, ...]
 
     def positions(self, first: int, last: int) -> tuple[int, int]:
         """The positions ``lo:hi`` of the frames ``first..last`` (inclusive)."""
@@ -43,7 +47,14 @@ class FramePairs:
     def between(self, first: int, last: int) -> FramePairs:
         """The frames ``first..last`` (inclusive)."""
         lo, hi = self.positions(first, last)
-        return FramePairs(self.frames[lo:hi], self.gt_ids[lo:hi], self.hyp_ids[lo:hi], self.ious[lo:hi])
+        return FramePairs(
+            self.frames[lo:hi],
+            self.gt_ids[lo:hi],
+            self.hyp_ids[lo:hi],
+            self.ious[lo:hi],
+            self.gt_boxes[lo:hi],
+            self.hyp_boxes[lo:hi],
+        )
 
     @property
     def num_gt(self) -> int:
@@ -78,17 +89,28 @@ def prepare(gt: BoxTable, hyp: BoxTable) -> FramePairs:
     return FrameTable.of(gt, hyp).pairs()
 
 
+# One frame as scored: frame, gt ids, hypothesis ids, IoU, gt corners, hypothesis corners, and
+# which hypotheses the distractor removal kept (None: all).
+Frame = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"]
+
+
 def _scored_frame(
-    oids: np.ndarray, hids: np.ndarray, distractor: np.ndarray, iou: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """One frame's scored gt ids, hypothesis ids and IoU: distractor rows and the hypotheses
-    matched to them removed (TrackEval's MOT preprocessing); and which hypotheses were kept
-    (None: the frame has no distractor row, all were)."""
+    frame: int,
+    oids: np.ndarray,
+    hids: np.ndarray,
+    distractor: np.ndarray,
+    iou: np.ndarray,
+    gboxes: np.ndarray,
+    hboxes: np.ndarray,
+) -> Frame:
+    """One frame's scored gt ids, hypothesis ids, IoU and boxes: distractor rows and the
+    hypotheses matched to them removed (TrackEval's MOT preprocessing); and which hypotheses
+    were kept (None: the frame has no distractor row, all were)."""
     if not distractor.any():
-        return oids, hids, iou, None
+        return frame, oids, hids, iou, gboxes, hboxes, None
     kept = ~_distractor_matched(iou, distractor) if iou.size else np.ones(len(hids), bool)
     target = ~distractor
-    return oids[target], hids[kept], iou[np.ix_(target, kept)], kept
+    return frame, oids[target], hids[kept], iou[np.ix_(target, kept)], gboxes[target], hboxes[kept], kept
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -108,6 +130,7 @@ class FrameTable:
     gt_rows: tuple[slice, ...]
     hyp_rows: tuple[slice, ...]
     ious: tuple[np.ndarray, ...]
+    gt_corners: np.ndarray  # (len(gt), 4): the gt boxes' corners, row for row
     scored: FramePairs
     scored_at: tuple[int, ...]  # per frame, its position in ``scored`` (-1: nothing scored)
     kept: tuple[np.ndarray | None, ...]  # per frame, the hypotheses the distractor removal kept
@@ -124,11 +147,14 @@ class FrameTable:
             g_rows.append(g)
             h_rows.append(h)
             ious.append(iou)
+        gc, hc = corners(gt.boxes), corners(hyp.boxes)
         scored, at, kept = _scored_frames(
-            (f, *_scored_frame(gt.ids[g], hyp.ids[h], gt.distractor[g], iou))
+            _scored_frame(f, gt.ids[g], hyp.ids[h], gt.distractor[g], iou, gc[g], hc[h])
             for f, g, h, iou in zip(frames, g_rows, h_rows, ious, strict=True)
         )
-        return FrameTable(gt, hyp, order, tuple(frames), tuple(g_rows), tuple(h_rows), tuple(ious), scored, at, kept)
+        return FrameTable(
+            gt, hyp, order, tuple(frames), tuple(g_rows), tuple(h_rows), tuple(ious), gc, scored, at, kept
+        )
 
     def pairs(self) -> FramePairs:
         """The scored frames (:func:`prepare`'s result)."""
@@ -160,9 +186,9 @@ class FrameTable:
         edges = np.stack([edges, edges + 1])  # each frame's first row and the row after its last
         g_bounds: list[list[int]] = np.searchsorted(self.gt.frames, edges).tolist()
         h_bounds: list[list[int]] = np.searchsorted(hyp.frames, edges).tolist()
-        gt, scored = self.gt, self.scored
+        gt, scored, gc, hc = self.gt, self.scored, self.gt_corners, corners(hyp.boxes)
 
-        def frame_results() -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
+        def frame_results() -> Iterator[Frame]:
             for frame, g0, g1, h0, h1 in zip(frames, *g_bounds, *h_bounds, strict=True):
                 hids = hyp.ids[h0:h1]
                 i = base.get(frame)
@@ -170,8 +196,8 @@ class FrameTable:
                 if i is not None and keep_s[self.hyp_rows[i]].all() and (new is None or not new.shape[1]):
                     at, was_kept = self.scored_at[i], self.kept[i]
                     if at >= 0:  # else nothing is scored here, as before
-                        hids = hids if was_kept is None else hids[was_kept]
-                        yield frame, scored.gt_ids[at], hids, scored.ious[at], was_kept
+                        hids, hbox = (hids, hc[h0:h1]) if was_kept is None else (hids[was_kept], hc[h0:h1][was_kept])
+                        yield frame, scored.gt_ids[at], hids, scored.ious[at], scored.gt_boxes[at], hbox, was_kept
                     continue
                 parts = []
                 if i is not None:
@@ -183,24 +209,26 @@ class FrameTable:
                 if not parts:
                     parts.append(np.zeros((g1 - g0, 0)))
                 iou = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-                yield frame, *_scored_frame(gt.ids[g0:g1], hids, gt.distractor[g0:g1], iou)
+                yield _scored_frame(frame, gt.ids[g0:g1], hids, gt.distractor[g0:g1], iou, gc[g0:g1], hc[h0:h1])
 
         return _scored_frames(frame_results())[0]
 
 
 def _scored_frames(
-    results: Iterable[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]],
+    results: Iterable[Frame],
 ) -> tuple[FramePairs, tuple[int, ...], tuple[np.ndarray | None, ...]]:
-    """The scored frames from each frame's (frame, gt ids, hypothesis ids, IoU, kept), frames
-    with neither gt nor hypotheses left out; and per frame given, its position among them (-1:
-    left out) and its kept hypotheses."""
+    """The scored frames from each frame's :data:`Frame`, frames with neither gt nor hypotheses
+    left out; and per frame given, its position among them (-1: left out) and its kept
+    hypotheses."""
     frames: list[int] = []
     gt_ids: list[np.ndarray] = []
     hyp_ids: list[np.ndarray] = []
     ious: list[np.ndarray] = []
+    gt_boxes: list[np.ndarray] = []
+    hyp_boxes: list[np.ndarray] = []
     at: list[int] = []
     kept: list[np.ndarray | None] = []
-    for frame, oids, hids, iou, was_kept in results:
+    for frame, oids, hids, iou, gbox, hbox, was_kept in results:
         kept.append(was_kept)
         if len(oids) == 0 and len(hids) == 0:
             at.append(-1)
@@ -210,7 +238,10 @@ def _scored_frames(
         gt_ids.append(oids)
         hyp_ids.append(hids)
         ious.append(iou)
-    return FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious)), tuple(at), tuple(kept)
+        gt_boxes.append(gbox)
+        hyp_boxes.append(hbox)
+    pairs = FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious), tuple(gt_boxes), tuple(hyp_boxes))
+    return pairs, tuple(at), tuple(kept)
 
 
 def concat(a: BoxTable, b: BoxTable) -> BoxTable:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import motrics
 import numpy as np
@@ -32,25 +31,30 @@ def empty_counts() -> np.ndarray:
 @dataclass(frozen=True, slots=True, eq=False)
 class HotaFrames:
     """A camera's frames as motrics reads them, for the camera and all its windows: ids as Python
-    lists, IoU matrices as the NumPy arrays themselves. (Lists of floats read about twice as fast
-    but cost ~32 bytes per gt x hypothesis pair, ~70 MB on a crowded MOT17 sequence, and the
-    conversion eats the gain; the values are the same floats either way.)"""
+    lists, boxes as the ``(n, 4)`` corner arrays themselves (motrics reads C-contiguous float64
+    ``xyxy`` arrays without copying, and computes each frame's IoUs itself).
+
+    motrics' box IoU repeats ours operation for operation (``tests/test_hota_boxes.py`` holds
+    the two bit-identical, and the HOTA sums from boxes equal those from our IoU matrices), so
+    the scores are those of the IoU matrices every other metric reads. Handing it the matrices
+    instead costs about three times as long: motrics reads each IoU as a Python float."""
 
     gt_ids: list[list[int]]
     hyp_ids: list[list[int]]
-    ious: Sequence[np.ndarray]
+    gt_boxes: Sequence[np.ndarray]
+    hyp_boxes: Sequence[np.ndarray]
 
     @staticmethod
     def of(pairs: FramePairs) -> HotaFrames:
-        return HotaFrames([g.tolist() for g in pairs.gt_ids], [h.tolist() for h in pairs.hyp_ids], pairs.ious)
+        gt_ids = [g.tolist() for g in pairs.gt_ids]
+        return HotaFrames(gt_ids, [h.tolist() for h in pairs.hyp_ids], pairs.gt_boxes, pairs.hyp_boxes)
 
     def counts(self, lo: int, hi: int) -> np.ndarray:
         """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of frames ``lo:hi`` (positions)."""
         if hi <= lo:
             return empty_counts()
-        # motrics reads any sequence of rows (its stubs say lists); the arrays give it the same floats.
-        ious = cast("Sequence[Sequence[Sequence[float]]]", self.ious[lo:hi])
-        m = motrics.compute_hota_from_similarity(self.gt_ids[lo:hi], self.hyp_ids[lo:hi], ious)
+        gt_boxes, hyp_boxes = list(self.gt_boxes[lo:hi]), list(self.hyp_boxes[lo:hi])
+        m = motrics.compute_hota(self.gt_ids[lo:hi], gt_boxes, self.hyp_ids[lo:hi], hyp_boxes, box_format="xyxy")
         if not np.allclose(m.alphas, ALPHAS, rtol=0, atol=1e-12):
             raise RuntimeError(f"motrics swept alphas {m.alphas}, not TrackEval's {ALPHAS.tolist()}")
         tp = np.asarray(m.hota_tp_alphas, np.float64)
