@@ -20,7 +20,7 @@ from trackbench.scoring.attribution import FIXES, RUN_FIXES, fixed, rewrites, sa
 from trackbench.scoring.counts import RANGE_COUNTS
 from trackbench.scoring.diagnosis import diagnose, diagnose_camera, diagnosis_json, gt_frames
 from trackbench.scoring.frames import prepare
-from trackbench.scoring.matching import Matching, official_matching
+from trackbench.scoring.matching import Matching, official_matching, sequential_matching
 from trackbench.scoring.score import range_counts, scored_camera
 
 PERFECT = {"hota": 1.0, "idf1": 1.0, "mota": 1.0}
@@ -192,18 +192,22 @@ def test_oracles_reuse_the_scorings_ious_exactly_on_mot17(video: str) -> None:
     flags=st.lists(st.booleans(), max_size=7),
     threshold=st.sampled_from([0.3, 0.5, 0.7]),
 )
-def test_an_oracles_matching_following_the_scored_one_is_the_matching(
+def test_an_oracles_matching_is_the_matching_frame_by_frame(
     gt_rows: list, hyp_rows: list, flags: list, threshold: float
 ) -> None:
-    """official_matching with ``known`` (the scored rows' matching, followed over the frames an
-    oracle left as they were) gives field for field the matching computed frame by frame."""
+    """official_matching (all frames at once) gives, field for field, the matching computed
+    frame by frame, on the scored rows and on every oracle's."""
     gt, hyp = with_distractors(table(gt_rows), flags), table(hyp_rows)
     assume(len(gt))
     scored = scored_camera(gt, hyp, threshold)
+    variants = {"scored": scored.pairs}
     for kind, rewrite in rewrites(gt_frames(scored), gt, hyp, FIXES).items():
-        pairs = scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
-        want = official_matching(pairs, threshold)
-        got = official_matching(pairs, threshold, (scored.pairs, scored.matching))
-        for name in Matching.__dataclass_fields__:
-            a, b = getattr(want, name), getattr(got, name)
-            assert np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype, (kind, name)
+        variants[kind] = scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
+    for kind, pairs in variants.items():
+        assert_same_matching(official_matching(pairs, threshold), sequential_matching(pairs, threshold), kind)
+
+
+def assert_same_matching(got: Matching, want: Matching, where: str) -> None:
+    for name in Matching.__dataclass_fields__:
+        a, b = getattr(got, name), getattr(want, name)
+        assert np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype, (where, name)

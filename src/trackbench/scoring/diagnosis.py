@@ -67,8 +67,7 @@ def diagnose(
             fixed[kind] = scored.scores.counts
             continue
         pairs = scored.table.variant_pairs(rewrite.keep, rewrite.ids, rewrite.extra)
-        known = None if scored.matching is None else (scored.pairs, scored.matching)
-        fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching, known=known)
+        fixed[kind] = pairs_counts(pairs, iou_threshold, matching=matching)
     holders = IdentityFrames(frames.frame, frames.gt_id, np.where(frames.matched, frames.hyp_id, UNMATCHED))
     return CameraDiagnosis(
         camera_events(frames, gt, hyp),

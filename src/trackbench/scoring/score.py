@@ -160,15 +160,12 @@ def pairs_counts(
     iou_threshold: float = 0.5,
     *,
     matching: str = "official",
-    known: tuple[FramePairs, Matching] | None = None,
 ) -> Counts:
-    """:func:`range_counts` of a camera's scored frames (:func:`~trackbench.scoring.frames.prepare`);
-    ``known``: the official matching of frames that share frame objects with these
-    (:func:`~trackbench.scoring.matching.official_matching`)."""
+    """:func:`range_counts` of a camera's scored frames (:func:`~trackbench.scoring.frames.prepare`)."""
     if matching != "official":
         counts = _Scorer(pairs, iou_threshold, matching).camera()
         return Counts({k: counts.clear[k] for k in RANGE_COUNTS}, counts.hota)
-    found = official_matching(pairs, iou_threshold, known)
+    found = official_matching(pairs, iou_threshold)
     frame, code, oid, hid, d = clear.official_event_arrays(pairs, found, iou_threshold)
     values: dict[str, float] = dict.fromkeys(clear.EVENT_COUNTS, 0)
     if len(frame):
