@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trackbench.artifacts._csv import csv_text, float_texts, int_texts
 from trackbench.errors import TrackbenchError
 
 KINDS: tuple[str, ...] = ("fn", "fp", "idsw", "frag")
@@ -74,19 +75,11 @@ class ErrorEvents:
 def format_events(events: ErrorEvents) -> str:
     """The CSV text of ``events`` (header first; floats in shortest round-trip form)."""
     events = events.sorted()
-    lines = [",".join(COLUMNS)]
-    rows = zip(
-        events.kinds.tolist(),
-        events.frames.tolist(),
-        events.gt_ids.tolist(),
-        events.hyp_ids.tolist(),
-        events.prev_hyp_ids.tolist(),
-        events.boxes.tolist(),
-        strict=True,
-    )
-    for kind, frame, gt, hyp, prev, (x, y, w, h) in rows:
-        lines.append(f"{KINDS[kind]},{frame},{gt},{hyp},{prev},{x!r},{y!r},{w!r},{h!r}")
-    return "\n".join(lines) + "\n"
+    kinds = np.array(KINDS, dtype=object)[events.kinds.astype(np.int64)].tolist()
+    ids = (events.frames, events.gt_ids, events.hyp_ids, events.prev_hyp_ids)
+    boxes = np.asarray(events.boxes, np.float64).reshape(-1, 4)
+    coordinates = [float_texts(boxes[:, k]) for k in range(4)]
+    return csv_text(COLUMNS, [kinds, *(int_texts(i) for i in ids), *coordinates])
 
 
 def parse_events(text: str, path: str | Path = "<events>") -> ErrorEvents:

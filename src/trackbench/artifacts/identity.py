@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trackbench.artifacts._csv import csv_text, float_texts, int_texts
 from trackbench.errors import TrackbenchError
 
 UNMATCHED = -1  # hyp_ids value of a ground-truth box no hypothesis matched
@@ -70,16 +71,9 @@ def format_identity(identity: IdentityFrames, boxes: np.ndarray) -> str:
     """``identity/<camera>.csv``: each scored ground-truth box (``boxes``, row for row) and the
     hypothesis that held it (:data:`UNMATCHED`: none), sorted by animal then frame."""
     order = np.lexsort((identity.frames, identity.gt_ids))
-    rows = zip(
-        identity.frames[order].tolist(),
-        identity.gt_ids[order].tolist(),
-        identity.hyp_ids[order].tolist(),
-        np.asarray(boxes, np.float64).reshape(-1, 4)[order].tolist(),
-        strict=True,
-    )
-    lines = [",".join(IDENTITY_COLUMNS)]
-    lines += [f"{f},{g},{h},{x!r},{y!r},{w!r},{hh!r}" for f, g, h, (x, y, w, hh) in rows]
-    return "\n".join(lines) + "\n"
+    ids = (identity.frames[order], identity.gt_ids[order], identity.hyp_ids[order])
+    held = np.asarray(boxes, np.float64).reshape(-1, 4)[order]
+    return csv_text(IDENTITY_COLUMNS, [*(int_texts(i) for i in ids), *(float_texts(held[:, k]) for k in range(4))])
 
 
 def read_identity(path: Path) -> tuple[IdentityFrames, np.ndarray]:

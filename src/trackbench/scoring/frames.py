@@ -167,6 +167,8 @@ class FrameTable:
         IoUs computed (the others are this table's own numbers). A frame whose rows are all
         kept and gain none is this table's scored frame with the new ids (same IoUs, so the
         same distractor removal)."""
+        if not len(extra) and np.all(keep):
+            return self._relabelled(np.asarray(ids, np.int64)[self.order])
         keep_s = np.asarray(keep, bool)[self.order]
         kept = BoxTable(
             self.hyp.frames[keep_s],
@@ -179,8 +181,15 @@ class FrameTable:
         _check_unique(joined.frames, joined.ids, "hypotheses")
         hyp = rows(joined, np.argsort(joined.frames, kind="stable"))  # per frame: the kept rows, then the added
         extra = rows(extra, np.argsort(extra.frames, kind="stable"))
-        added = {f: iou for f, _, _, iou in frame_ious(self.gt.frames, self.gt.boxes, extra.frames, extra.boxes)}
+        # The added rows' IoUs, computed in their frames only.
+        near = np.flatnonzero(np.isin(self.gt.frames, extra.frames))
+        added = {
+            f: iou for f, _, _, iou in frame_ious(self.gt.frames[near], self.gt.boxes[near], extra.frames, extra.boxes)
+        }
         base = {f: i for i, f in enumerate(self.frames)}
+        # Per frame of this table: whether the variant dropped any of its rows.
+        frame_of_row = np.searchsorted(np.asarray(self.frames, np.int64), self.hyp.frames)
+        dropped: list[bool] = (np.bincount(frame_of_row[~keep_s], minlength=len(self.frames)) > 0).tolist()
         frames = sorted(set(self.frames) | set(added))
         edges = np.array(frames, np.int64)
         edges = np.stack([edges, edges + 1])  # each frame's first row and the row after its last
@@ -190,28 +199,42 @@ class FrameTable:
 
         def frame_results() -> Iterator[Frame]:
             for frame, g0, g1, h0, h1 in zip(frames, *g_bounds, *h_bounds, strict=True):
-                hids = hyp.ids[h0:h1]
                 i = base.get(frame)
-                new = added.get(frame)
-                if i is not None and keep_s[self.hyp_rows[i]].all() and (new is None or not new.shape[1]):
+                new = added.get(frame)  # every frame here has added rows
+                if i is not None and new is None and not dropped[i]:
                     at, was_kept = self.scored_at[i], self.kept[i]
                     if at >= 0:  # else nothing is scored here, as before
-                        hids, hbox = (hids, hc[h0:h1]) if was_kept is None else (hids[was_kept], hc[h0:h1][was_kept])
+                        hids, hbox = hyp.ids[h0:h1], hc[h0:h1]
+                        if was_kept is not None:
+                            hids, hbox = hids[was_kept], hbox[was_kept]
                         yield frame, scored.gt_ids[at], hids, scored.ious[at], scored.gt_boxes[at], hbox, was_kept
                     continue
                 parts = []
                 if i is not None:
                     iou = self.ious[i]
-                    kept_here = keep_s[self.hyp_rows[i]]
-                    parts.append(iou if kept_here.all() else iou[:, kept_here])
-                if new is not None and new.shape[1]:
+                    parts.append(iou[:, keep_s[self.hyp_rows[i]]] if dropped[i] else iou)
+                if new is not None:
                     parts.append(new)
                 if not parts:
                     parts.append(np.zeros((g1 - g0, 0)))
                 iou = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+                hids = hyp.ids[h0:h1]
                 yield _scored_frame(frame, gt.ids[g0:g1], hids, gt.distractor[g0:g1], iou, gc[g0:g1], hc[h0:h1])
 
         return _scored_frames(frame_results())[0]
+
+    def _relabelled(self, ids: np.ndarray) -> FramePairs:
+        """:meth:`variant_pairs` of every row kept, none added, with ids ``ids`` (in this table's
+        row order): every frame as scored, only the hypothesis ids changed."""
+        _check_unique(self.hyp.frames, ids, "hypotheses")
+        scored_rows = np.ones(len(ids), bool)  # the rows the distractor removal kept
+        for rows_here, was_kept in zip(self.hyp_rows, self.kept, strict=True):
+            if was_kept is not None:
+                scored_rows[rows_here] = was_kept
+        lengths = np.array([len(h) for h in self.scored.hyp_ids], np.int64)
+        hyp_ids = np.split(ids[scored_rows], np.cumsum(lengths)[:-1]) if len(lengths) else []
+        s = self.scored
+        return FramePairs(s.frames, s.gt_ids, tuple(hyp_ids), s.ious, s.gt_boxes, s.hyp_boxes)
 
 
 def _scored_frames(

@@ -46,8 +46,7 @@ class HotaFrames:
 
     @staticmethod
     def of(pairs: FramePairs) -> HotaFrames:
-        gt_ids = [g.tolist() for g in pairs.gt_ids]
-        return HotaFrames(gt_ids, [h.tolist() for h in pairs.hyp_ids], pairs.gt_boxes, pairs.hyp_boxes)
+        return HotaFrames(_lists(pairs.gt_ids), _lists(pairs.hyp_ids), pairs.gt_boxes, pairs.hyp_boxes)
 
     def counts(self, lo: int, hi: int) -> np.ndarray:
         """``(len(HOTA_ROWS), len(ALPHAS))`` additive HOTA sums of frames ``lo:hi`` (positions)."""
@@ -69,6 +68,13 @@ class HotaFrames:
                 np.asarray(m.loca_alphas, np.float64) * tp,
             ]
         )
+
+
+def _lists(arrays: Sequence[np.ndarray]) -> list[list[int]]:
+    """Each array as a list of Python ints (one conversion for all, then list slices)."""
+    flat: list[int] = np.concatenate([np.empty(0, np.int64), *arrays]).astype(np.int64).tolist()
+    ends = np.cumsum([len(a) for a in arrays]).tolist()
+    return [flat[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
 
 
 def hota_metrics(counts: np.ndarray) -> dict[str, float]:
