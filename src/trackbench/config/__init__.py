@@ -13,8 +13,7 @@ from trackbench.config.metric_names import OBJECTIVE_METRICS, default_direction
 from trackbench.config.settings import from_mapping
 from trackbench.datasets.synthetic_config import SyntheticConfig
 from trackbench.errors import TrackbenchError
-from trackbench.tracking.config import TrackingConfig, validate_tracking
-from trackbench.tracking.journal import DEFAULT_CHECKPOINT_FRAMES
+from trackbench.tracking.config import DEFAULT_CHECKPOINT_FRAMES, TrackingConfig, validate_tracking
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-import numpy as np
-
 from trackbench.errors import TrackbenchError
 
 
@@ -102,7 +100,7 @@ def _validate(cfg: SyntheticConfig) -> None:
             "synthetic dataset: camera_elevation_min_deg must be <= camera_elevation_max_deg "
             f"(got {cfg.camera_elevation_min_deg} > {cfg.camera_elevation_max_deg})"
         )
-    half_diagonal = 0.5 * float(np.linalg.norm([cfg.tank_length_m, cfg.tank_width_m, cfg.tank_depth_m]))
+    half_diagonal = 0.5 * math.hypot(cfg.tank_length_m, cfg.tank_width_m, cfg.tank_depth_m)
     if cfg.camera_distance_m <= half_diagonal + 0.1:
         raise TrackbenchError(
             f"synthetic dataset: camera_distance_m={cfg.camera_distance_m} must exceed the tank's "

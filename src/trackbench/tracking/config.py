@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from trackbench.errors import TrackbenchError
 from trackbench.tracking.kinds import APPEARANCE_KINDS, ASSO_FUNCS, BACKENDS, NATIVE_KINDS
 
+DEFAULT_CHECKPOINT_FRAMES = 1000  # runner.checkpoint_frames: a tracker snapshot this often (the carry)
+
 
 @dataclass(frozen=True)
 class OcSortOptions:

@@ -19,8 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from trackbench.errors import TrackbenchError
-
-DEFAULT_CHECKPOINT_FRAMES = 1000  # runner.checkpoint_frames
+from trackbench.tracking.config import DEFAULT_CHECKPOINT_FRAMES as DEFAULT_CHECKPOINT_FRAMES  # re-exported
 
 _TAG = "trackbench-carry-v2"
 _COLUMNS = 6  # boxmot's input rows: x1, y1, x2, y2, conf, cls
