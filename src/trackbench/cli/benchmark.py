@@ -16,9 +16,9 @@ from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run
 from trackbench.cli._hydra_errors import report_in_one_line
 from trackbench.cli.main import expose_sweeper_plugin
 from trackbench.config import load_config
+from trackbench.config.tree import plain_tree
 from trackbench.datasets.factory import open_dataset
 from trackbench.errors import TrackbenchError, config_error_line
-from trackbench.tree import plain_tree
 
 if TYPE_CHECKING:
     from trackbench.benchmark.protocol import Step

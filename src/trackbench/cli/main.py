@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from trackbench.cli._help_speed import speed_up_help
 from trackbench.cli._hydra_errors import report_in_one_line
+from trackbench.config.tree import plain_tree
 from trackbench.errors import (
     Terminated,
     TrackbenchError,
@@ -30,7 +31,6 @@ from trackbench.errors import (
 from trackbench.experiment.summary import format_summary
 from trackbench.record.naming import run_name
 from trackbench.sweeps.folder import parent_run_id, swept_keys_of
-from trackbench.tree import plain_tree
 from trackbench.tuning.report import PrunedTrial, TrialPruned
 
 log = logging.getLogger("trackbench")

@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from trackbench.config import load_config
 from trackbench.config.metric_names import default_direction
+from trackbench.config.tree import plain_tree
 from trackbench.errors import TrackbenchError
 from trackbench.experiment.app import PLOTS, Plotting, add_attribution
 from trackbench.experiment.run_record import mlflow_metrics
@@ -37,7 +38,6 @@ from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
-from trackbench.tree import plain_tree
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
