@@ -265,7 +265,8 @@ class _Candidates:
 
 
 def _fixed_point(pairs: FramePairs, limit: float) -> Matching | None:
-    """The official matching of every frame at once, or None for a frame too large for it.
+    """The official matching of every frame at once, or None for a frame too large for it (or
+    ids too many to key in 64 bits).
 
     A frame's assignment depends on the frames before it only through its bonus pairs (the gt's
     hypothesis in the previous timestep, where still pairable). Those pairs are disjoint and
@@ -286,6 +287,8 @@ def _fixed_point(pairs: FramePairs, limit: float) -> Matching | None:
     if (np.minimum(n_gt, n_hyp) >= _MAX_SIDE).any():
         return None
     c = _Candidates(pairs, limit, at)
+    if (len(at) + 1) * c.step >= 2**62:  # keys would overflow int64: frame by frame
+        return None
     guess = c.alone()
     for _ in range(_ROUNDS):
         better = c.next_round(guess, exact=False)
