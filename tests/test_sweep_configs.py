@@ -65,3 +65,22 @@ def test_plain_values_make_the_shape_anything_else_is_composed_as_usual():
     assert sweep_configs._plan(["dataset.synthetic={n_fish: 3}", "dataset.synthetic.seed=1"]) is None
     groups = sweep_configs._plan(["tracker=bytetrack", "+x.y=1", "~z.w", "hydra.job.chdir=false"])
     assert groups is not None and groups.values == ()
+
+
+def test_the_joblib_launcher_of_the_cores_rule_composes_through_the_cache(loader):
+    """A study the cores rule runs in parallel (Hydra's joblib launcher) composes its trials
+    through the same cache as one run trial by trial: the launcher gets the sweeper's loader."""
+    from hydra.core.plugins import Plugins
+    from hydra.core.utils import setup_globals
+    from hydra.types import HydraContext
+
+    setup_globals()
+    config = loader.load_configuration(
+        "config", overrides=["hparams_search=ocsort_optuna", "hydra.sweep.dir=/tmp/s"], run_mode=RunMode.MULTIRUN
+    )
+    context = HydraContext(config_loader=loader, callbacks=None)  # type: ignore[arg-type]
+    sweeper = Plugins.instance().instantiate_sweeper(config=config, hydra_context=context, task_function=lambda c: 0)
+    assert sweeper.launcher.hydra_context.config_loader is sweeper.configs
+    parallel = sweeper._joblib(2)
+    assert type(parallel).__name__ == "JoblibLauncher"
+    assert parallel.hydra_context.config_loader is sweeper.configs

@@ -65,6 +65,20 @@ def test_job_runs_read_whole_once_then_what_ended_since_and_what_runs():
     assert [r["name"] for r in known.refresh(fetch, now_ms=400_000, full=True)] == ["c", "b"] and asked[-1] is None
 
 
+def test_jobs_on_this_machine_are_read_back_seconds_ray_jobs_a_minute():
+    from trackbench.sweeps._job_runs import CLOCK_MARGIN_MS, LOCAL_MARGIN_MS, JobRuns, clock_margin_ms
+
+    assert clock_margin_ms("hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher") == CLOCK_MARGIN_MS
+    for local in ("hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+                  "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", ""):  # fmt: skip
+        assert clock_margin_ms(local) == LOCAL_MARGIN_MS < CLOCK_MARGIN_MS
+    asked: list[int | None] = []
+    known = JobRuns(LOCAL_MARGIN_MS)
+    for now in (100_000, 200_000):
+        known.refresh(lambda since: asked.append(since) or [], now_ms=now)
+    assert asked == [None, 100_000 - LOCAL_MARGIN_MS]
+
+
 def test_child_runs_since_a_time_are_those_ended_since_and_those_running(tmp_path):
     from trackbench.config import MlflowConfig
     from trackbench.record.mlflow_log import PARENT_TAG, RunLogger, child_runs

@@ -54,9 +54,9 @@ class TrackbenchOptunaSweeper(Sweeper):
         self.task_function = task_function
         # The launcher composes each trial's config; trials of one shape share a composition.
         self.configs = SweepConfigs(hydra_context.config_loader)
-        composing = HydraContext(config_loader=self.configs, callbacks=hydra_context.callbacks)
+        self.composing = HydraContext(config_loader=self.configs, callbacks=hydra_context.callbacks)
         self.launcher = Plugins.instance().instantiate_launcher(
-            config=config, hydra_context=composing, task_function=task_function
+            config=config, hydra_context=self.composing, task_function=task_function
         )
 
     # -- the sweep -------------------------------------------------------------------------
@@ -205,8 +205,8 @@ class TrackbenchOptunaSweeper(Sweeper):
         config = copy.deepcopy(self.config)
         with open_dict(config):
             config.hydra.launcher = OmegaConf.merge(node, {"n_jobs": n_jobs})
-        return Plugins.instance().instantiate_launcher(
-            config=config, hydra_context=self.hydra_context, task_function=self.task_function
+        return Plugins.instance().instantiate_launcher(  # its jobs compose through the sweep's cache too
+            config=config, hydra_context=self.composing, task_function=self.task_function
         )
 
     def _pruner(self, multi: bool) -> Any:

@@ -35,7 +35,7 @@ from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogge
 from trackbench.record.naming import sweep_title, swept_keys
 from trackbench.record.ui_address import compare_address, runs_table_address
 from trackbench.sweeps import report as sweep_report
-from trackbench.sweeps._job_runs import JobRuns
+from trackbench.sweeps._job_runs import JobRuns, clock_margin_ms
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
@@ -212,7 +212,10 @@ class MlflowSweepCallback(Callback):
         sweep = str(config.hydra.sweep.dir)
         try:
             metric, direction = _ranking(config)
-            known = _job_runs.setdefault(sweep, JobRuns())
+            if sweep not in _job_runs:
+                target = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+                _job_runs[sweep] = JobRuns(clock_margin_ms(target))
+            known = _job_runs[sweep]
             runs = known.refresh(lambda since: child_runs(logger, ended_since_ms=since), _now_ms(), full=final)
             self._experiment = logger.experiment_id()
             s = sweep_report.standing(runs, metric, direction)
