@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trackbench.scoring.frames import FramePairs
+from trackbench.scoring.frames import FramePairs, entries_at_least
 from trackbench.scoring.matching import Matching
 
 if TYPE_CHECKING:
@@ -137,31 +137,11 @@ def _candidates(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every frame's pairable (gt, hypothesis) entries (IoU >= threshold) in frame then row-major
     order (frame, gt id, hypothesis id, IoU), and which boxes have none, over all frames at once."""
-    n_gt = np.array([len(g) for g in pairs.gt_ids], np.int64)
-    n_hyp = np.array([len(h) for h in pairs.hyp_ids], np.int64)
-    iou = np.concatenate([np.empty(0), *(i.ravel() for i in pairs.ious)])
-    sizes = n_gt * n_hyp
-    starts = np.cumsum(sizes) - sizes
-    # Only the pairable entries get positions (a few per box): no full-size index arrays.
-    entry = np.flatnonzero(iou >= threshold)
-    # The entry's frame: the last frame starting at or before it (a frame without entries starts
-    # where the next one does, so it is never picked).
-    frame_of = np.searchsorted(starts, entry, side="right") - 1
-    local = entry - starts[frame_of]
-    width = n_hyp[frame_of]
-    row = (np.cumsum(n_gt) - n_gt)[frame_of] + local // width
-    col = (np.cumsum(n_hyp) - n_hyp)[frame_of] + local % width
-    gt_alone = np.bincount(row, minlength=len(gt_id)) == 0
-    hyp_alone = np.bincount(col, minlength=len(hyp_id)) == 0
+    e = entries_at_least(pairs.ious, threshold)
+    gt_alone = np.bincount(e.row, minlength=len(gt_id)) == 0
+    hyp_alone = np.bincount(e.col, minlength=len(hyp_id)) == 0
     frames = np.asarray(pairs.frames, np.int64)
-    return (
-        frames[frame_of],
-        gt_id[row],
-        hyp_id[col],
-        iou[entry],
-        gt_alone,
-        hyp_alone,
-    )
+    return frames[e.matrix], gt_id[e.row], hyp_id[e.col], e.value, gt_alone, hyp_alone
 
 
 def motmetrics_events(pairs: FramePairs, threshold: float) -> pd.DataFrame:

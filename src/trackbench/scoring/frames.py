@@ -8,8 +8,9 @@ window, are all computed from the resulting :class:`FramePairs`, so they cannot 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -200,7 +201,7 @@ class FrameTable:
         def frame_results() -> Iterator[Frame]:
             for frame, g0, g1, h0, h1 in zip(frames, *g_bounds, *h_bounds, strict=True):
                 i = base.get(frame)
-                new = added.get(frame)  # every frame here has added rows
+                new = added.get(frame)  # None: no row added in this frame
                 if i is not None and new is None and not dropped[i]:
                     at, was_kept = self.scored_at[i], self.kept[i]
                     if at >= 0:  # else nothing is scored here, as before
@@ -265,6 +266,38 @@ def _scored_frames(
         hyp_boxes.append(hbox)
     pairs = FramePairs(tuple(frames), tuple(gt_ids), tuple(hyp_ids), tuple(ious), tuple(gt_boxes), tuple(hyp_boxes))
     return pairs, tuple(at), tuple(kept)
+
+
+class Entries(NamedTuple):
+    """The entries of a sequence of matrices with a value at or above a limit, in matrix then
+    row-major order."""
+
+    matrix: np.ndarray  # the entry's matrix (position in the sequence)
+    i: np.ndarray  # its row and column in that matrix
+    j: np.ndarray
+    row: np.ndarray  # its row over all the matrices' rows (and column over all their columns)
+    col: np.ndarray
+    value: np.ndarray
+
+
+def entries_at_least(matrices: Sequence[np.ndarray], limit: float) -> Entries:
+    """Every entry ``>= limit`` of ``matrices`` (a camera's IoU matrices: the pairable pairs), over
+    all matrices at once; only those entries get positions (a few per box), no full-size index
+    arrays."""
+    n_rows = np.array([m.shape[0] for m in matrices], np.int64)
+    n_cols = np.array([m.shape[1] for m in matrices], np.int64)
+    flat = np.concatenate([np.empty(0), *(m.ravel() for m in matrices)])
+    sizes = n_rows * n_cols
+    starts = np.cumsum(sizes) - sizes
+    entry = np.flatnonzero(flat >= limit)
+    # The entry's matrix: the last one starting at or before it (an empty matrix starts where the
+    # next one does, so it is never picked).
+    matrix = np.searchsorted(starts, entry, side="right") - 1
+    local = entry - starts[matrix]
+    i, j = local // n_cols[matrix], local % n_cols[matrix]
+    row = (np.cumsum(n_rows) - n_rows)[matrix] + i
+    col = (np.cumsum(n_cols) - n_cols)[matrix] + j
+    return Entries(matrix, i, j, row, col, flat[entry])
 
 
 def concat(a: BoxTable, b: BoxTable) -> BoxTable:

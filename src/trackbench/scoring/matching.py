@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from trackbench.scoring.frames import EPS, FramePairs
+from trackbench.scoring.frames import EPS, FramePairs, entries_at_least
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -174,21 +174,14 @@ class _Candidates:
 
     def __init__(self, pairs: FramePairs, limit: float, at: np.ndarray) -> None:
         self.pairs, self.limit, self.at = pairs, limit, at  # at: the frames' positions in pairs
-        n_gt = np.array([len(pairs.gt_ids[p]) for p in at.tolist()], np.int64)
-        n_hyp = np.array([len(pairs.hyp_ids[p]) for p in at.tolist()], np.int64)
-        iou = np.concatenate([np.empty(0), *(pairs.ious[p].ravel() for p in at.tolist())])
-        sizes = n_gt * n_hyp
-        starts = np.cumsum(sizes) - sizes
-        entry = np.flatnonzero(iou >= limit)
-        self.k = np.searchsorted(starts, entry, side="right") - 1  # the entry's frame (0..K-1)
-        local = entry - starts[self.k]
-        self.i, self.j = local // n_hyp[self.k], local % n_hyp[self.k]  # its row and column there
-        self.row = (np.cumsum(n_gt) - n_gt)[self.k] + self.i  # ... over all frames' rows
-        self.col = (np.cumsum(n_hyp) - n_hyp)[self.k] + self.j
-        self.n_rows, self.n_cols = int(n_gt.sum()), int(n_hyp.sum())
-        gt_all = np.concatenate([np.empty(0, np.int64), *(pairs.gt_ids[p] for p in at.tolist())])
-        hyp_all = np.concatenate([np.empty(0, np.int64), *(pairs.hyp_ids[p] for p in at.tolist())])
-        self.gt, self.hyp, self.iou = gt_all[self.row], hyp_all[self.col], iou[entry]
+        positions = at.tolist()
+        e = entries_at_least([pairs.ious[p] for p in positions], limit)
+        self.k, self.i, self.j, self.row, self.col, self.iou = e  # k: the entry's frame (0..K-1)
+        self.n_rows = sum(len(pairs.gt_ids[p]) for p in positions)
+        self.n_cols = sum(len(pairs.hyp_ids[p]) for p in positions)
+        gt_all = np.concatenate([np.empty(0, np.int64), *(pairs.gt_ids[p] for p in positions)])
+        hyp_all = np.concatenate([np.empty(0, np.int64), *(pairs.hyp_ids[p] for p in positions)])
+        self.gt, self.hyp = gt_all[self.row], hyp_all[self.col]
         _, gd = np.unique(self.gt, return_inverse=True)
         _, hd = np.unique(self.hyp, return_inverse=True)
         self.n_g, n_h = int(gd.max(initial=0)) + 1, int(hd.max(initial=0)) + 1
