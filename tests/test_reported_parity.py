@@ -29,7 +29,7 @@ from trackbench.scoring import COUNT_METRICS, HOTA_METRICS, RATIO_METRICS
 from trackbench.tracking.config import OcSortOptions, TrackingConfig
 from trackbench.tracking.kinds import NATIVE_KINDS
 
-from .test_scoring_parity import SHARED
+from .shared_data import shared
 from .tracking.test_native import BOX_ATOL, need_native
 
 SYNTHETIC = DatasetConfig(synthetic=SyntheticConfig(n_cameras=2, n_fish=6, n_frames=200))
@@ -39,9 +39,8 @@ LOCALISATION = ("motp", "loca")
 
 
 def _real() -> DatasetConfig:
-    root = SHARED / "mot17"
-    if not (root / REAL_SEQUENCE / "det" / "det.txt").is_file():
-        pytest.skip(f"shared MOT data not found at {root / REAL_SEQUENCE} (set TRACKBENCH_SHARED_DATA)")
+    root = shared("mot17")
+    shared("mot17", REAL_SEQUENCE, "det", "det.txt")
     return DatasetConfig(name="mot", root=str(root), cameras=(REAL_SEQUENCE,), first_frame=1, last_frame=200)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 from pathlib import Path
 
 import motmetrics as mm
@@ -26,8 +25,9 @@ from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.base import BoxTable
 from trackbench.experiment.app import run_experiment
 
+from .shared_data import shared
+
 MM_DATA = Path(mm.__file__).parent / "data"
-SHARED = Path(os.environ.get("TRACKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MOT17_DISTRACTORS = (2, 7, 8, 12)  # person_on_vehicle, static_person, distractor, reflection
 MOT15_SEQS = ("ETH-Sunnyday", "KITTI-17", "PETS09-S2L1", "TUD-Campus", "TUD-Stadtmitte", "Venice-2")  # with gt
 MOT16_SEQS = ("MOT16-09", "MOT16-11")
@@ -40,13 +40,6 @@ COUNTS += [("IDTP", "idtp"), ("IDFP", "idfp"), ("IDFN", "idfn"), ("CLR_TP", "det
 RATIOS = [("MOTA", "mota"), ("MOTP", "motp"), ("IDF1", "idf1"), ("IDP", "idp"), ("IDR", "idr")]
 HOTA = [("HOTA", "hota"), ("DetA", "deta"), ("AssA", "assa"), ("LocA", "loca"), ("DetRe", "detre")]
 HOTA += [("DetPr", "detpr"), ("AssRe", "assre"), ("AssPr", "asspr")]
-
-
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared MOT data not found at {path} (set TRACKBENCH_SHARED_DATA)")
-    return path
 
 
 def read_mot(path: Path) -> np.ndarray:

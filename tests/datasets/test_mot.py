@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
@@ -16,16 +15,9 @@ from trackbench.datasets.mot import MotDataset
 from trackbench.errors import TrackbenchError
 from trackbench.types import CameraInfo
 
+from ..shared_data import shared
+
 SEQINFO = "[Sequence]\nname={name}\nimDir=img1\nframeRate=25\nseqLength={length}\nimWidth=640\nimHeight=480\n"
-
-
-def shared_data() -> Path:
-    """The shared real-data folder (../shared/data next to the repo, or $TRACKBENCH_SHARED_DATA)."""
-    env = os.environ.get("TRACKBENCH_SHARED_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared MOTChallenge data not found at {path}")
-    return path
 
 
 def make_sequence(root: Path, name: str, det: str, gt: str | None = None, length: int | None = None) -> None:
@@ -148,7 +140,7 @@ def test_pickles_without_parsed_arrays(root: Path) -> None:
 
 
 def test_mot17_class_filtering_on_real_file() -> None:
-    root = shared_data() / "mot17"
+    root = shared() / "mot17"
     ds = MotDataset(root, sequences=("MOT17-02-DPM", "MOT17-09-FRCNN"), score_map="clip")
     assert ds.cameras()[0] == CameraInfo("MOT17-02-DPM", 1, 600, 1920, 1080, 30.0)
     gt = ds.ground_truth("MOT17-02-DPM")
@@ -164,7 +156,7 @@ def test_mot17_class_filtering_on_real_file() -> None:
 
 
 def test_mot17_detections_score_rules_on_real_files() -> None:
-    root = shared_data() / "mot17"
+    root = shared() / "mot17"
     with pytest.raises(TrackbenchError, match=r"MOT17-02-DPM/det/det\.txt:\d+: score .* is outside \[0, 1\]"):
         list(MotDataset(root, sequences=("MOT17-02-DPM",)).iter_batches("MOT17-02-DPM", 50))
     ds = MotDataset(root, sequences=("MOT17-02-DPM", "MOT17-02-FRCNN"), min_score=0.0, score_map="minmax")
@@ -178,7 +170,7 @@ def test_mot17_detections_score_rules_on_real_files() -> None:
 
 
 def test_every_shared_sequence_loads() -> None:
-    data = shared_data()
+    data = shared()
     for folder in ("mot15", "mot16", "mot17", "tud"):
         ds = MotDataset(data / folder, score_map="clip")
         for cam in ds.cameras():
