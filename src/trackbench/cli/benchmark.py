@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers the sweeper: hparams_search composes)
 from trackbench.benchmark.protocol import BenchmarkSettings, check_settings, run_benchmark, study_overrides
 from trackbench.cli._hydra_errors import report_in_one_line
-from trackbench.cli.main import expose_sweeper_plugin
+from trackbench.cli.main import expose_sweeper_plugin, skip_final_collection
 from trackbench.config import load_config
 from trackbench.config.tree import plain_tree
 from trackbench.datasets.factory import open_dataset
@@ -78,6 +78,7 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
+    skip_final_collection()
     expose_sweeper_plugin()
     report_in_one_line("trackbench-benchmark")
     try:
