@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -174,6 +176,17 @@ def _worker_context(method: str | None) -> mp.context.BaseContext:
     return mp.get_context(method)
 
 
+@functools.cache
+def settle_imports() -> None:
+    """Once per process, after the heavy imports (torch, boxmot; a sweep's driver has mlflow
+    and Optuna too): move every object alive now out of the garbage collector's reach
+    (``gc.freeze``). They live as long as the process anyway, and each full collection walked
+    them all: a 20-trial sweep's driver spent 1.7 s in 11 of them. Forked camera workers
+    inherit the frozen set, which also spares their copy-on-write pages. Objects made later
+    are collected as before."""
+    gc.freeze()
+
+
 def run(
     dataset: Dataset,
     cfg: AppConfig,
@@ -199,6 +212,7 @@ def run(
     cameras = dataset.cameras()
     if cfg.tracker.tracker_kind != PRECOMPUTED:
         adapter.preload()  # forked workers inherit boxmot and torch, imported once
+        settle_imports()
     resume = cfg.runner.resume is not None
     jobs = [
         CameraJob(

@@ -13,6 +13,7 @@ so the callback rewrites them to absolute paths before any job is shipped.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import shutil
 import sys
@@ -157,6 +158,7 @@ class MlflowSweepCallback(Callback):
         )
         (sweep_dir / PARENT_FILE).write_text(run_id)
         atexit.register(self._abandon)
+        gc.freeze()  # mlflow is imported now: later collections leave its objects alone (runner.settle_imports)
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers ship the callbacks to their job processes (joblib, Ray); the parent run and

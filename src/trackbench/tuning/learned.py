@@ -74,7 +74,7 @@ def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -
         with _quiet():
             if importance.shares:
                 ax = optuna.visualization.matplotlib.plot_param_importances(
-                    s, evaluator=_evaluator(), target=target, target_name=name
+                    s, evaluator=_known(importance), target=target, target_name=name
                 )
                 ax.set_title(f"{what}: parameter importance (fANOVA, {len(complete)} trials)", loc="left")
                 plots.save_drawn(ax, folder / f"{file_stem('importance', name, names)}.png", size=_WIDE)
@@ -129,6 +129,18 @@ def _importances(s: optuna.Study, name: str, target: Any, trials: int) -> Import
         return Importance(name, (), trials)
     shares = tuple((k, float(v)) for k, v in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
     return Importance(name, shares, trials)
+
+
+def _known(importance: Importance) -> Any:
+    """An evaluator that answers with the importances already computed: Optuna's importance plot
+    would otherwise fit fANOVA's forest a second time (0.25 s on 20 trials) for the same shares."""
+    from optuna.importance import BaseImportanceEvaluator
+
+    class Known(BaseImportanceEvaluator):
+        def evaluate(self, study: Any, params: Any = None, *, target: Any = None) -> dict[str, float]:
+            return dict(importance.shares)
+
+    return Known()
 
 
 def _evaluator() -> Any:
