@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps.folder import parent_run_id
-from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE, PARETO_DIR
+from trackbench.tuning.location import LEARNED_DIR, PARETO_DIR
 from trackbench.tuning.space import on_bound
 
 log = logging.getLogger(__name__)
@@ -74,20 +74,12 @@ class ResultsWriter:
                 tags["trackbench.best_on_bound"] = ", ".join(f"{k}={v}" for k, v in bounds.items())
             log.info("best trial %d: %g with %s", best.number, best.value, best.params)
         OmegaConf.save(OmegaConf.create(results), sweep_dir / RESULTS_FILE)
-        self._learned(study, sweep_dir, names)
+        # Importances, history and slices, drawn in their own process while the sweep callback
+        # completes the best job; the callback waits for them, then logs them to the parent run.
+        from trackbench.sweeps import learned_drawing  # numpy and up: not on every command
+
+        learned_drawing.start(spec, names, sweep_dir / LEARNED_DIR, f"study {self.study_name}")
         self._log_parent(sweep_dir, tags, with_best=best is not None)
-
-    def _learned(self, study: Any, sweep_dir: Path, names: tuple[str, ...]) -> None:
-        """Importances, history and slices of the study (a report: never fails the sweep)."""
-        from trackbench.tuning.learned import draw_learned  # numpy and up: not on every command
-
-        folder = sweep_dir / LEARNED_DIR
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            found = draw_learned(study, names, folder, f"study {self.study_name}")
-            (folder / LEARNED_NOTE).write_text("".join(f"{i.line()}\n" for i in found))
-        except Exception as exc:  # a report of the study; the study itself is saved
-            log.warning("what the study learned could not be drawn: %s: %s", type(exc).__name__, exc)
 
     def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
         """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
@@ -153,6 +145,5 @@ class ResultsWriter:
         logger.log_file(sweep_dir / RESULTS_FILE, "best")
         if with_best:
             logger.log_file(sweep_dir / BEST_FILE, "best/experiment")
-        for name in (PARETO_DIR, LEARNED_DIR):
-            if (sweep_dir / name).is_dir():
-                logger.log_artifacts(sweep_dir / name, name)
+        if (sweep_dir / PARETO_DIR).is_dir():  # learned/ is logged once drawn (the sweep callback)
+            logger.log_artifacts(sweep_dir / PARETO_DIR, PARETO_DIR)

@@ -4,6 +4,8 @@
   names it), which opens the parent run, names the jobs and keeps the sweep's standing;
 - ``folder``: what the sweep folder tells every job (the parent run's id, the keys it varies);
 - ``frames``: a sweep must score one set of frames in every job;
+- ``learned_drawing``: what an Optuna study learned, drawn in its own process
+  (``_draw_learned``) while the callback completes the best job;
 - ``report``: the sweep's leaderboard (CSV, Markdown, the parent run's description).
 
 Optuna studies (the ``hparams_search`` configs) live in :mod:`trackbench.tuning` and the Hydra

@@ -35,6 +35,7 @@ from trackbench.plots.charts import plot_sweep
 from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger, child_runs
 from trackbench.record.naming import sweep_title, swept_keys
 from trackbench.record.ui_address import compare_address, runs_table_address
+from trackbench.sweeps import learned_drawing
 from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns, clock_margin_ms
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
@@ -188,37 +189,61 @@ class MlflowSweepCallback(Callback):
         _next_report[sweep] = time.monotonic() + max(REPORT_EVERY_S, 10 * took)  # <= ~10% of the sweep
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        if self._logger is not None:
-            runs = self._report(config, self._logger, final=True)
-            draw = OmegaConf.select(config, "runner.plots", default="best") == "best"
-            attribute = OmegaConf.select(config, "eval.attribution", default="best") == "best"
-            if runs and (draw or attribute):
-                self._complete_best(config, runs, self._logger.cfg, draw=draw, attribute=attribute)
-            self._logger.end("FINISHED")
-            if runs:
-                uri = str(config.mlflow.tracking_uri)
-                ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
-                print(f"sweep compare view: {compare_address(uri, self._experiment, ids)}")
-                metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
-                ascending = OmegaConf.select(config, "objective.direction", default="maximize") == "minimize"
-                table = runs_table_address(uri, self._experiment, metric, ascending)
-                print(f"mlflow runs table, sorted by the objective: {table}")
-            self._logger = None
+        learned = Path(str(config.hydra.sweep.dir)) / LEARNED_DIR
+        if self._logger is None:
+            learned_drawing.finish(learned)
+            return
+        # The best job first: what the study learned is drawn meanwhile, in its own process
+        # (the Optuna sweeper started it); the final standing quotes its note.
+        runs = self._runs(config, self._logger, full=True)
+        draw = OmegaConf.select(config, "runner.plots", default="best") == "best"
+        attribute = OmegaConf.select(config, "eval.attribution", default="best") == "best"
+        if runs and (draw or attribute):
+            self._complete_best(config, runs, self._logger.cfg, draw=draw, attribute=attribute)
+        learned_drawing.finish(learned)
+        if learned.is_dir():
+            try:
+                self._logger.log_artifacts(learned, LEARNED_DIR)
+            except Exception as exc:  # a report; never fail the sweep for it
+                log.warning("what the study learned not logged to the parent run: %s", exc)
+        self._report(config, self._logger, final=True, runs=runs)
+        self._logger.end("FINISHED")
+        if runs:
+            uri = str(config.mlflow.tracking_uri)
+            ids = [r["run_id"] for r in sorted(runs, key=lambda r: r["name"])]
+            print(f"sweep compare view: {compare_address(uri, self._experiment, ids)}")
+            metric = str(OmegaConf.select(config, "objective.metric", default="idf1"))
+            ascending = OmegaConf.select(config, "objective.direction", default="maximize") == "minimize"
+            table = runs_table_address(uri, self._experiment, metric, ascending)
+            print(f"mlflow runs table, sorted by the objective: {table}")
+        self._logger = None
 
-    def _report(self, config: DictConfig, logger: RunLogger, *, final: bool = False) -> list[dict[str, Any]]:
+    def _runs(self, config: DictConfig, logger: RunLogger, *, full: bool) -> list[dict[str, Any]]:
+        """The sweep's job runs: those that changed since the last read, or all of them (``full``)."""
+        sweep = str(config.hydra.sweep.dir)
+        if sweep not in _job_runs:
+            target = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+            _job_runs[sweep] = JobRuns(clock_margin_ms(target))
+        try:
+            return _job_runs[sweep].refresh(
+                lambda since: child_runs(logger, ended_since_ms=since), _now_ms(), full=full
+            )
+        except Exception as exc:  # the standing is a report; never let it fail the sweep
+            log.warning("sweep report: the job runs could not be read: %s", exc)
+            return []
+
+    def _report(
+        self, config: DictConfig, logger: RunLogger, *, final: bool = False, runs: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
         """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
         objective is logged with step = jobs finished, so its chart shows the sweep's progress.
         A refresh reads the job runs that changed since the last one and redraws the plot only
         if the jobs it shows changed; the ``final`` standing reads every job run and draws."""
-        runs: list[dict[str, Any]] = []
         sweep = str(config.hydra.sweep.dir)
+        if runs is None:
+            runs = self._runs(config, logger, full=final)
         try:
             metric, direction = _ranking(config)
-            if sweep not in _job_runs:
-                target = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
-                _job_runs[sweep] = JobRuns(clock_margin_ms(target))
-            known = _job_runs[sweep]
-            runs = known.refresh(lambda since: child_runs(logger, ended_since_ms=since), _now_ms(), full=final)
             self._experiment = logger.experiment_id()
             s = sweep_report.standing(runs, metric, direction)
             tags = {f"trackbench.jobs_{k}": str(v) for k, v in s["counts"].items()}

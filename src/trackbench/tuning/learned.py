@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import math
+import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trackbench.plots import charts as plots
+from trackbench.tuning.location import LEARNED_NOTE
 from trackbench.tuning.study import Study
 
 if TYPE_CHECKING:
@@ -90,6 +92,17 @@ def draw_learned(study: Study, names: Sequence[str], folder: Path, title: str) -
                 plots.save_drawn(axes, path, f"{what}: slice (the {len(params)} most important parameters)",
                                  relayout=False)  # fmt: skip
     return out
+
+
+def write_learned(study: Study, names: Sequence[str], folder: Path, title: str) -> None:
+    """:func:`draw_learned` into a fresh ``folder``, and its note (a line per objective, which the
+    sweep's parent run quotes). A report of the study: a failure is a warning, never an error."""
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        found = draw_learned(study, names, folder, title)
+        (folder / LEARNED_NOTE).write_text("".join(f"{i.line()}\n" for i in found))
+    except Exception as exc:  # the study itself is saved
+        log.warning("what the study learned could not be drawn: %s: %s", type(exc).__name__, exc)
 
 
 def draw_pareto(study: Study, names: Sequence[str], path: Path, title: str) -> None:
