@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REPORT_EVERY_S = 5.0  # the driver refreshes the parent run's standing at most this often (and at the end)
+OPTUNA_SWEEPER = "hydra_plugins.trackbench_optuna_sweeper."  # its studies draw what they learned (learned_drawing)
 
 
 _SQLITE = "sqlite:///"
@@ -144,6 +145,8 @@ class MlflowSweepCallback(Callback):
         except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
             print(f"trackbench: error: {exc}", file=sys.stderr)
             sys.exit(2)
+        if str(OmegaConf.select(config, "hydra.sweeper._target_", default="")).startswith(OPTUNA_SWEEPER):
+            learned_drawing.prepare()  # its imports on the core the parent run leaves idle
         if not cfg.mlflow.enabled:
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
