@@ -8,11 +8,13 @@ boxmot's site-packages (15-25 s a kind); only the kinds tested here are built.
 from __future__ import annotations
 
 import functools
+import itertools
 import pickle
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ from trackbench.tracking import native_carry
 from trackbench.tracking.adapter import TrackerAdapter
 from trackbench.tracking.config import TrackingConfig, validate_tracking
 from trackbench.tracking.kinds import NATIVE_KINDS, SUPPORTED_KINDS
-from trackbench.tracking.stage import TrackingStage
+from trackbench.tracking.stage import TrackingStage, detections_array
 from trackbench.types import CarryForward, TrackingContext
 
 from .scenes import batches, scene
@@ -140,6 +142,52 @@ def test_cpp_batch_size_invariance(kind, seed, size):
     need_native(kind)
     cams = {"a": scene(seed, n_frames=70), "b": scene(seed + 1, n_frames=50)}
     assert run_batched_full(kind, cams, size, backend="cpp") == whole_full(kind, cams, backend="cpp")
+
+
+@pytest.mark.parametrize("kind", NATIVE_KINDS)
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    cuts=st.lists(st.integers(0, 90), max_size=6),
+    empty=st.lists(st.integers(0, 89), max_size=8),
+)
+def test_steps_give_exactly_what_cpp_update_returns_frame_by_frame(kind, seed, cuts, empty):
+    # The batch goes through boxmot's parser once and straight to its C++ library call; the
+    # per-frame update() checks and repacks the same data. Same views and rows, float for float,
+    # in the same order, whatever the batches (including empty frames and empty batches).
+    need_native(kind)
+    frames = [() if i in empty else d for i, d in enumerate(scene(seed, n_frames=90, n_targets=7, miss=0.2))]
+    arrays = [detections_array(d) for d in frames]
+    cfg = TrackingConfig(tracker_kind=kind, backend="cpp")
+    batched, one_by_one = TrackerAdapter(cfg), TrackerAdapter(cfg)
+    assert batched._direct is not None, "every kind trackbench builds takes the direct call"
+    ours = []
+    for start, end in itertools.pairwise([0, *sorted(cuts), len(arrays)]):
+        ours.extend(batched.steps(arrays[start:end]))
+    theirs = [one_by_one.step(a) for a in arrays]
+    assert [(list(r.items()), v) for v, r in ours] == [(list(r.items()), v) for v, r in theirs]
+    assert any(r for _, r in ours), "the scene has tracks"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ((10.0, 10.0, 40.0, 50.0, 1.5, 0.0), "scores must be in the inclusive range"),
+        ((10.0, 10.0, 10.0, 50.0, 0.9, 0.0), "x2 > x1"),
+        ((10.0, 10.0, 40.0, float("nan"), 0.9, 0.0), "finite"),
+        ((10.0, 10.0, 40.0, 50.0, 0.9, 1.5), "class IDs"),
+    ],
+)
+def test_steps_refuse_the_rows_update_refuses_with_its_words(row, message):
+    need_native("ocsort")
+    cfg = TrackingConfig(tracker_kind="ocsort", backend="cpp")
+    good = detections_array(scene(4, n_frames=1)[0])
+    bad = np.vstack([good, np.asarray([row])])
+    with pytest.raises(ValueError, match=message) as by_update:
+        TrackerAdapter(cfg).step(bad)
+    with pytest.raises(ValueError, match=message) as by_steps:
+        list(TrackerAdapter(cfg).steps([good, good, bad]))
+    assert str(by_steps.value) == str(by_update.value)
 
 
 def _first_batch(backend: str = "cpp"):

@@ -17,7 +17,7 @@ import functools
 import io
 import logging
 import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -201,6 +201,21 @@ def _build_native(kind: str, cfg: TrackingConfig, frame_size: FrameSize | None) 
         ) from exc
 
 
+def _direct_update(tracker: Any) -> Callable[..., Any] | None:
+    """The C++ library call behind a native tracker's ``update()``, bound to its handle, where
+    ``update()`` adds nothing else for this tracker: axis-aligned boxes, no embeddings to read
+    or make, no image required. None otherwise (:meth:`TrackerAdapter.steps` then calls
+    ``update()``)."""
+    library, handle = getattr(tracker, "_library", None), getattr(tracker, "_handle", None)
+    requirements = getattr(tracker, "requirements", None)
+    if library is None or handle is None or requirements is None:
+        return None
+    if tracker.is_obb or tracker.generates_embeddings or requirements.embeddings or requirements.frame:
+        return None
+    tracker._mark_live_reid_updated()  # what the first update() would record
+    return functools.partial(library.update, handle)
+
+
 class TrackerAdapter:
     """A live boxmot tracker for one camera plus the knowledge of how to read its tracks.
     ``frame_size`` (width, height) is the camera's image size where known (SFSORT uses it).
@@ -215,6 +230,7 @@ class TrackerAdapter:
         else:
             kind = _kinds()[self.kind]
             self._tracker = kind.cls(**kind.kwargs(cfg, frame_size))
+        self._direct = _direct_update(self._tracker) if self.native else None
         _silence_boxmot()
 
     def step(self, dets: np.ndarray) -> tuple[list[TrackView], dict[int, Box]]:
@@ -226,6 +242,42 @@ class TrackerAdapter:
         reported = {int(row[4]): (row[0], row[1], row[2], row[3]) for row in out.tolist()}
         views = v.reported_views(reported) if self.native else _kinds()[self.kind].views(self._tracker, reported)
         return views, reported
+
+    def steps(self, arrays: Sequence[np.ndarray]) -> Iterator[tuple[list[TrackView], dict[int, Box]]]:
+        """:meth:`step` over consecutive frames, one result per frame, the same results.
+
+        On the C++ backend (every kind trackbench builds: axis-aligned boxes, no appearance,
+        no image) the frames' rows are checked and converted to the library's types once for
+        all of them, by the parser ``update()`` applies to each frame (its rules hold row by
+        row, so one call over the batch accepts and rejects exactly what the per-frame calls
+        would). Each frame then goes to the same C++ library call ``update()`` makes, and its
+        tracks are read as ``update()`` returns them, without re-checking the library's output
+        row by row. boxmot's per-frame NumPy checks cost more than the C++ tracking itself."""
+        if self._direct is None:
+            for dets in arrays:
+                yield self.step(dets)
+            return
+        from boxmot.trackers.common.input import parse_numpy_detection_rows
+
+        rows = parse_numpy_detection_rows(np.concatenate(arrays) if arrays else np.empty((0, 6)), is_obb=False)
+        geometry, scores, class_ids = rows.geometry, rows.scores, rows.class_ids
+        start = 0
+        for dets in arrays:
+            end = start + len(dets)
+            batch = self._direct(
+                geometry=geometry[start:end],
+                scores=scores[start:end],
+                class_ids=class_ids[start:end],
+                detection_indices=np.arange(end - start, dtype=np.int64),
+                embeddings=None,
+                image=None,
+            )
+            start = end
+            reported: dict[int, Box] = {
+                track_id: (box[0], box[1], box[2], box[3])
+                for track_id, box in zip(batch.track_ids.tolist(), batch.geometry.tolist(), strict=True)
+            }
+            yield v.reported_views(reported), reported
 
     def compact(self) -> None:
         """Drop state that can no longer influence the output (called after every batch)."""

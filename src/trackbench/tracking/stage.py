@@ -159,8 +159,7 @@ class TrackingStage:
         beyond the entry itself (widths and centroids are derived once, in _tracklet)."""
         emitted: defaultdict[int, list[Entry]] = defaultdict(list)
         ids, pending = state.ids, state.pending
-        for frame, dets in zip(frames, arrays, strict=True):
-            views, reported = state.tracker.step(dets)
+        for frame, (views, reported) in zip(frames, state.tracker.steps(arrays), strict=True):
             newly_confirmed = sorted(v[0] for v in views if v[2] and v[0] not in ids)
             for boxmot_id in newly_confirmed:
                 ids[boxmot_id] = state.next_id
