@@ -5,7 +5,8 @@ to the next), cameras are independent. Each worker opens its own camera from the
 pickled) dataset, so detections stream from disk batch by batch inside the worker, and hands
 back its hypothesis rows (trackbench.experiment.camera_worker). The job's process scores each camera as
 it arrives: the scoring's heavy libraries (motmetrics, pandas) are imported at the first camera
-scored, after the workers started tracking.
+scored, after the workers started tracking. Workers kept from job to job (a sweep's trials,
+``runner.reuse_workers``) score their own cameras as well, so that scoring runs on every core.
 """
 
 from __future__ import annotations
@@ -240,7 +241,8 @@ def run(
         else:
             ctx = _worker_context(cfg.runner.start_method)
             with contextlib.ExitStack() as stack:
-                if cfg.runner.reuse_workers and not worker_process and not show:
+                warm = cfg.runner.reuse_workers and not worker_process and not show
+                if warm:
                     queue = None  # a warm process's jobs (a sweep's trials): one pool for all of them
                     pool = _shared_pool(workers, ctx)
                     stack.callback(_forget_broken, pool)
@@ -254,12 +256,19 @@ def run(
                     )
                 stack.push(_cancel_pending(pool))
                 listener = progress.listen(queue)
-                futures = [pool.submit(track_and_write, job) for job in jobs]  # with fork, the workers are made here
+                # Warm workers (kept from job to job) score their own cameras too: this process
+                # scoring every camera in turn was the job's bottleneck once tracking got fast.
+                # A fresh pool's workers only track: this process scores each camera as it
+                # arrives, importing the scoring code while they track.
+                work = run_camera if warm else track_and_write
+                futures = [pool.submit(work, job) for job in jobs]  # with fork, the workers are made here
                 processes = _worker_processes(pool)
                 started()
-                # Scored here as each arrives (the first one imports the scoring code, while they track).
-                tracked = (_tracked(f, job, processes) for f, job in zip(futures, jobs, strict=True))
-                outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, tracked, strict=True)), on_camera))
+                done = (_result(f, job, processes) for f, job in zip(futures, jobs, strict=True))
+                if warm:
+                    outcomes = list(_notify(done, on_camera))
+                else:
+                    outcomes = list(_notify((scored(job, t) for job, t in zip(jobs, done, strict=True)), on_camera))
                 if listener is not None and queue is not None:
                     queue.put(None)
                     listener.join()
@@ -317,8 +326,9 @@ def _manager(ctx: mp.context.BaseContext) -> SyncManager:
     return manager
 
 
-def _tracked(future: Future, job: CameraJob, processes: list[mp.process.BaseProcess]) -> TrackedCamera:
-    """The camera's result; a worker that died by a signal is one :class:`WorkerKilled` line."""
+def _result(future: Future[Any], job: CameraJob, processes: list[mp.process.BaseProcess]) -> Any:
+    """The camera's result (tracked, or tracked and scored); a worker that died by a signal is
+    one :class:`WorkerKilled` line."""
     try:
         return future.result()
     except BrokenProcessPool:
