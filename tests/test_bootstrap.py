@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
+from trackbench.config.metric_names import HOTA_METRICS, RANGE_COUNTS, RATIO_METRICS
 from trackbench.datasets.base import BoxTable
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
 from trackbench.scoring import bootstrap, score_camera, summarize
-from trackbench.scoring.counts import metrics_from_counts, total
+from trackbench.scoring.counts import Counts, metrics_from_counts, total
 
 
 def scene(n_frames: int, seed: int, miss: float = 0.1) -> tuple[BoxTable, BoxTable]:
@@ -117,3 +120,42 @@ def test_intervals_cover_the_mean_over_fresh_scenes():
         coverage[metric] = float(np.mean([i.low <= mean <= i.high for i in intervals]))
         print(metric, coverage[metric], mean, [(round(i.low, 3), round(i.high, 3)) for i in intervals])
     assert min(coverage.values()) >= 0.8, coverage
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    zeros=st.sampled_from(["none", "objects", "predictions", "hota"]),
+)
+def test_metric_columns_are_metrics_from_counts_float_for_float(seed, n, zeros):
+    # The bootstrap computes its resamples' metrics as columns: every metric, every row, the
+    # same float as the one-at-a-time rule (NaN where it gives NaN), including empty counts.
+    rng = np.random.default_rng(seed)
+    clear = {k: rng.integers(0, 5000, n).astype(np.float64) for k in RANGE_COUNTS}
+    clear["motp_sum"] = rng.uniform(0, 3000, n)
+    hota = rng.integers(0, 4000, (n, 7, 19)).astype(np.float64)
+    hota[:, 6] = rng.uniform(0, 3000, (n, 19))
+    if zeros == "objects":
+        clear["num_objects"][::2] = 0
+        clear["num_matches"][::2] = clear["num_switches"][::2] = 0
+    elif zeros == "predictions":
+        clear["num_predictions"][::2] = clear["num_objects"][::2] = 0
+        clear["idtp"][::2] = clear["idfp"][::2] = clear["idfn"][::2] = 0
+    elif zeros == "hota":
+        hota[::2] = 0.0
+    names = (*RATIO_METRICS, *HOTA_METRICS)
+    table = bootstrap.metric_columns(clear, hota.reshape(n, -1), names)
+    for row in range(n):
+        one = metrics_from_counts(Counts({k: float(v[row]) for k, v in clear.items()}, hota[row]))
+        for k, name in enumerate(names):
+            assert (table[row, k] == one[name]) or (np.isnan(table[row, k]) and np.isnan(one[name])), (name, row)
+
+
+def test_intervals_take_the_column_path_and_match_the_one_at_a_time_rule():
+    blocks = bootstrap.blocks(run_scores(120, 3).windows)
+    index = bootstrap.draws(len(blocks), 200, 5)
+    fast = bootstrap.resampled(blocks, index, bootstrap.HEADLINE)
+    sums = [total(blocks[i] for i in draw) for draw in index]
+    slow = np.array([[metrics_from_counts(s)[m] for m in bootstrap.HEADLINE] for s in sums])
+    np.testing.assert_array_equal(fast, slow)
