@@ -154,3 +154,68 @@ def test_an_error_in_the_jobs_process_stops_the_workers_at_once():
     while any(p.is_alive() for p in left) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started and not any(p.is_alive() for p in left), "workers left running after the job's error"
+
+
+_TWO_JOBS = r"""
+import hashlib, json, os, sys
+from pathlib import Path
+from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
+from trackbench.datasets.factory import open_dataset
+from trackbench.datasets.synthetic import SyntheticConfig
+from trackbench.experiment import runner
+
+cfg = AppConfig(
+    dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=3, n_frames=150)),
+    runner=RunnerConfig(workers=2, progress="never"),
+)
+if sys.argv[1] == "forkserver":
+    runner.prepare_workers()
+out = Path(sys.argv[2])
+dataset = open_dataset(cfg.dataset)
+results = [runner.run(dataset, cfg, out / str(job)) for job in range(2)]  # two jobs of one process
+pids = {c.worker_pid for r in results for c in r.cameras}
+parents = {int(next(l for l in open(f"/proc/{p}/status") if l.startswith("PPid:")).split()[1]) for p in pids}
+files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
+print(json.dumps({
+    "torch": "torch" in sys.modules,
+    "workers": len(pids),
+    "forked_here": parents == {os.getpid()},
+    "scores": [repr(r.scores) for r in results],
+    "files": files,
+}))
+"""
+
+
+def _two_jobs(how: str, out) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _TWO_JOBS, how, str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_workers_forked_by_the_sweeps_forkserver_give_the_same_results_and_spare_the_driver_torch(tmp_path):
+    """A sweep's driver starts a forkserver that imports the tracker (runner.prepare_workers):
+    two jobs' kept workers come from it, the driver never imports torch, and every score and
+    file is the one workers forked from the driver give."""
+    served = _two_jobs("forkserver", tmp_path / "served")
+    forked = _two_jobs("fork", tmp_path / "forked")
+    assert (served["torch"], served["forked_here"], served["workers"]) == (False, False, 2)
+    assert (forked["torch"], forked["forked_here"], forked["workers"]) == (True, True, 2)
+    assert served["scores"] == forked["scores"] and served["scores"][0] == served["scores"][1]
+    assert served["files"] and served["files"] == forked["files"]
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_runner_start_method_forkserver_gives_the_fork_results(tmp_path, reuse):
+    # A forkserver's child has the server, not the job, as its parent: its lifeline must not
+    # take that for the job's death (every worker used to exit at once, "killed by SIGTERM").
+    dataset = open_dataset(BASE.dataset)
+    runs = {}
+    for method in ("fork", "forkserver"):
+        cfg = replace(BASE, runner=replace(BASE.runner, workers=2, start_method=method, reuse_workers=reuse))
+        runs[method] = runner.run(dataset, cfg, tmp_path / method, worker_process=not reuse)
+    assert _untimed(runs["forkserver"]) == _untimed(runs["fork"])
+    assert runs["forkserver"].scores == runs["fork"].scores

@@ -117,3 +117,41 @@ def test_a_job_killed_by_sigkill_takes_its_workers_with_it(tmp_path):
         time.sleep(0.3)
     assert ended.info.status == "FAILED" and ended.data.tags["error"] == ORPHANED
     _nothing_presented_or_written_after(tmp_path / "out")
+
+
+def _sweep_workers(proc: subprocess.Popen, timeout: float = 120) -> list[psutil.Process]:
+    """The sweep driver's descendants once camera workers forked by its forkserver run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        tree = _tree(proc.pid)
+        servers = [p for p in tree if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+        forked = [c for s in servers for c in s.children()]
+        if len(forked) >= 2:
+            return tree
+        time.sleep(0.2)
+    raise AssertionError(f"no camera workers under a forkserver (exit code {proc.poll()}): {_tree(proc.pid)}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_stopped_sweep_leaves_no_forkserver_or_worker_behind(tmp_path, signum):
+    # A sweep's trials share workers forked by the driver's forkserver, which imported the
+    # tracker meanwhile: the server and its workers die with the driver, however it ends.
+    proc = start_job(
+        tmp_path,
+        *("hparams_search=ocsort_optuna", "hydra.sweeper.n_trials=40", "hydra/sweeper/pruner=nop"),
+        *("dataset.synthetic.n_frames=1500", "runner.progress=never", "hydra.sweep.dir=sweep"),
+    )
+    try:
+        tree = _sweep_workers(proc)
+        time.sleep(1.0)  # into a trial's tracking
+        os.kill(proc.pid, signum)
+        _, stderr = proc.communicate(timeout=60)
+        _all_gone(tree, within=5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.communicate(timeout=60)
+    assert proc.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 143), stderr
+    if signum == signal.SIGTERM:
+        assert stderr.strip().splitlines()[-1] == "trackbench: terminated", stderr

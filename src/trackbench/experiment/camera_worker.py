@@ -84,7 +84,9 @@ class TrackedCamera:
 _progress_queue: Queue[Any] | None = None  # set in worker processes by init_worker
 
 
-def init_worker(queue: Queue[Any] | None, parent: int, shared: bool = False) -> None:
+def init_worker(queue: Queue[Any] | None, parent: int | None, shared: bool = False) -> None:
+    """A worker's start. ``parent``: the job's process, which forked it (None: forked by the
+    job's forkserver, see :mod:`trackbench.experiment._forkserver`)."""
     global _progress_queue
     _progress_queue = queue
     die_with_parent(parent)  # a killed job leaves no worker behind; SIGTERM stops a worker at once

@@ -36,6 +36,7 @@ from trackbench.artifacts import write_events, write_identity
 from trackbench.config import AppConfig
 from trackbench.datasets.base import Dataset, slice_frames
 from trackbench.errors import WorkerKilled
+from trackbench.experiment import _forkserver as _forkserver_env
 from trackbench.experiment._cores import resolve_workers
 from trackbench.experiment._lifeline import die_with_parent
 from trackbench.experiment.camera_worker import (
@@ -211,7 +212,14 @@ def run(
     CLI's single runs; a warm one, a multirun's job, has it imported and tracks in-process)."""
     started = on_started or (lambda: None)
     cameras = dataset.cameras()
-    if cfg.tracker.tracker_kind != PRECOMPUTED:
+    workers = resolve_workers(cfg.runner.workers, len(cameras))
+    show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
+    in_process = workers == 1 and (on_prefix is not None or not worker_process)
+    warm = not in_process and cfg.runner.reuse_workers and not worker_process and not show
+    method = cfg.runner.start_method
+    if warm and method is None and _FORKSERVER:
+        method = "forkserver"  # the sweep's forkserver has the tracker imported: this process never does
+    elif cfg.tracker.tracker_kind != PRECOMPUTED:
         adapter.preload()  # forked workers inherit boxmot and torch, imported once
         settle_imports()
     resume = cfg.runner.resume is not None
@@ -230,18 +238,15 @@ def run(
         )
         for c in cameras
     ]
-    workers = resolve_workers(cfg.runner.workers, len(jobs))
     total = sum(n_frames(c) for c in cameras)
-    show = cfg.runner.progress == "always" or (cfg.runner.progress == "auto" and sys.stderr.isatty())
     start = time.perf_counter()
     with _Progress(total, [c.camera_id for c in cameras], show) as progress:
-        if workers == 1 and (on_prefix is not None or not worker_process):
+        if in_process:
             started()
             outcomes = list(_notify((run_camera(job, progress.update, on_prefix) for job in jobs), on_camera))
         else:
-            ctx = _worker_context(cfg.runner.start_method)
+            ctx = _worker_context(method)
             with contextlib.ExitStack() as stack:
-                warm = cfg.runner.reuse_workers and not worker_process and not show
                 if warm:
                     queue = None  # a warm process's jobs (a sweep's trials): one pool for all of them
                     pool = _shared_pool(workers, ctx)
@@ -251,7 +256,7 @@ def run(
                     queue = stack.enter_context(_manager(ctx)).Queue() if show else None
                     pool = stack.enter_context(
                         ProcessPoolExecutor(
-                            workers, mp_context=ctx, initializer=init_worker, initargs=(queue, os.getpid())
+                            workers, mp_context=ctx, initializer=init_worker, initargs=(queue, _parent(ctx))
                         )
                     )
                 stack.push(_cancel_pending(pool))
@@ -301,9 +306,38 @@ def _shared_pool(workers: int, ctx: mp.context.BaseContext) -> ProcessPoolExecut
         if not _SHARED:
             atexit.register(_shutdown_shared)
         _SHARED[key] = ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=init_worker, initargs=(None, os.getpid(), True)
+            workers, mp_context=ctx, initializer=init_worker, initargs=(None, _parent(ctx), True)
         )
     return _SHARED[key]
+
+
+def _parent(ctx: mp.context.BaseContext) -> int | None:
+    """The pid a child of ``ctx`` has as its parent: this process, or None for a forkserver's
+    child (its parent is the server, which dies with this process)."""
+    return None if ctx.get_start_method() == "forkserver" else os.getpid()
+
+
+_FORKSERVER: list[bool] = []  # [True] once prepare_workers started this process's forkserver
+
+
+def prepare_workers() -> None:
+    """Start this process's multiprocessing forkserver now, importing the tracker and the
+    scoring libraries (:mod:`trackbench.experiment._forkserver`) while this process goes on: a
+    sweep's driver calls it at the sweep's start, before it imports MLflow. The camera workers
+    its trials share are then forked from the server, with those imports done, and this
+    process never imports torch. Where the platform has no forkserver, nothing changes."""
+    if _FORKSERVER or "forkserver" not in mp.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "trackbench.experiment._forkserver"])
+    os.environ[_forkserver_env.ENV] = str(os.getpid())
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(_forkserver_env.ENV, None)
+    _FORKSERVER.append(True)
 
 
 def _forget_broken(pool: ProcessPoolExecutor) -> None:
@@ -322,7 +356,7 @@ def _shutdown_shared() -> None:
 def _manager(ctx: mp.context.BaseContext) -> SyncManager:
     """A started manager whose server process dies with this one."""
     manager = SyncManager(ctx=ctx)
-    manager.start(die_with_parent, (os.getpid(),))
+    manager.start(die_with_parent, (_parent(ctx),))
     return manager
 
 

@@ -50,6 +50,13 @@ EVENT_COUNTS = (
 TRACK_COUNTS = ("mostly_tracked", "partially_tracked", "mostly_lost", "num_fragmentations")
 
 
+def preload() -> None:
+    """Import motmetrics and pandas now, as the first camera scored would (a process that
+    forks scoring workers calls this first, so that they inherit them imported once)."""
+    import motmetrics  # noqa: F401
+    import pandas  # noqa: F401
+
+
 _TYPES = ["RAW", "FP", "MISS", "SWITCH", "MATCH", "TRANSFER", "ASCEND", "MIGRATE"]  # motmetrics' categories
 EVENT_TYPES: tuple[str, ...] = tuple(_TYPES)  # what :attr:`EventRows.code` indexes
 

@@ -29,8 +29,10 @@ from trackbench.config import load_config
 from trackbench.config.metric_names import default_direction
 from trackbench.config.tree import plain_tree
 from trackbench.errors import TrackbenchError
+from trackbench.experiment._cores import available_cores, sweep_plan
 from trackbench.experiment.app import PLOTS, Plotting, add_attribution
 from trackbench.experiment.run_record import mlflow_metrics
+from trackbench.experiment.runner import prepare_workers
 from trackbench.plots.charts import plot_sweep
 from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger, child_runs
 from trackbench.record.naming import sweep_title, swept_keys
@@ -40,6 +42,7 @@ from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns, clock_margin_ms
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
+from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
@@ -80,6 +83,25 @@ def resolve_paths(config: DictConfig, cwd: Path) -> None:
         if absolute_uri != uri:
             config.mlflow.tracking_uri = absolute_uri
             _set_override(config.hydra.overrides.task, "mlflow.tracking_uri", absolute_uri)
+
+
+def _jobs_here(config: DictConfig, cfg: AppConfig) -> bool:
+    """Whether the sweep's jobs run in this process and share kept camera workers: the basic
+    launcher, which trackbench's Optuna sweeper keeps unless its cores rule runs trials in
+    parallel (:func:`trackbench.experiment._cores.sweep_plan`; the sweeper applies it only with
+    ``n_jobs=auto``, no pruner and ``runner.workers`` unset)."""
+    launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    if not launcher.endswith(".BasicLauncher") or not cfg.runner.reuse_workers or cfg.runner.start_method:
+        return False
+    if cfg.tracker.tracker_kind == PRECOMPUTED or cfg.runner.progress == "always":
+        return False
+    sweeper = OmegaConf.select(config, "hydra.sweeper", default=None)
+    if not str(OmegaConf.select(config, "hydra.sweeper._target_", default="")).startswith(OPTUNA_SWEEPER):
+        return True
+    pruner = str(OmegaConf.select(sweeper, "pruner._target_", default="") or "")
+    plain = str(OmegaConf.select(sweeper, "n_jobs", default="auto")) == "auto" and cfg.runner.workers is None
+    trials = int(OmegaConf.select(sweeper, "n_trials", default=1) or 1)
+    return not (plain and (not pruner or pruner.endswith("NopPruner")) and sweep_plan(available_cores(), trials)[0] > 1)
 
 
 def app_config(config: DictConfig) -> AppConfig:
@@ -145,6 +167,8 @@ class MlflowSweepCallback(Callback):
         except TrackbenchError as exc:  # before any job or MLflow run: one line, as the app's errors
             print(f"trackbench: error: {exc}", file=sys.stderr)
             sys.exit(2)
+        if _jobs_here(config, cfg):
+            prepare_workers()  # the trials' camera workers: their imports on the core the parent run leaves idle
         if str(OmegaConf.select(config, "hydra.sweeper._target_", default="")).startswith(OPTUNA_SWEEPER):
             learned_drawing.prepare()  # its imports on the core the parent run leaves idle
         if not cfg.mlflow.enabled:
