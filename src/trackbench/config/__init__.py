@@ -65,7 +65,7 @@ class RunnerConfig:
     batch_size: int = 100  # frames per batch; results do not depend on it
     checkpoint_frames: int = DEFAULT_CHECKPOINT_FRAMES  # carry: tracker snapshot this often (0: every batch)
     workers: int | None = None  # camera worker processes (None: number of cores)
-    progress: Literal["auto", "always", "never"] = "auto"  # "auto": only on a terminal
+    progress: Literal["auto", "always", "never"] = "auto"  # "auto": on a terminal, single runs only
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: fork where available
     resume: str | None = None  # an interrupted run's output dir: continue it from its checkpoints
     # A run's plots: "all" (every run draws them), "best" (a single run does; a sweep's jobs do

@@ -92,6 +92,10 @@ def run_experiment(
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
     in a worker process while this one imports the scoring code."""
     cfg = load_config(tree)  # every key, the objective metric among them
+    if sweep_dir is not None and cfg.runner.progress == "auto":
+        # A sweep's jobs draw no tracking bar of their own: the sweep reports its trials, and
+        # a job with a bar could not share the kept camera workers (docs/sweeps.md).
+        cfg = replace(cfg, runner=replace(cfg.runner, progress="never"))
 
     if cfg.mlflow.enabled:  # before any work: a store that cannot be used is one line, not a late traceback
         check_tracking_uri(cfg.mlflow.tracking_uri, timeout_s=cfg.mlflow.connect_timeout_s)

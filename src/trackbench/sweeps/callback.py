@@ -93,7 +93,7 @@ def _jobs_here(config: DictConfig, cfg: AppConfig) -> bool:
     launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
     if not launcher.endswith(".BasicLauncher") or not cfg.runner.reuse_workers or cfg.runner.start_method:
         return False
-    if cfg.tracker.tracker_kind == PRECOMPUTED or cfg.runner.progress == "always":
+    if cfg.tracker.tracker_kind == PRECOMPUTED or cfg.runner.progress == "always":  # "auto": no bar in a sweep
         return False
     sweeper = OmegaConf.select(config, "hydra.sweeper", default=None)
     if not str(OmegaConf.select(config, "hydra.sweeper._target_", default="")).startswith(OPTUNA_SWEEPER):
