@@ -83,6 +83,7 @@ def test_a_killed_sweep_resumes_and_the_best_config_replays_its_objective(cli, t
     assert [t.number for t in trials] == [0, 1, 2, 3], "n_trials is the study's total"
     assert {t.number: t.state for t in trials} == {n: "FAIL" if n == victim.number else "COMPLETE" for n in range(4)}
     assert trials[0].params == OCSORT_DEFAULTS, "trial 0 runs the configured defaults"
+    assert all(t.intermediate == {} for t in trials), "no pruner reads per-camera reports: none written"
     runs = local_runs(tmp_path)
     jobs = jobs_of(runs)
     assert sorted(jobs) == [0, 1, 2, 3], "every trial ran exactly once"

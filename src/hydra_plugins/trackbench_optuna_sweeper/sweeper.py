@@ -110,6 +110,8 @@ class TrackbenchOptunaSweeper(Sweeper):
                   f"tuning.report_frames={ov.value_text(report_frames)}"]  # fmt: skip
         if workers is not None:
             hidden.append(f"runner.workers={workers}")
+        if pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner"):
+            hidden.append("tuning.report_cameras=false")  # no pruner reads them: no storage write per camera
         with study.heartbeats():
             while (todo := int(self.s.n_trials) - study.started()) > 0:
                 batch = [study.ask(space) for _ in range(min(n_jobs, todo))]

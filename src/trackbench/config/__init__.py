@@ -178,6 +178,9 @@ class TuningConfig:
     trial: int | None = None  # the trial's number in the study
     # Also report every N frames of a camera (hydra.sweeper.report_frames; one worker only)
     report_frames: int | None = None
+    # Report the objective so far at each finished camera; false: the study's pruner is nop
+    # and would read none of them (each is a write to the study's storage)
+    report_cameras: bool = True
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def run_experiment(
         # Optuna cannot prune a multi-objective trial, and CPU time is known only at the end: nothing to report
         scored_only = len(cfg.objective.names) == 1 and objective[0] not in TIMING_METRICS
         reporter = None
-        if trial is not None and scored_only:  # the cameras so far, pooled as the final objective is pooled
+        if trial is not None and scored_only and cfg.tuning.report_cameras:  # pooled as the final objective is
             reporter = CameraReporter(trial[0], lambda scores: summarize(scores).overall, *objective)
         on_prefix = reporter.prefix if reporter is not None and cfg.tuning.report_frames else None
         on_camera = reporter if opening is None else _checking(opening, reporter)  # an MLflow failure stops the run
