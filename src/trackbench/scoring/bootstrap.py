@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from trackbench.config.metric_names import RANGE_COUNTS
+from trackbench.config.metric_names import HOTA_METRICS, RANGE_COUNTS
 from trackbench.scoring.counts import Counts, metrics_from_counts, total
+from trackbench.scoring.hota import hota_per_alpha
 from trackbench.scoring.windows import WindowScores
 
 # Metrics with an interval. HOTA and AssA have none: their association is computed within each
@@ -116,14 +117,12 @@ def metric_columns(clear: Mapping[str, np.ndarray], hota: np.ndarray, metrics: S
     many summed counts at once, float for float (the same operations in the same order, on
     columns: ``clear`` maps a count to its column, ``hota`` holds each sum's raveled HOTA
     counts as a row). A bootstrap's 1,000 resamples one at a time cost a sweep's trial 80 ms."""
-    rows = len(hota)
     c = {k: np.asarray(v, np.float64) for k, v in clear.items()}
-    tp, fn, fp, assa_tp, assre_tp, asspr_tp, loca_tp = np.moveaxis(
-        np.asarray(hota, np.float64).reshape(rows, 7, -1), 1, 0
-    )
+    rows = len(hota)
+    per_alpha = hota_per_alpha(np.moveaxis(np.asarray(hota, np.float64).reshape(rows, 7, -1), 1, 0))
     out = np.empty((rows, len(metrics)))
     for k, name in enumerate(metrics):
-        out[:, k] = _COLUMNS[name](c, (tp, fn, fp, assa_tp, assre_tp, asspr_tp, loca_tp))
+        out[:, k] = np.mean(per_alpha[name], axis=-1) if name in HOTA_METRICS else _CLEAR_COLUMNS[name](c)
     return out
 
 
@@ -132,10 +131,11 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
 
 
-def _mota(c: Mapping[str, np.ndarray], _: tuple[np.ndarray, ...]) -> np.ndarray:
+def _mota(c: Mapping[str, np.ndarray]) -> np.ndarray:
     errors = c["num_misses"] + c["num_switches"] + c["num_false_positives"]
     objects = c["num_objects"]
-    return np.where(objects != 0, 1.0 - errors / np.where(objects != 0, objects, 1.0), np.nan)
+    mota: np.ndarray = np.where(objects != 0, 1.0 - errors / np.where(objects != 0, objects, 1.0), np.nan)
+    return mota
 
 
 def _detections(c: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -143,42 +143,17 @@ def _detections(c: Mapping[str, np.ndarray]) -> np.ndarray:
     return detections
 
 
-def _alpha_mean(per_alpha: np.ndarray) -> np.ndarray:
-    mean: np.ndarray = np.mean(per_alpha, axis=1)
-    return mean
-
-
-def _deta(h: tuple[np.ndarray, ...]) -> np.ndarray:
-    deta: np.ndarray = h[0] / np.maximum(1.0, h[0] + h[1] + h[2])
-    return deta
-
-
-def _assa(h: tuple[np.ndarray, ...]) -> np.ndarray:
-    assa: np.ndarray = h[3] / np.maximum(1.0, h[0])
-    return assa
-
-
-_ColumnFn = Callable[[Mapping[str, np.ndarray], tuple[np.ndarray, ...]], np.ndarray]
-# Each metric of metrics_from_counts as columns (RATIO_METRICS, then hota_metrics' per-alpha means).
-_COLUMNS: dict[str, _ColumnFn] = {
+# metrics_from_counts' RATIO_METRICS as columns (the HOTA ones come from hota_per_alpha).
+_CLEAR_COLUMNS: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
     "mota": _mota,
-    "motp": lambda c, h: _ratio(c["motp_sum"], _detections(c)),
-    "idf1": lambda c, h: _ratio(2 * c["idtp"], c["num_objects"] + c["num_predictions"]),
-    "idp": lambda c, h: _ratio(c["idtp"], c["idtp"] + c["idfp"]),
-    "idr": lambda c, h: _ratio(c["idtp"], c["idtp"] + c["idfn"]),
-    "precision": lambda c, h: _ratio(_detections(c), c["num_false_positives"] + _detections(c)),
-    "recall": lambda c, h: _ratio(_detections(c), c["num_objects"]),
-    "hota": lambda c, h: _alpha_mean(
-        np.sqrt((h[0] / np.maximum(1.0, h[0] + h[1] + h[2])) * (h[3] / np.maximum(1.0, h[0])))
-    ),
-    "deta": lambda c, h: _alpha_mean(h[0] / np.maximum(1.0, h[0] + h[1] + h[2])),
-    "assa": lambda c, h: _alpha_mean(h[3] / np.maximum(1.0, h[0])),
-    "loca": lambda c, h: _alpha_mean(np.maximum(1e-10, h[6]) / np.maximum(1e-10, h[0])),
-    "detre": lambda c, h: _alpha_mean(h[0] / np.maximum(1.0, h[0] + h[1])),
-    "detpr": lambda c, h: _alpha_mean(h[0] / np.maximum(1.0, h[0] + h[2])),
-    "assre": lambda c, h: _alpha_mean(h[4] / np.maximum(1.0, h[0])),
-    "asspr": lambda c, h: _alpha_mean(h[5] / np.maximum(1.0, h[0])),
+    "motp": lambda c: _ratio(c["motp_sum"], _detections(c)),
+    "idf1": lambda c: _ratio(2 * c["idtp"], c["num_objects"] + c["num_predictions"]),
+    "idp": lambda c: _ratio(c["idtp"], c["idtp"] + c["idfp"]),
+    "idr": lambda c: _ratio(c["idtp"], c["idtp"] + c["idfn"]),
+    "precision": lambda c: _ratio(_detections(c), c["num_false_positives"] + _detections(c)),
+    "recall": lambda c: _ratio(_detections(c), c["num_objects"]),
 }
+_COLUMNS = frozenset(_CLEAR_COLUMNS) | frozenset(HOTA_METRICS)
 
 
 def _interval(value: float, pooled: float, samples: np.ndarray, level: float) -> Interval:

@@ -80,10 +80,17 @@ def _lists(arrays: Sequence[np.ndarray]) -> list[list[int]]:
 def hota_metrics(counts: np.ndarray) -> dict[str, float]:
     """HOTA, DetA, AssA, LocA, DetRe, DetPr, AssRe, AssPr (means over alpha) of summed counts,
     by TrackEval's ``combine_sequences`` + ``_compute_final_fields``."""
+    per_alpha = hota_per_alpha(counts)
+    return {name: float(np.mean(per_alpha[name])) for name in HOTA_METRICS}
+
+
+def hota_per_alpha(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Each of :data:`HOTA_METRICS` per alpha (the last axis) from summed counts whose first
+    axis is the 7 count kinds; any axes between hold many sums at once (the bootstrap's)."""
     tp, fn, fp, assa_tp, assre_tp, asspr_tp, loca_tp = np.asarray(counts, np.float64)
     assa = assa_tp / np.maximum(1.0, tp)
     deta = tp / np.maximum(1.0, tp + fn + fp)
-    per_alpha = {
+    return {
         "hota": np.sqrt(deta * assa),
         "deta": deta,
         "assa": assa,
@@ -93,4 +100,3 @@ def hota_metrics(counts: np.ndarray) -> dict[str, float]:
         "assre": assre_tp / np.maximum(1.0, tp),
         "asspr": asspr_tp / np.maximum(1.0, tp),
     }
-    return {name: float(np.mean(per_alpha[name])) for name in HOTA_METRICS}
