@@ -41,3 +41,17 @@ def test_a_job_has_at_most_one_worker_per_camera():
     assert resolve_workers(8, 3) == 3
     assert resolve_workers(1, 3) == 1
     assert resolve_workers(None, 1) == 1
+
+
+@pytest.mark.parametrize("cores", [1, 2, 8])
+@pytest.mark.parametrize("todo", [1, 20, 50, 400])
+def test_auto_in_flight_is_the_plan_only_where_a_study_repeats_bit_for_bit(cores, todo):
+    # The sweeper and the sweep callback (which starts the forkserver only when trials run in
+    # the driver) read the same rule.
+    from trackbench.experiment._cores import auto_in_flight
+
+    plan = sweep_plan(cores, todo)[0]
+    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="") == plan
+    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="optuna.pruners.NopPruner") == plan
+    assert auto_in_flight(cores, todo, workers_set=True, pruner_target="") == 1
+    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="optuna.pruners.MedianPruner") == 1

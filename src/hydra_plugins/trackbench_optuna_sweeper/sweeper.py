@@ -27,7 +27,7 @@ from hydra_plugins.trackbench_optuna_sweeper.config import TrackbenchOptunaSweep
 from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_url
 from hydra_plugins.trackbench_optuna_sweeper.sweep_configs import SweepConfigs
 from trackbench.errors import TrackbenchError
-from trackbench.experiment._cores import available_cores, sweep_plan
+from trackbench.experiment._cores import auto_in_flight, available_cores, sweep_plan
 from trackbench.sweeps.folder import parent_run_id
 from trackbench.tuning.location import absolute_storage, default_storage
 from trackbench.tuning.report import RUN_ATTR, PrunedTrial
@@ -181,12 +181,13 @@ class TrackbenchOptunaSweeper(Sweeper):
             n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else cores
             shared = None if n_jobs == 1 or self.app_cfg.runner.workers is not None else max(1, cores // n_jobs)
             return n_jobs, shared
-        deterministic = pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner")
-        if self.app_cfg.runner.workers is not None or not deterministic:
-            return 1, None
-        in_flight, workers = sweep_plan(cores, todo)
+        target = str((pruner or {}).get("_target_", ""))
+        in_flight = auto_in_flight(
+            cores, todo, workers_set=self.app_cfg.runner.workers is not None, pruner_target=target
+        )
         if in_flight == 1 or (launcher := self._joblib(in_flight)) is None:
             return 1, None
+        workers = sweep_plan(cores, todo)[1]
         self.launcher = launcher
         log.info("%d trials in flight (joblib), %d camera worker(s) each, on %d cores "
                  "(hydra.launcher / runner.workers choose otherwise)", in_flight, workers, cores)  # fmt: skip

@@ -27,3 +27,13 @@ def sweep_plan(cores: int, n_trials: int) -> tuple[int, int]:
     never more than ``MAX_IN_FLIGHT``; the cores left over go to each trial's cameras."""
     in_flight = max(1, min(cores, n_trials // TRIALS_PER_SLOT, MAX_IN_FLIGHT))
     return in_flight, max(1, cores // in_flight)
+
+
+def auto_in_flight(cores: int, todo: int, *, workers_set: bool, pruner_target: str | None) -> int:
+    """Trials in flight for an Optuna study with ``n_jobs=auto``: :func:`sweep_plan`'s where a
+    study can be repeated bit for bit (no pruner, or a nop one; ``runner.workers`` unset),
+    else one. A pruner's decision on one trial depends on which other trial reported first."""
+    deterministic = not pruner_target or pruner_target.endswith("NopPruner")
+    if workers_set or not deterministic:
+        return 1
+    return sweep_plan(cores, todo)[0]

@@ -29,7 +29,7 @@ from trackbench.config import load_config
 from trackbench.config.metric_names import default_direction
 from trackbench.config.tree import plain_tree
 from trackbench.errors import TrackbenchError
-from trackbench.experiment._cores import available_cores, sweep_plan
+from trackbench.experiment._cores import auto_in_flight, available_cores
 from trackbench.experiment.app import PLOTS, Plotting, add_attribution
 from trackbench.experiment.run_record import mlflow_metrics
 from trackbench.experiment.runner import prepare_workers
@@ -98,10 +98,12 @@ def _jobs_here(config: DictConfig, cfg: AppConfig) -> bool:
     sweeper = OmegaConf.select(config, "hydra.sweeper", default=None)
     if not str(OmegaConf.select(config, "hydra.sweeper._target_", default="")).startswith(OPTUNA_SWEEPER):
         return True
+    if str(OmegaConf.select(sweeper, "n_jobs", default="auto")) != "auto":
+        return True
     pruner = str(OmegaConf.select(sweeper, "pruner._target_", default="") or "")
-    plain = str(OmegaConf.select(sweeper, "n_jobs", default="auto")) == "auto" and cfg.runner.workers is None
     trials = int(OmegaConf.select(sweeper, "n_trials", default=1) or 1)
-    return not (plain and (not pruner or pruner.endswith("NopPruner")) and sweep_plan(available_cores(), trials)[0] > 1)
+    workers_set = cfg.runner.workers is not None
+    return auto_in_flight(available_cores(), trials, workers_set=workers_set, pruner_target=pruner) == 1
 
 
 def app_config(config: DictConfig) -> AppConfig:
