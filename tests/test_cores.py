@@ -51,7 +51,6 @@ def test_auto_in_flight_is_the_plan_only_where_a_study_repeats_bit_for_bit(cores
     from trackbench.experiment._cores import auto_in_flight
 
     plan = sweep_plan(cores, todo)[0]
-    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="") == plan
-    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="optuna.pruners.NopPruner") == plan
-    assert auto_in_flight(cores, todo, workers_set=True, pruner_target="") == 1
-    assert auto_in_flight(cores, todo, workers_set=False, pruner_target="optuna.pruners.MedianPruner") == 1
+    assert auto_in_flight(cores, todo, workers_set=False, pruning=False) == plan
+    assert auto_in_flight(cores, todo, workers_set=True, pruning=False) == 1
+    assert auto_in_flight(cores, todo, workers_set=False, pruning=True) == 1

@@ -9,7 +9,7 @@ import pytest
 from trackbench.errors import TrackbenchError
 from trackbench.tuning.report import CameraReporter, TrialPruned
 from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam
-from trackbench.tuning.study import Study, StudySpec, TrialReporter, build, load_trials
+from trackbench.tuning.study import Study, StudySpec, TrialReporter, build, load_trials, prunes
 
 SPACE = {"x": FloatParam(0.0, 1.0), "n": IntParam(1, 5), "f": CategoricalParam(("iou", "giou"))}
 TPE = {"_target_": "optuna.samplers.TPESampler", "seed": 3}
@@ -140,3 +140,21 @@ def test_a_study_cannot_change_direction(tmp_path):
     Study(spec(tmp_path), on_stale=lambda r: None)
     with pytest.raises(TrackbenchError, match="created to maximize"):
         Study(spec(tmp_path, direction="minimize"), on_stale=lambda r: None)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, False),
+        ({"_target_": "optuna.pruners.NopPruner"}, False),
+        ({"_target_": "optuna.pruners.MedianPruner", "n_startup_trials": 5}, True),
+        (
+            {"_target_": "optuna.pruners.PatientPruner", "wrapped_pruner": {"_target_": "optuna.pruners.NopPruner"}},
+            True,
+        ),
+    ],
+)
+def test_prunes_is_false_only_without_a_pruner_or_with_optunas_nop_one(spec, expected):
+    # The sweeper's report_cameras, report_frames, multi-objective and cores-rule choices, and
+    # the sweep callback's forkserver choice, all read this one rule.
+    assert prunes(spec) is expected

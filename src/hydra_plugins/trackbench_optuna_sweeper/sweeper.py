@@ -32,7 +32,7 @@ from trackbench.sweeps.folder import parent_run_id
 from trackbench.tuning.location import absolute_storage, default_storage
 from trackbench.tuning.report import RUN_ATTR, PrunedTrial
 from trackbench.tuning.space import contains
-from trackbench.tuning.study import Study, StudySpec
+from trackbench.tuning.study import Study, StudySpec, prunes
 
 log = logging.getLogger(__name__)
 SPACE_ATTR = "trackbench.search_space"
@@ -110,7 +110,7 @@ class TrackbenchOptunaSweeper(Sweeper):
                   f"tuning.report_frames={ov.value_text(report_frames)}"]  # fmt: skip
         if workers is not None:
             hidden.append(f"runner.workers={workers}")
-        if pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner"):
+        if not prunes(pruner):
             hidden.append("tuning.report_cameras=false")  # no pruner reads them: no storage write per camera
         with study.heartbeats():
             while (todo := int(self.s.n_trials) - study.started()) > 0:
@@ -181,9 +181,8 @@ class TrackbenchOptunaSweeper(Sweeper):
             n_jobs = int(self.s.n_jobs) if int(self.s.n_jobs) > 0 else cores
             shared = None if n_jobs == 1 or self.app_cfg.runner.workers is not None else max(1, cores // n_jobs)
             return n_jobs, shared
-        target = str((pruner or {}).get("_target_", ""))
         in_flight = auto_in_flight(
-            cores, todo, workers_set=self.app_cfg.runner.workers is not None, pruner_target=target
+            cores, todo, workers_set=self.app_cfg.runner.workers is not None, pruning=prunes(pruner)
         )
         if in_flight == 1 or (launcher := self._joblib(in_flight)) is None:
             return 1, None
@@ -217,7 +216,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         raises): with several objectives the default pruner is switched off, and a pruner
         chosen on purpose is refused."""
         pruner = _plain(self.s.pruner)
-        if not multi or pruner is None or str(pruner.get("_target_", "")).endswith("NopPruner"):
+        if not multi or not prunes(pruner):
             return pruner
         choice = str(self.config.hydra.runtime.choices.get("hydra/sweeper/pruner", ""))
         overrides = [*self.config.hydra.overrides.hydra, *self.config.hydra.overrides.task]
@@ -237,8 +236,7 @@ class TrackbenchOptunaSweeper(Sweeper):
         would read them, and each costs a scoring of the camera's frames so far)."""
 
         every = self.s.get("report_frames")
-        target = str((pruner or {}).get("_target_", ""))
-        if every is None or target.endswith("NopPruner"):
+        if every is None or not prunes(pruner):
             return None
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise TrackbenchError(f"hydra.sweeper.report_frames must be a whole number >= 1 or null, got {every!r}")

@@ -29,11 +29,11 @@ def sweep_plan(cores: int, n_trials: int) -> tuple[int, int]:
     return in_flight, max(1, cores // in_flight)
 
 
-def auto_in_flight(cores: int, todo: int, *, workers_set: bool, pruner_target: str | None) -> int:
+def auto_in_flight(cores: int, todo: int, *, workers_set: bool, pruning: bool) -> int:
     """Trials in flight for an Optuna study with ``n_jobs=auto``: :func:`sweep_plan`'s where a
-    study can be repeated bit for bit (no pruner, or a nop one; ``runner.workers`` unset),
-    else one. A pruner's decision on one trial depends on which other trial reported first."""
-    deterministic = not pruner_target or pruner_target.endswith("NopPruner")
-    if workers_set or not deterministic:
+    study can be repeated bit for bit (nothing ``pruning``: no pruner, or a nop one;
+    ``runner.workers`` unset), else one. A pruner's decision on one trial depends on which
+    other trial reported first."""
+    if workers_set or pruning:
         return 1
     return sweep_plan(cores, todo)[0]

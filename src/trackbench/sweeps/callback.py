@@ -44,6 +44,7 @@ from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
 from trackbench.tracking.kinds import PRECOMPUTED
 from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
+from trackbench.tuning.study import prunes
 
 if TYPE_CHECKING:
     from trackbench.config import AppConfig, MlflowConfig
@@ -100,10 +101,10 @@ def _jobs_here(config: DictConfig, cfg: AppConfig) -> bool:
         return True
     if str(OmegaConf.select(sweeper, "n_jobs", default="auto")) != "auto":
         return True
-    pruner = str(OmegaConf.select(sweeper, "pruner._target_", default="") or "")
+    pruning = prunes(OmegaConf.select(sweeper, "pruner", default=None))
     trials = int(OmegaConf.select(sweeper, "n_trials", default=1) or 1)
     workers_set = cfg.runner.workers is not None
-    return auto_in_flight(available_cores(), trials, workers_set=workers_set, pruner_target=pruner) == 1
+    return auto_in_flight(available_cores(), trials, workers_set=workers_set, pruning=pruning) == 1
 
 
 def app_config(config: DictConfig) -> AppConfig:

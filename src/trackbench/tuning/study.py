@@ -85,6 +85,12 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def prunes(spec: Mapping[str, Any] | None) -> bool:
+    """Whether the pruner ``spec`` (``{"_target_": ...}``) can stop a trial: none and Optuna's
+    ``NopPruner`` cannot, so nothing reads a trial's intermediate reports."""
+    return spec is not None and not str(spec.get("_target_", "") or "").endswith("NopPruner")
+
+
 def build(spec: Mapping[str, Any] | None, module: str) -> Any:
     """An Optuna sampler or pruner from ``{"_target_": "optuna.<module>.<Class>", **kwargs}``
     (nested specs allowed, e.g. PatientPruner's wrapped pruner). Only Optuna's own classes."""
