@@ -97,3 +97,50 @@ def test_child_runs_since_a_time_are_those_ended_since_and_those_running(tmp_pat
     assert {r["name"] for r in child_runs(logger, ended_since_ms=5_000)} == {"late", "running"}
     assert {r["name"] for r in child_runs(logger, ended_since_ms=5_001)} == {"running"}
     logger.end("FINISHED")
+
+
+class _Parent:
+    """What the sweep callback's standing needs of the parent run's logger: the files it logs."""
+
+    def __init__(self) -> None:
+        self.logged: list[tuple[str, bytes]] = []
+
+    def experiment_id(self) -> str:
+        return "0"
+
+    def log_batch(self, **_: object) -> None:
+        pass
+
+    def log_file(self, path, folder: str) -> None:
+        self.logged.append((f"{folder}/{path.name}", path.read_bytes()))
+
+
+def test_the_drivers_standing_redraws_its_plot_only_when_the_jobs_shown_change(tmp_path, monkeypatch):
+    from omegaconf import OmegaConf
+
+    from trackbench.sweeps import callback
+
+    drawn = []
+    real = callback.plot_sweep
+
+    def plot_sweep(path, rows, metric, title):
+        drawn.append([r["run"] for r in rows])
+        real(path, rows, metric, title)
+
+    monkeypatch.setattr(callback, "plot_sweep", plot_sweep)
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}, "objective": {"metric": "idf1"}})
+    driver, parent = callback.MlflowSweepCallback(), _Parent()
+    driver._logger = parent  # the sweep's driver: it keeps the standing in the sweep folder
+    runs = [run("a", "FINISHED", 0.7), run("b", "FINISHED", 0.9)]
+    driver._report(config, parent, runs=runs)
+    first = dict(parent.logged)["report/comparison.png"]
+    driver._report(config, parent, final=True, runs=[*runs, run("c", "FAILED")])  # the same jobs shown
+    assert drawn == [["b", "a"]]
+    assert dict(parent.logged[3:])["report/comparison.png"] == first  # logged again, the same file
+    driver._report(config, parent, final=True, runs=[*runs, run("c", "FINISHED", 0.8)])
+    assert drawn == [["b", "a"], ["b", "c", "a"]]
+    assert (tmp_path / "report" / "comparison.png").read_bytes() == dict(parent.logged[6:])["report/comparison.png"]
+    # A job's process (a parallel launcher) keeps no standing: it draws every time.
+    job = callback.MlflowSweepCallback()
+    job._report(config, _Parent(), runs=runs)
+    assert drawn[-1] == ["b", "a"] and len(drawn) == 3

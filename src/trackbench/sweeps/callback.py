@@ -267,8 +267,10 @@ class MlflowSweepCallback(Callback):
     ) -> list[dict[str, Any]]:
         """The sweep's standing on its parent run: best job, counts, leaderboard, plot. The best
         objective is logged with step = jobs finished, so its chart shows the sweep's progress.
-        A refresh reads the job runs that changed since the last one and redraws the plot only
-        if the jobs it shows changed; the ``final`` standing reads every job run and draws."""
+        A refresh reads the job runs that changed since the last one; the ``final`` standing reads
+        every job run. The driver redraws the plot only if the jobs it shows (names and values)
+        changed since it last drew it, else logs the one it keeps again (the same pixels); a job's
+        process (a parallel launcher) always draws."""
         sweep = str(config.hydra.sweep.dir)
         if runs is None:
             runs = self._runs(config, logger, full=final)
@@ -298,11 +300,13 @@ class MlflowSweepCallback(Callback):
                 (folder / "leaderboard.md").write_text(sweep_report.as_markdown(rows, title))
                 kept = Path(sweep) / "report"  # the driver keeps the last standing in the sweep folder
                 shown = [(str(r["run"]), r[metric]) for r in rows[: sweep_report.PLOTTED]]
-                if rows and (final or shown != _plotted.get(sweep)):
+                # The driver's kept plot is the one it last drew: the same jobs shown, it stands.
+                same = self._logger is not None and shown == _plotted.get(sweep)
+                if rows and same and (kept / "comparison.png").is_file():
+                    shutil.copy2(kept / "comparison.png", folder / "comparison.png")
+                elif rows:
                     plot_sweep(folder / "comparison.png", rows[: sweep_report.PLOTTED], metric, title)
                     _plotted[sweep] = shown
-                elif rows and (kept / "comparison.png").is_file():  # the same jobs shown: the plot stands
-                    shutil.copy2(kept / "comparison.png", folder / "comparison.png")
                 for path in sorted(folder.iterdir()):
                     logger.log_file(path, "report")
                 if self._logger is not None:
