@@ -162,14 +162,14 @@ from pathlib import Path
 from trackbench.config import AppConfig, DatasetConfig, RunnerConfig
 from trackbench.datasets.factory import open_dataset
 from trackbench.datasets.synthetic import SyntheticConfig
-from trackbench.experiment import runner
+from trackbench.experiment import runner, workers
 
 cfg = AppConfig(
     dataset=DatasetConfig(synthetic=SyntheticConfig(n_cameras=3, n_frames=150)),
     runner=RunnerConfig(workers=2, progress="never"),
 )
 if sys.argv[1] == "forkserver":
-    runner.prepare_workers()
+    workers.prepare_workers()
 out = Path(sys.argv[2])
 dataset = open_dataset(cfg.dataset)
 results = [runner.run(dataset, cfg, out / str(job)) for job in range(2)]  # two jobs of one process
@@ -197,7 +197,7 @@ def _two_jobs(how: str, out) -> dict:
 
 
 def test_workers_forked_by_the_sweeps_forkserver_give_the_same_results_and_spare_the_driver_torch(tmp_path):
-    """A sweep's driver starts a forkserver that imports the tracker (runner.prepare_workers):
+    """A sweep's driver starts a forkserver that imports the tracker (workers.prepare_workers):
     two jobs' kept workers come from it, the driver never imports torch, and every score and
     file is the one workers forked from the driver give."""
     served = _two_jobs("forkserver", tmp_path / "served")

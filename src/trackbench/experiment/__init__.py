@@ -2,6 +2,7 @@
 
 - ``app``: :func:`~trackbench.experiment.app.run_experiment`, the whole experiment without Hydra's CLI;
 - ``runner``: batches, carry-forward and worker processes (orchestration only);
+- ``workers``: the camera worker processes: start method, the pool kept from job to job, the sweep's forkserver;
 - ``camera_worker``: one camera's tracking in a worker; ``precomputed``: result files scored as they are;
 - ``checkpoints``: resuming a killed run; ``postprocess``: offline interpolation and smoothing;
 - ``run_record``: the experiment's MLflow run (what it logs, through :mod:`trackbench.record`);

@@ -1,7 +1,7 @@
 """What the forkserver of a sweep's driver imports before it forks camera workers.
 
 A sweep's driver (the basic launcher: every trial in this process) starts a multiprocessing
-forkserver at the sweep's start (:func:`trackbench.experiment.runner.prepare_workers`). The
+forkserver at the sweep's start (:func:`trackbench.experiment.workers.prepare_workers`). The
 server imports this module, and through it the tracker (boxmot, torch: ~1.9 s) and the
 scoring libraries, on the core the driver leaves idle while it imports MLflow and opens the
 parent run; the camera workers the trials share are forked from it, with every import done.

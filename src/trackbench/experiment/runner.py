@@ -11,22 +11,16 @@ scored, after the workers started tracking. Workers kept from job to job (a swee
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import gc
 import logging
-import multiprocessing as mp
-import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +29,7 @@ from tqdm import tqdm
 from trackbench.artifacts import write_events, write_identity
 from trackbench.config import AppConfig
 from trackbench.datasets.base import Dataset, slice_frames
-from trackbench.errors import WorkerKilled
-from trackbench.experiment import _forkserver as _forkserver_env
 from trackbench.experiment._cores import resolve_workers
-from trackbench.experiment._lifeline import die_with_parent
 from trackbench.experiment.camera_worker import (
     CameraJob,
     FramesHook,
@@ -52,6 +43,17 @@ from trackbench.experiment.camera_worker import (
     scored_rows,
     track_and_write,
     track_camera,
+)
+from trackbench.experiment.workers import (
+    cancel_pending,
+    forget_broken,
+    forkserver_started,
+    manager,
+    parent_of,
+    shared_pool,
+    worker_context,
+    worker_processes,
+    worker_result,
 )
 from trackbench.scoring import score_camera, summarize
 from trackbench.scoring.attribution import RUN_FIXES
@@ -71,7 +73,6 @@ if TYPE_CHECKING:
 __all__ = ["CameraJob", "CameraOutcome", "RunResult", "cut_batches", "n_frames", "prefix_ends", "run", "track_camera"]
 
 log = logging.getLogger(__name__)
-_STOP_S = 3.0  # how long a terminated worker gets to exit before SIGKILL
 
 
 PrefixHook = Callable[[str, int, "CameraScores"], None]  # (camera id, frames scored, scores of that prefix)
@@ -166,18 +167,6 @@ def _prefix_scorer(job: CameraJob, on_prefix: PrefixHook) -> PrefixTracks:
     return score_prefix
 
 
-def _worker_context(method: str | None) -> mp.context.BaseContext:
-    """``fork`` where available: workers inherit the imported tracker code (torch, boxmot)
-    instead of importing it again, which costs seconds per job under ``spawn``."""
-    if method is None:
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    # Inside a joblib/loky worker (Hydra's joblib launcher) the process-wide start method is
-    # "loky", which a spawned child cannot restore; reset it for this job process.
-    if method != "fork" and mp.get_start_method(allow_none=True) not in (None, "fork", "spawn", "forkserver"):
-        mp.set_start_method(method, force=True)
-    return mp.get_context(method)
-
-
 @functools.cache
 def settle_imports() -> None:
     """Once per process, after the heavy imports (torch, boxmot; a sweep's driver has mlflow
@@ -217,7 +206,7 @@ def run(
     in_process = workers == 1 and (on_prefix is not None or not worker_process)
     warm = not in_process and cfg.runner.reuse_workers and not worker_process and not show
     method = cfg.runner.start_method
-    if warm and method is None and _FORKSERVER:
+    if warm and method is None and forkserver_started():
         method = "forkserver"  # the sweep's forkserver has the tracker imported: this process never does
     elif cfg.tracker.tracker_kind != PRECOMPUTED:
         adapter.preload()  # forked workers inherit boxmot and torch, imported once
@@ -245,21 +234,21 @@ def run(
             started()
             outcomes = list(_notify((run_camera(job, progress.update, on_prefix) for job in jobs), on_camera))
         else:
-            ctx = _worker_context(method)
+            ctx = worker_context(method)
             with contextlib.ExitStack() as stack:
                 if warm:
                     queue = None  # a warm process's jobs (a sweep's trials): one pool for all of them
-                    pool = _shared_pool(workers, ctx)
-                    stack.callback(_forget_broken, pool)
+                    pool = shared_pool(workers, ctx)
+                    stack.callback(forget_broken, pool)
                 else:
                     # Progress from workers travels through a manager's queue, shut down with the pool.
-                    queue = stack.enter_context(_manager(ctx)).Queue() if show else None
+                    queue = stack.enter_context(manager(ctx)).Queue() if show else None
                     pool = stack.enter_context(
                         ProcessPoolExecutor(
-                            workers, mp_context=ctx, initializer=init_worker, initargs=(queue, _parent(ctx))
+                            workers, mp_context=ctx, initializer=init_worker, initargs=(queue, parent_of(ctx))
                         )
                     )
-                stack.push(_cancel_pending(pool))
+                stack.push(cancel_pending(pool))
                 listener = progress.listen(queue)
                 # Warm workers (kept from job to job) score their own cameras too: this process
                 # scoring every camera in turn was the job's bottleneck once tracking got fast.
@@ -267,9 +256,9 @@ def run(
                 # arrives, importing the scoring code while they track.
                 work = run_camera if warm else track_and_write
                 futures = [pool.submit(work, job) for job in jobs]  # with fork, the workers are made here
-                processes = _worker_processes(pool)
+                processes = worker_processes(pool)
                 started()
-                done = (_result(f, job, processes) for f, job in zip(futures, jobs, strict=True))
+                done = (worker_result(f, job, processes) for f, job in zip(futures, jobs, strict=True))
                 if warm:
                     outcomes = list(_notify(done, on_camera))
                 else:
@@ -291,123 +280,6 @@ def _notify(outcomes: Iterable[CameraOutcome], on_camera: CameraHook | None) -> 
         if on_camera is not None:
             on_camera(outcome)
         yield outcome
-
-
-# The pool a process's jobs share (runner.reuse_workers), by (workers, start method): forked
-# once, at the first job, instead of per job; shut down when the process exits.
-_SHARED: dict[tuple[int, str], ProcessPoolExecutor] = {}
-
-
-def _shared_pool(workers: int, ctx: mp.context.BaseContext) -> ProcessPoolExecutor:
-    key = (workers, ctx.get_start_method())
-    for other in [k for k in _SHARED if k != key]:  # one pool at a time
-        _SHARED.pop(other).shutdown(wait=True)
-    if key not in _SHARED:
-        if not _SHARED:
-            atexit.register(_shutdown_shared)
-        _SHARED[key] = ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=init_worker, initargs=(None, _parent(ctx), True)
-        )
-    return _SHARED[key]
-
-
-def _parent(ctx: mp.context.BaseContext) -> int | None:
-    """The pid a child of ``ctx`` has as its parent: this process, or None for a forkserver's
-    child (its parent is the server, which dies with this process)."""
-    return None if ctx.get_start_method() == "forkserver" else os.getpid()
-
-
-_FORKSERVER: list[bool] = []  # [True] once prepare_workers started this process's forkserver
-
-
-def prepare_workers() -> None:
-    """Start this process's multiprocessing forkserver now, importing the tracker and the
-    scoring libraries (:mod:`trackbench.experiment._forkserver`) while this process goes on: a
-    sweep's driver calls it at the sweep's start, before it imports MLflow. The camera workers
-    its trials share are then forked from the server, with those imports done, and this
-    process never imports torch. Where the platform has no forkserver, nothing changes."""
-    if _FORKSERVER or "forkserver" not in mp.get_all_start_methods():
-        return
-    from multiprocessing import forkserver
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "trackbench.experiment._forkserver"])
-    os.environ[_forkserver_env.ENV] = str(os.getpid())
-    try:
-        forkserver.ensure_running()
-    finally:
-        os.environ.pop(_forkserver_env.ENV, None)
-    _FORKSERVER.append(True)
-
-
-def _forget_broken(pool: ProcessPoolExecutor) -> None:
-    """A pool whose workers were stopped (an error, Ctrl-C) or died is not used again."""
-    if getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
-        for key, shared in list(_SHARED.items()):
-            if shared is pool:
-                del _SHARED[key]
-
-
-def _shutdown_shared() -> None:
-    while _SHARED:
-        _SHARED.popitem()[1].shutdown(wait=True, cancel_futures=True)
-
-
-def _manager(ctx: mp.context.BaseContext) -> SyncManager:
-    """A started manager whose server process dies with this one."""
-    manager = SyncManager(ctx=ctx)
-    manager.start(die_with_parent, (_parent(ctx),))
-    return manager
-
-
-def _result(future: Future[Any], job: CameraJob, processes: list[mp.process.BaseProcess]) -> Any:
-    """The camera's result (tracked, or tracked and scored); a worker that died by a signal is
-    one :class:`WorkerKilled` line."""
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        for process in processes:
-            process.join(timeout=1.0)
-        dead = [p for p in processes if p.exitcode is not None and p.exitcode < 0]
-        if not dead:
-            raise
-        process = dead[0]
-        signum = -int(process.exitcode or 0)
-        name = signal.Signals(signum).name if signum in signal.valid_signals() else f"signal {signum}"
-        raise WorkerKilled(
-            f"a camera worker (pid {process.pid}) was killed by {name} before camera {job.camera.camera_id} was "
-            "done; the run is stopped (runner.resume=<its folder> continues it)",
-            signum,
-        ) from None
-
-
-def _worker_processes(pool: ProcessPoolExecutor) -> list[mp.process.BaseProcess]:
-    """The pool's worker processes as they are now (the executor does not expose them: read from
-    its ``_processes``; empty if a Python version drops it)."""
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
-def _cancel_pending(pool: ProcessPoolExecutor) -> Callable[..., bool]:
-    """On an exception (Ctrl-C of this process alone, an ``on_camera`` error): cameras not
-    started are cancelled and the workers stopped at once, not waited for to finish theirs
-    (every file they write is replaced atomically; checkpoints stay resumable)."""
-
-    def on_exit(exc_type: type | None, *rest: object) -> bool:
-        if exc_type is not None:
-            processes = _worker_processes(pool)  # shutdown forgets them
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # what Python 3.14's terminate_workers does
-                with contextlib.suppress(Exception):
-                    process.terminate()
-            for process in processes:  # gone before the run is ended: nothing is written after it
-                with contextlib.suppress(Exception):
-                    process.join(timeout=_STOP_S)
-                    if process.is_alive():
-                        process.kill()
-                        process.join(timeout=_STOP_S)
-        return False  # never swallow the exception
-
-    return on_exit
 
 
 class _Progress:

@@ -32,7 +32,7 @@ from trackbench.errors import TrackbenchError
 from trackbench.experiment._cores import auto_in_flight, available_cores
 from trackbench.experiment.app import PLOTS, Plotting, add_attribution
 from trackbench.experiment.run_record import mlflow_metrics
-from trackbench.experiment.runner import prepare_workers
+from trackbench.experiment.workers import prepare_workers
 from trackbench.plots.charts import plot_sweep
 from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger, child_runs
 from trackbench.record.naming import sweep_title, swept_keys
