@@ -19,7 +19,8 @@ import math
 import sys
 
 from trackbench.errors import TrackbenchError
-from trackbench.record.mlflow_log import finished_runs, run_metrics_file
+from trackbench.record.mlflow_log import run_metrics_file
+from trackbench.record.queries import finished_runs
 from trackbench.scoring.counts import LOWER_IS_BETTER
 
 DEFAULT_PARAMS = ("tracker.max_coast_frames", "tracker.n_init", "tracker.iou_threshold", "tracker.det_thresh")

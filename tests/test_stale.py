@@ -10,7 +10,8 @@ from mlflow.tracking import MlflowClient
 from trackbench.config import AppConfig, MlflowConfig, load_config
 from trackbench.config.settings import to_flat_dict
 from trackbench.errors import TrackbenchError
-from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age, sweep_experiment
+from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG, UI_VIEW, RunLogger, stale_age
+from trackbench.record.stale import sweep_experiment
 from trackbench.stale import main as gc_main
 
 

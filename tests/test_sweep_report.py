@@ -81,7 +81,8 @@ def test_jobs_on_this_machine_are_read_back_seconds_ray_jobs_a_minute():
 
 def test_child_runs_since_a_time_are_those_ended_since_and_those_running(tmp_path):
     from trackbench.config import MlflowConfig
-    from trackbench.record.mlflow_log import PARENT_TAG, RunLogger, child_runs
+    from trackbench.record.mlflow_log import PARENT_TAG, RunLogger
+    from trackbench.record.queries import child_runs
 
     logger = RunLogger(MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}"))
     parent = logger.start("sweep", {})

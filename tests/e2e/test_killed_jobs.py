@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG, sweep_experiment
+from trackbench.record.mlflow_log import HEARTBEAT_TAG, STALE_TAG
+from trackbench.record.stale import sweep_experiment
 
 from .conftest import local_client, local_runs, trackbench_command
 

@@ -2,6 +2,7 @@
 
 - ``mlflow_log``: the only module that imports mlflow (:class:`~trackbench.record.mlflow_log.RunLogger`,
   the store calls, the tags); ``_store``: its mlflow-free helpers (retries, tag names, heartbeat);
+- ``queries``: reading the record (an experiment's finished job runs, a sweep's job runs);
 - ``run_keeper``: the process that holds a run's logger, so a killed job's run still ends;
 - ``stale``: ``trackbench-gc`` (also ``python -m trackbench.stale``), marking dead runs FAILED;
 - ``abandoned``: a dead sweep's RUNNING trial runs, found and marked FAILED;

@@ -89,6 +89,11 @@ def _sigint_deferred() -> Iterator[None]:
 
 
 NOTE_TAG = "mlflow.note.content"  # the description MLflow shows on a run's or an experiment's page
+EXPERIMENT_NOTE = (
+    "trackbench runs: which tracker, with which settings, tracks best. Open the runs table "
+    "(Model training / Runs), add the columns hota, mota, idf1 and tracker.tracker_kind; a sweep's "
+    "jobs sit under their parent run, whose artifacts hold the leaderboard and comparison plot."
+)
 
 
 def metric_key(name: str) -> str:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
 from trackbench.record._store import (
+    EXPERIMENT_NOTE,
     HEARTBEAT_TAG,
     NOTE_TAG,
     PARENT_TAG,
@@ -57,7 +58,6 @@ from trackbench.record.store_check import sqlite_file
 from trackbench.record.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
-    from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
@@ -306,46 +306,10 @@ def sweep_stale_runs(client: MlflowClient, experiment_ids: list[str], stale_afte
     return marked
 
 
-def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: float) -> list[str]:
-    """:func:`sweep_stale_runs` over one experiment by name (None: every experiment)."""
-    client = open_client(tracking_uri)
-    if experiment is None:
-        ids = [e.experiment_id for e in client.search_experiments(max_results=50000)]
-    else:
-        found = client.get_experiment_by_name(experiment)
-        if found is None:
-            raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
-        ids = [found.experiment_id]
-    return sweep_stale_runs(client, ids, stale_after_s) if ids else []
-
-
 def mlflow_version() -> str:
     import mlflow
 
     return mlflow.__version__
-
-
-def finished_runs(tracking_uri: str, experiment: str, sweep_dir: str | None = None) -> list[dict[str, Any]]:
-    """Finished job runs of an experiment (sweep parents left out) as flat dicts of
-    ``run`` (short id), tags, params and metrics; optionally only one sweep's jobs."""
-    client = open_client(tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
-    filters = ["attributes.status = 'FINISHED'"]
-    runs: list[Any] = []
-    # Sweeps are tagged with their absolute folder (older ones as given): try both spellings.
-    for spelling in dict.fromkeys([str(Path(sweep_dir).absolute()), str(Path(sweep_dir))] if sweep_dir else [""]):
-        query = " and ".join([*filters, f"tags.`{SWEEP_TAG}` = '{spelling}'"] if spelling else filters)
-        runs = client.search_runs([found.experiment_id], query, max_results=5000)
-        if runs:
-            break
-    out = []
-    for run in runs:
-        if run.data.tags.get(ROLE_TAG) == "sweep" or not run.data.metrics:
-            continue
-        out.append({"run": run.info.run_id[:8], **run.data.tags, **run.data.params, **run.data.metrics})
-    return out
 
 
 def run_metrics_file(tracking_uri: str, run_id: str) -> dict[str, Any]:
@@ -406,13 +370,6 @@ def log_folder_to_run(tracking_uri: str, run_id: str, folder: Path, artifact_pat
     _retry(lambda: client.log_artifacts(run_id, str(folder), artifact_path), "artifacts")
 
 
-EXPERIMENT_NOTE = (
-    "trackbench runs: which tracker, with which settings, tracks best. Open the runs table "
-    "(Model training / Runs), add the columns hota, mota, idf1 and tracker.tracker_kind; a sweep's "
-    "jobs sit under their parent run, whose artifacts hold the leaderboard and comparison plot."
-)
-
-
 def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     """The run's description (MLflow's note), the experiment's if it has none, and the dataset
     as an MLflow dataset input (name, digest, source), which fills the UI's Dataset column."""
@@ -434,32 +391,3 @@ def describe(logger: RunLogger, note: str, dataset: Mapping[str, str]) -> None:
     context = InputTag(key="mlflow.data.context", value="eval")
     _retry(lambda: client.log_inputs(run_id, datasets=[DatasetInput(entry, tags=[context])]), "dataset")
     _retry(lambda: client.set_tag(run_id, NOTE_TAG, note), "tag")
-
-
-def child_runs(logger: RunLogger, *, ended_since_ms: int | None = None) -> list[dict[str, Any]]:
-    """The job runs under ``logger``'s (parent) run: name, id, status, start time (ms), tags
-    and metrics. With ``ended_since_ms``: only those that ended at or after it (ms since the
-    epoch, by the clock of the machine that ended them) and those still running."""
-    assert logger.run_id is not None
-    under = f"tags.`{PARENT_TAG}` = '{logger.run_id}'"
-    queries = [under]
-    if ended_since_ms is not None:
-        ended = f"{under} and attributes.end_time >= {int(ended_since_ms)}"
-        queries = [ended, f"{under} and attributes.status = 'RUNNING'"]
-    experiments = [logger.experiment_id()]
-
-    def search(query: str) -> list[Run]:
-        return list(_retry(lambda: logger.client.search_runs(experiments, query, max_results=5000), "search"))
-
-    found = {r.info.run_id: r for query in queries for r in search(query)}
-    return [
-        {
-            "name": r.info.run_name,
-            "run_id": r.info.run_id,
-            "status": r.info.status,
-            "start_time": r.info.start_time,
-            "tags": dict(r.data.tags),
-            "metrics": dict(r.data.metrics),
-        }
-        for r in found.values()
-    ]

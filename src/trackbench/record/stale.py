@@ -12,10 +12,23 @@ import sys
 
 from trackbench.config import MlflowConfig
 from trackbench.errors import TrackbenchError
-from trackbench.record.mlflow_log import sweep_experiment
+from trackbench.record.mlflow_log import open_client, sweep_stale_runs
 from trackbench.record.store_check import check_tracking_uri
 
 _DEFAULTS = MlflowConfig()
+
+
+def sweep_experiment(tracking_uri: str, experiment: str | None, stale_after_s: float) -> list[str]:
+    """:func:`sweep_stale_runs` over one experiment by name (None: every experiment)."""
+    client = open_client(tracking_uri)
+    if experiment is None:
+        ids = [e.experiment_id for e in client.search_experiments(max_results=50000)]
+    else:
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise TrackbenchError(f"no experiment named {experiment!r} in {tracking_uri}")
+        ids = [found.experiment_id]
+    return sweep_stale_runs(client, ids, stale_after_s) if ids else []
 
 
 def main(argv: list[str] | None = None) -> int:

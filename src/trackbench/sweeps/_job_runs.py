@@ -24,7 +24,7 @@ Fetch = Callable[[int | None], list[dict[str, Any]]]  # (ended since, ms; None: 
 
 
 class JobRuns:
-    """The job runs of one sweep (rows as :func:`trackbench.record.mlflow_log.child_runs` gives
+    """The job runs of one sweep (rows as :func:`trackbench.record.queries.child_runs` gives
     them), by run id."""
 
     def __init__(self, margin_ms: int = CLOCK_MARGIN_MS) -> None:

@@ -34,8 +34,9 @@ from trackbench.experiment.app import PLOTS, Plotting, add_attribution
 from trackbench.experiment.run_record import mlflow_metrics
 from trackbench.experiment.workers import prepare_workers
 from trackbench.plots.charts import plot_sweep
-from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger, child_runs
+from trackbench.record.mlflow_log import NOTE_TAG, ROLE_TAG, SWEEP_TAG, RunLogger
 from trackbench.record.naming import sweep_title, swept_keys
+from trackbench.record.queries import child_runs
 from trackbench.record.ui_address import compare_address, runs_table_address
 from trackbench.sweeps import learned_drawing
 from trackbench.sweeps import report as sweep_report
