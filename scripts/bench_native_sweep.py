@@ -22,6 +22,10 @@ trial per core (``hydra/launcher=joblib``, ``runner.workers=1``); its own TPE tr
 ``--long N``: per-trial cost of the first and last 20 trials of an N-trial study and the growth
 of the driving process's RSS (sampled every 0.2 s) from the 20th trial's end to the last's; what
 the sweep's end adds (its results, learned and best-trial plots) is printed apart.
+
+Beside each study, where its CPU went: each process's CPU seconds (the driver, the sweep's
+forkserver, the learned-plots process, the camera workers; psutil, every 0.2 s) over the study's
+start (until the first camera worker ran), its trials and its end, and how busy the cores were.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -47,12 +52,57 @@ def _command() -> list[str]:
 
 
 def run_study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float, list[tuple[dict, float]]]:
-    wall, _ = _study(backend, trials, workdir, *extra)
+    wall, _, cpu = _study(backend, trials, workdir, *extra)
+    cpu_report(backend, cpu)
     return wall, [(t["params"], t["objective"]) for t in jobs(workdir / "sweep")]
 
 
-def _study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float, list[tuple[float, int]]]:
-    """The study's wall time and the driver's RSS samples (POSIX time, bytes; every 0.2 s)."""
+ROLES = ("driver", "forkserver", "learned", "workers", "other")
+
+
+def _role(proc: Any, driver: Any) -> str:
+    """What a process of the study is: its driver, the sweep's forkserver, the learned-plots
+    process, a camera worker (forked from the forkserver, or from the driver), or other."""
+    if proc.pid == driver.pid:
+        return "driver"
+    line = " ".join(proc.cmdline())
+    if "_draw_learned" in line:
+        return "learned"
+    if "forkserver" in line:
+        return "forkserver" if proc.ppid() == driver.pid else "workers"
+    return "workers" if proc.cmdline() == driver.cmdline() else "other"
+
+
+def cpu_report(backend: str, samples: list[tuple[float, dict[str, float]]]) -> None:
+    """Where the study's CPU went, by process and phase: the start (until the first camera
+    worker's CPU), the trials, the end (after the workers' last), and how busy the cores were."""
+    from trackbench.experiment._cores import available_cores
+
+    worker = [t for t, c in samples if c["workers"] > 0]
+    if len(samples) < 2 or not worker:
+        return
+    last = max(c["workers"] for _, c in samples)
+    first, done = worker[0], next(t for t, c in samples if c["workers"] >= last)
+    cores = available_cores()
+
+    def at(t: float) -> dict[str, float]:
+        return next((c for s, c in reversed(samples) if s <= t), dict.fromkeys(ROLES, 0.0))
+
+    print(f"{backend} study CPU by process (s; sampled every 0.2 s):")
+    for name, a, b in (("start", 0.0, first), ("trials", first, done), ("end", done, samples[-1][0])):
+        ca, cb = at(a), at(b)
+        used = {r: cb[r] - ca[r] for r in ROLES}
+        busy = sum(used.values()) / max(1e-9, (b - a) * cores)
+        print(f"  {name:6s} {b - a:5.1f} s wall: " + ", ".join(f"{r} {used[r]:.1f}" for r in ROLES if used[r] >= 0.05)
+              + f"; cores {100 * busy:.0f}% busy")  # fmt: skip
+
+
+def _study(
+    backend: str, trials: int, workdir: Path, *extra: str
+) -> tuple[float, list[tuple[float, int]], list[tuple[float, dict[str, float]]]]:
+    """The study's wall time, the driver's RSS samples (POSIX time, bytes) and the CPU seconds
+    of its processes by role (seconds since the start; a process that ended keeps its last
+    reading), every 0.2 s."""
     import psutil
 
     workdir.mkdir(parents=True)
@@ -65,16 +115,26 @@ def _study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float
     proc = subprocess.Popen(
         [*_command(), *args], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    rss = []
+    rss, cpu = [], []
     driver = psutil.Process(proc.pid)
+    seen: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU seconds so far)
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             rss.append((time.time(), driver.memory_info().rss))
+            for p in [driver, *driver.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = p.cpu_times()
+                    role = seen[p.pid][0] if p.pid in seen else _role(p, driver)
+                    seen[p.pid] = (role, times.user + times.system)
+            by_role = dict.fromkeys(ROLES, 0.0)
+            for role, seconds in seen.values():
+                by_role[role] += seconds
+            cpu.append((time.perf_counter() - start, by_role))
         time.sleep(0.2)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"the {backend} study failed: {proc.stderr.read()[-2000:]}")
-    return wall, rss
+    return wall, rss, cpu
 
 
 def jobs(sweep: Path) -> list[dict]:
@@ -144,7 +204,7 @@ def floor_report(wall: float, trials: list[dict], plain_per_trial: float, start_
 
 
 def long_study(trials: int, root: Path) -> None:
-    wall, rss = _study("cpp", trials, root / "long", "experiment=smoke")
+    wall, rss, _ = _study("cpp", trials, root / "long", "experiment=smoke")
     done = jobs(root / "long" / "sweep")
     ends = [t["finished"] for t in done]
     window = min(20, len(ends) // 2)
