@@ -101,7 +101,7 @@ def test_shipped_splits_are_disjoint():
     from hydra import compose, initialize_config_module
     from omegaconf import OmegaConf
 
-    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+    with initialize_config_module(config_module="trackbench.config.conf", version_base="1.3"):
         for dataset, split in [("synthetic", "tune"), ("synthetic", "test"), ("tud", "test")]:
             cfg = compose("config", overrides=[f"dataset={dataset}", f"dataset.split={split}"])
             tree_ = OmegaConf.to_container(cfg, resolve=True)
@@ -128,9 +128,11 @@ def test_every_hparams_search_tunes_on_the_tune_split():
 
     import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers hydra/sweeper=trackbench_optuna)
 
-    names = sorted(p.name.removesuffix(".yaml") for p in files("trackbench.conf").joinpath("hparams_search").iterdir())
+    names = sorted(
+        p.name.removesuffix(".yaml") for p in files("trackbench.config.conf").joinpath("hparams_search").iterdir()
+    )
     assert len(names) == 7
-    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+    with initialize_config_module(config_module="trackbench.config.conf", version_base="1.3"):
         for name in names:
             cfg = compose("config", overrides=[f"hparams_search={name}"], return_hydra_config=True)
             assert cfg.dataset.split == "tune", name
@@ -171,7 +173,7 @@ def test_postprocess_group_composes_and_its_keys_can_be_searched():
 
     import hydra_plugins.trackbench_optuna_sweeper.config  # noqa: F401  (registers hydra/sweeper=trackbench_optuna)
     from hydra_plugins.trackbench_optuna_sweeper.overrides import parse, value_text
-    from trackbench.tuning.space import FloatParam, IntParam
+    from trackbench.sweeps.tuning.space import FloatParam, IntParam
 
     def loaded(overrides: list[str]):
         cfg = compose("config", overrides=overrides)
@@ -179,7 +181,7 @@ def test_postprocess_group_composes_and_its_keys_can_be_searched():
         tree_.pop("hydra", None)
         return load_config(tree_)
 
-    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+    with initialize_config_module(config_module="trackbench.config.conf", version_base="1.3"):
         assert loaded([]).postprocess.method == "none"
         for method in ("linear", "gsi", "gbrc"):
             assert loaded([f"postprocess={method}"]).postprocess.method == method

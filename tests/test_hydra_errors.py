@@ -9,7 +9,7 @@ from trackbench.cli._hydra_errors import compose_error_line
 
 
 def error_line(*overrides: str) -> str | None:
-    with initialize_config_module("trackbench.conf", version_base="1.3"), pytest.raises(Exception) as info:
+    with initialize_config_module("trackbench.config.conf", version_base="1.3"), pytest.raises(Exception) as info:
         compose("config", overrides=list(overrides))
     return compose_error_line(info.value)
 

@@ -27,8 +27,8 @@ DOORS = (
     "trackbench.plots.charts",
     "trackbench.plots.diagnosis",
     "trackbench.scoring.clear",
-    "trackbench.tuning.study",
-    "trackbench.tuning.learned",
+    "trackbench.sweeps.tuning.study",
+    "trackbench.sweeps.tuning.learned",
 )
 
 _IMPORT_ALL = f"""
@@ -42,7 +42,7 @@ names = [trackbench.__name__, plugin.__name__]
 for package in (trackbench, plugin):
     names += [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 # __main__ runs the CLI; conf holds the YAML config groups
-names = [n for n in names if n != "trackbench.__main__" and not n.startswith("trackbench.conf")]
+names = [n for n in names if n != "trackbench.__main__" and not n.startswith("trackbench.config.conf")]
 first = {{}}
 for name in names:
     importlib.import_module(name)

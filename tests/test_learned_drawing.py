@@ -4,10 +4,10 @@ same files, byte for byte, as drawn in-process; a failure is a warning, never an
 from __future__ import annotations
 
 from trackbench.sweeps import learned_drawing
-from trackbench.tuning.learned import write_learned
-from trackbench.tuning.location import LEARNED_NOTE
+from trackbench.sweeps.tuning.learned import write_learned
+from trackbench.sweeps.tuning.location import LEARNED_NOTE
 
-from .tuning.test_learned import filled
+from .sweeps.tuning.test_learned import filled
 
 
 def test_the_process_draws_what_the_driver_would(tmp_path, capfd):

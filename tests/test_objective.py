@@ -98,7 +98,7 @@ def test_the_accuracy_speed_preset_searches_kinds_and_backends_that_all_load():
     from hydra_plugins.trackbench_optuna_sweeper.overrides import parse
 
     two = ["experiment=accuracy_speed", "objective.metrics=[hota,tracker_ms_per_frame]"]
-    with initialize_config_module(config_module="trackbench.conf", version_base="1.3"):
+    with initialize_config_module(config_module="trackbench.config.conf", version_base="1.3"):
         cfg = compose("config", overrides=two, return_hydra_config=True)
         space, fixed = parse(f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items())
         assert not fixed and space["tracker"].choices == ("ocsort", "bytetrack")

@@ -11,7 +11,8 @@ import pytest
 from trackbench.errors import Terminated, TrackbenchError, WorkerKilled
 from trackbench.experiment import checkpoints
 from trackbench.experiment.run_record import run_lifecycle
-from trackbench.tuning.report import STATE_TAG, TrialPruned
+from trackbench.experiment.trial import TrialPruned
+from trackbench.record.mlflow_log import STATE_TAG
 
 
 class FakeLogger:

@@ -78,7 +78,7 @@ def test_a_trial_run_is_found_by_its_tags_before_the_study_knows_its_id(tmp_path
     """A job killed between opening its run and telling the study the run's id: the sweeper
     finds the run by trial and study tags (under its own sweep parent only) and fails it."""
     from trackbench.record.abandoned import fail_abandoned, running_trial_runs
-    from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
+    from trackbench.record.mlflow_log import STUDY_TAG, TRIAL_TAG
 
     cfg = MlflowConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     client = MlflowClient(tracking_uri=cfg.tracking_uri)

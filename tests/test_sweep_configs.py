@@ -37,7 +37,7 @@ TRIALS = [
 
 @pytest.fixture
 def loader() -> ConfigLoaderImpl:
-    return ConfigLoaderImpl(config_search_path=create_config_search_path("pkg://trackbench.conf"))
+    return ConfigLoaderImpl(config_search_path=create_config_search_path("pkg://trackbench.config.conf"))
 
 
 def test_each_trial_config_equals_hydras_composition(loader, monkeypatch):

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trackbench.record.mlflow_log import ROLE_TAG
+from trackbench.experiment.trial import PROCESS_ATTR, RUN_ATTR
+from trackbench.record.mlflow_log import ROLE_TAG, STATE_TAG, TRIAL_TAG
+from trackbench.sweeps.tuning.study import load_trials
 from trackbench.tracking.kinds import SUPPORTED_KINDS
-from trackbench.tuning.report import PROCESS_ATTR, RUN_ATTR, STATE_TAG, TRIAL_TAG
-from trackbench.tuning.study import load_trials
 
 from .conftest import local_client, local_runs, trackbench_command
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from trackbench.record.mlflow_log import ROLE_TAG
-from trackbench.tuning.study import load_trials
+from trackbench.sweeps.tuning.study import load_trials
 
 from .conftest import artifact_sizes, local_client, local_runs
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from trackbench.tuning.study import load_trials
+from trackbench.sweeps.tuning.study import load_trials
 
 from .conftest import local_runs
 from .test_optuna import SMALL, jobs_of

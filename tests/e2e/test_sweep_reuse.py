@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from trackbench.experiment._cores import TRIALS_PER_SLOT, available_cores
-from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
-from trackbench.tuning.study import load_trials
+from trackbench.record.mlflow_log import STUDY_TAG, TRIAL_TAG
+from trackbench.sweeps.tuning.study import load_trials
 
 from .conftest import local_client
 

@@ -22,7 +22,7 @@ def test_non_editable_wheel_runs(tmp_path):
     )
     (wheel,) = (tmp_path / "dist").glob("trackbench-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "trackbench/conf/config.yaml" in names and "trackbench/conf/tracker/ocsort.yaml" in names
+    assert "trackbench/config/conf/config.yaml" in names and "trackbench/config/conf/tracker/ocsort.yaml" in names
     assert "hydra_plugins/trackbench_optuna_sweeper/sweeper.py" in names
     assert "hydra_plugins/__init__.py" not in names, "hydra_plugins must stay a namespace package"
     target = tmp_path / "site"

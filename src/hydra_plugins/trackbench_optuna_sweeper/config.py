@@ -14,7 +14,7 @@ from hydra.core.config_store import ConfigStore
 @dataclass
 class TrackbenchOptunaSweeperConf:
     _target_: str = "hydra_plugins.trackbench_optuna_sweeper.sweeper.TrackbenchOptunaSweeper"
-    _recursive_: bool = False  # sampler and pruner are built by trackbench.tuning.study, not by Hydra
+    _recursive_: bool = False  # sampler and pruner are built by trackbench.sweeps.tuning.study, not by Hydra
     defaults: list[Any] = field(
         default_factory=lambda: ["_self_", {"sampler": "tpe"}, {"pruner": "successive_halving"}]
     )

@@ -11,7 +11,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import IntervalSweep, Override, RangeSweep, Transformer
 
 from trackbench.errors import TrackbenchError
-from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam, Param
+from trackbench.sweeps.tuning.space import CategoricalParam, FloatParam, IntParam, Param
 
 
 def parse(lines: Iterable[str]) -> tuple[dict[str, Param], dict[str, str]]:

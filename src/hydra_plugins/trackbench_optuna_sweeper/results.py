@@ -18,8 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trackbench_optuna_sweeper import overrides as ov
 from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps.folder import parent_run_id
-from trackbench.tuning.location import LEARNED_DIR, PARETO_DIR
-from trackbench.tuning.space import on_bound
+from trackbench.sweeps.tuning.location import LEARNED_DIR, PARETO_DIR
+from trackbench.sweeps.tuning.space import on_bound
 
 log = logging.getLogger(__name__)
 BEST_FILE = Path("experiment") / "best.yaml"  # in the sweep dir: `--config-dir <sweep dir> experiment=best`
@@ -83,7 +83,7 @@ class ResultsWriter:
 
     def _write_pareto(self, study: Any, sweep_dir: Path, fixed: dict[str, str], names: tuple[str, ...]) -> list[Any]:
         """``pareto/trial_<number>.yaml`` for each front member, the front as a table and Optuna's plot."""
-        from trackbench.tuning.learned import draw_pareto  # numpy and up: not on every command
+        from trackbench.sweeps.tuning.learned import draw_pareto  # numpy and up: not on every command
 
         folder = sweep_dir / PARETO_DIR
         shutil.rmtree(folder, ignore_errors=True)

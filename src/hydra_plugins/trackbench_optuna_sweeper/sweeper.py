@@ -28,11 +28,11 @@ from hydra_plugins.trackbench_optuna_sweeper.results import ResultsWriter, safe_
 from hydra_plugins.trackbench_optuna_sweeper.sweep_configs import SweepConfigs
 from trackbench.errors import TrackbenchError
 from trackbench.experiment._cores import auto_in_flight, available_cores, sweep_plan
+from trackbench.experiment.trial import RUN_ATTR, PrunedTrial
 from trackbench.sweeps.folder import parent_run_id
-from trackbench.tuning.location import absolute_storage, default_storage
-from trackbench.tuning.report import RUN_ATTR, PrunedTrial
-from trackbench.tuning.space import contains
-from trackbench.tuning.study import Study, StudySpec, prunes
+from trackbench.sweeps.tuning.location import absolute_storage, default_storage
+from trackbench.sweeps.tuning.space import contains
+from trackbench.sweeps.tuning.study import Study, StudySpec, prunes
 
 log = logging.getLogger(__name__)
 SPACE_ATTR = "trackbench.search_space"

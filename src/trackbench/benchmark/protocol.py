@@ -30,8 +30,8 @@ from trackbench.errors import TrackbenchError
 from trackbench.plots.charts import plot_benchmark
 from trackbench.record.mlflow_log import ROLE_TAG, RunLogger, run_address
 from trackbench.scoring.counts import LOWER_IS_BETTER
+from trackbench.sweeps.tuning.location import LEARNED_DIR, LEARNED_NOTE
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
-from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
 
 if TYPE_CHECKING:
     from trackbench.config import AppConfig

@@ -46,7 +46,7 @@ def _validator(step: Step) -> None:
         raise TrackbenchError(f"dataset.split={tree['dataset']['split']}: no cameras selected")
 
 
-@hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="benchmark")
+@hydra.main(version_base="1.3", config_path="pkg://trackbench.config.conf", config_name="benchmark")
 def _app(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     try:

@@ -30,15 +30,16 @@ from trackbench.errors import (
     interruption,
 )
 from trackbench.experiment.summary import format_summary
+from trackbench.experiment.trial import PrunedTrial, TrialPruned
 from trackbench.record.naming import run_name
 from trackbench.sweeps.folder import parent_run_id, swept_keys_of
-from trackbench.tuning.report import PrunedTrial, TrialPruned
+from trackbench.sweeps.tuning.study import open_report
 
 log = logging.getLogger("trackbench")
 _finished: list[bool] = []  # set once a single (non-multirun) job has finished and printed its summary
 
 
-@hydra.main(version_base="1.3", config_path="pkg://trackbench.conf", config_name="config")
+@hydra.main(version_base="1.3", config_path="pkg://trackbench.config.conf", config_name="config")
 def _app(cfg: DictConfig) -> Any:
     # The CLI's one door into the experiment: its graph (numpy and up) is imported when a job
     # runs, not at the top, so that `trackbench --help` stays light.
@@ -66,6 +67,7 @@ def _app(cfg: DictConfig) -> Any:
             default_run_name=name,
             overridden=[o.partition("=")[0] for o in overrides],
             keep_run=hc.mode == RunMode.RUN,  # a forked process opens and logs the MLflow run
+            open_trial=open_report,  # a trial of the Optuna sweeper's study reports to it
         )
     except TrialPruned as exc:  # the sweeper tells Optuna; not an error
         log.info("%s", exc)

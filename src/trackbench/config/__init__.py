@@ -1,6 +1,7 @@
 """The application's typed configuration: what Hydra composes, validated once at start-up.
 
-YAML files under ``conf/`` hold values; these dataclasses hold the structure. ``load_config``
+YAML files under ``conf/`` (the package ``trackbench.config.conf``, which the CLI loads as
+``pkg://trackbench.config.conf``) hold values; these dataclasses hold the structure. ``load_config``
 turns the composed tree into an :class:`AppConfig` or stops with one line naming the key.
 """
 

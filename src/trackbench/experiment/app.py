@@ -32,8 +32,10 @@ from trackbench.experiment.camera_worker import TrackerCpu, n_frames
 from trackbench.experiment.precomputed import check_results
 from trackbench.experiment.run_record import RunSetup, mlflow_metrics, mlflow_step_metrics, run_lifecycle
 from trackbench.experiment.runner import run
+from trackbench.experiment.trial import CameraReporter, Trial, TrialOpener
 from trackbench.plots import charts as plots
 from trackbench.plots.diagnosis import plot_camera_diagnosis
+from trackbench.record.mlflow_log import STATE_TAG
 from trackbench.record.run_keeper import opening_for
 from trackbench.record.store_check import check_tracking_uri, prepare_sqlite
 from trackbench.record.ui_address import runs_table_address
@@ -42,7 +44,6 @@ from trackbench.scoring.attribution import RUN_FIXES
 from trackbench.scoring.diagnosis import diagnose, diagnosis_json
 from trackbench.scoring.score import scored_camera
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.report import STATE_TAG, CameraReporter, Trial, open_report
 
 if TYPE_CHECKING:
     from trackbench.artifacts import Span
@@ -85,12 +86,14 @@ def run_experiment(
     default_run_name: str | None = None,
     overridden: Collection[str] = (),
     keep_run: bool = False,
+    open_trial: TrialOpener | None = None,
 ) -> ExperimentResult:
     """Run one job. Bad config, data or MLflow store raise TrackbenchError before any MLflow run
     is opened or any camera tracked; a run that was started always ends FINISHED, FAILED or KILLED.
     ``keep_run`` (the CLI's single runs, in a cold process): open and log the MLflow run from a forked process
     (run_keeper) when this process can fork one, instead of a thread; and with one worker, track
-    in a worker process while this one imports the scoring code."""
+    in a worker process while this one imports the scoring code. ``open_trial`` opens the Optuna
+    trial a job of a study (``tuning.trial``) reports to; the ``trackbench`` command hands it in."""
     cfg = load_config(tree)  # every key, the objective metric among them
     if sweep_dir is not None and cfg.runner.progress == "auto":
         # A sweep's jobs draw no tracking bar of their own: the sweep reports its trials, and
@@ -113,7 +116,7 @@ def run_experiment(
         config_yaml = ""
     warnings = validate_inputs(cfg, dataset, cameras)  # every camera's files: before any run or tracking
     workers = resolve_workers(cfg.runner.workers, len(cameras))
-    trial = _open_trial(cfg)  # (report, set_attr) when this job is an Optuna trial
+    trial = _open_trial(cfg, open_trial)  # (report, set_attr) when this job is an Optuna trial
     opening: Opening | None = None
     if cfg.mlflow.enabled:  # the MLflow run starts while the cameras track (start-up overlap)
         prepare_sqlite(cfg.mlflow.tracking_uri)  # the store's folder, once every input is known good
@@ -209,12 +212,13 @@ def validate_inputs(cfg: AppConfig, dataset: Dataset, cameras: tuple[CameraInfo,
     return warnings
 
 
-def _open_trial(cfg: AppConfig) -> Trial | None:
+def _open_trial(cfg: AppConfig, open_trial: TrialOpener | None) -> Trial | None:
     t = cfg.tuning
     if t.trial is None or t.storage is None or t.study_name is None:  # load_config: all three or none
         return None
-
-    return open_report(t.storage, t.study_name, t.trial)
+    if open_trial is None:
+        raise TrackbenchError("tuning.trial: a trial of an Optuna study runs through the trackbench command")
+    return open_trial(t.storage, t.study_name, t.trial)
 
 
 def _attribution_resolved(cfg: AppConfig, sweep_dir: str | None) -> AppConfig:

@@ -19,11 +19,11 @@ from trackbench.config.settings import to_flat_dict
 from trackbench.datasets.factory import apply_split
 from trackbench.errors import TrackbenchError, WorkerKilled, interruption
 from trackbench.experiment import checkpoints
+from trackbench.experiment.trial import RUN_ATTR, Trial, TrialPruned
 from trackbench.plots import charts
 from trackbench.record.abandoned import fail_abandoned
-from trackbench.record.mlflow_log import SWEEP_TAG, RunLogger, describe
+from trackbench.record.mlflow_log import STATE_TAG, STUDY_TAG, SWEEP_TAG, TRIAL_TAG, RunLogger, describe
 from trackbench.tracking.kinds import PRECOMPUTED, SUPPORTED_KINDS
-from trackbench.tuning.report import RUN_ATTR, STATE_TAG, STUDY_TAG, TRIAL_TAG, Trial, TrialPruned
 
 _PRECOMPUTED_PARAMS = ("tracker.tracker_kind", "tracker.results_dir")
 # Per-window metrics logged as MLflow step metrics (step = window's first frame).

@@ -33,6 +33,9 @@ SWEEP_TAG = "trackbench.sweep_dir"  # on the sweep's parent run and on every job
 ROLE_TAG = "trackbench.role"  # "sweep" on a sweep's parent run
 HEARTBEAT_TAG = "trackbench.heartbeat"  # unix time of the run's last sign of life
 STALE_TAG = "trackbench.stale"  # why the stale-run sweep marked the run FAILED
+STATE_TAG = "trackbench.trial_state"  # on an Optuna trial's run: complete | pruned
+TRIAL_TAG = "trackbench.trial"  # ... the trial's number
+STUDY_TAG = "trackbench.study"  # ... its study's name
 # How MLflow's HTTP client words a request that never got an answer (after its own retries).
 _UNREACHABLE = ("failed with exception", "failed with timeout exception", "max retries exceeded")
 

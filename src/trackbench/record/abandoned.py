@@ -9,9 +9,8 @@ from __future__ import annotations
 import functools
 
 from trackbench.config import MlflowConfig
-from trackbench.record._store import PARENT_TAG, _retry
+from trackbench.record._store import PARENT_TAG, STUDY_TAG, TRIAL_TAG, _retry
 from trackbench.record.mlflow_log import open_client
-from trackbench.tuning.report import STUDY_TAG, TRIAL_TAG
 
 
 def fail_abandoned(

@@ -54,6 +54,11 @@ from trackbench.record._store import (
     metric_key,
     stale_age,
 )
+
+# An Optuna trial's tags, for the experiment's run record (re-exported):
+from trackbench.record._store import STATE_TAG as STATE_TAG
+from trackbench.record._store import STUDY_TAG as STUDY_TAG
+from trackbench.record._store import TRIAL_TAG as TRIAL_TAG
 from trackbench.record.store_check import sqlite_file
 from trackbench.record.ui_address import UI_VIEW, compare_address, run_address  # noqa: F401  (re-exported)
 

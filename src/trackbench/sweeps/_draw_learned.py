@@ -14,8 +14,8 @@ from pathlib import Path
 
 from trackbench.experiment._lifeline import die_with_parent
 from trackbench.sweeps.learned_drawing import spec_of
-from trackbench.tuning.learned import preload, write_learned
-from trackbench.tuning.study import Study
+from trackbench.sweeps.tuning.learned import preload, write_learned
+from trackbench.sweeps.tuning.study import Study
 
 
 def main() -> None:

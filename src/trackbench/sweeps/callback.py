@@ -43,9 +43,9 @@ from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns, clock_margin_ms
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
+from trackbench.sweeps.tuning.location import LEARNED_DIR, LEARNED_NOTE
+from trackbench.sweeps.tuning.study import prunes
 from trackbench.tracking.kinds import PRECOMPUTED
-from trackbench.tuning.location import LEARNED_DIR, LEARNED_NOTE
-from trackbench.tuning.study import prunes
 
 if TYPE_CHECKING:
     from trackbench.config import AppConfig, MlflowConfig

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trackbench.tuning.study import StudySpec
+from trackbench.sweeps.tuning.study import StudySpec
 
 log = logging.getLogger(__name__)
 _PENDING: dict[str, subprocess.Popen[str]] = {}  # per learned/ folder, its drawing process

@@ -1,7 +1,7 @@
 """What a study learned, drawn with Optuna's own tools: parameter importances, the optimisation
 history, slice plots of the most important parameters, and a multi-objective study's Pareto front.
 
-The Optuna door's other half (with :mod:`trackbench.tuning.study`): the only other module that
+The Optuna door's other half (with :mod:`trackbench.sweeps.tuning.study`): the only other module that
 imports Optuna, in the functions that use it (a study given here has imported it already).
 Figures are saved by :mod:`trackbench.plots.charts` (matplotlib's door).
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trackbench.plots import charts as plots
-from trackbench.tuning.location import LEARNED_NOTE
-from trackbench.tuning.study import Study
+from trackbench.sweeps.tuning.location import LEARNED_NOTE
+from trackbench.sweeps.tuning.study import Study
 
 if TYPE_CHECKING:
     import optuna

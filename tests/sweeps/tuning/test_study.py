@@ -7,9 +7,9 @@ import time
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.tuning.report import CameraReporter, TrialPruned
-from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam
-from trackbench.tuning.study import Study, StudySpec, TrialReporter, build, load_trials, prunes
+from trackbench.experiment.trial import CameraReporter, TrialPruned
+from trackbench.sweeps.tuning.space import CategoricalParam, FloatParam, IntParam
+from trackbench.sweeps.tuning.study import Study, StudySpec, TrialReporter, build, load_trials, prunes
 
 SPACE = {"x": FloatParam(0.0, 1.0), "n": IntParam(1, 5), "f": CategoricalParam(("iou", "giou"))}
 TPE = {"_target_": "optuna.samplers.TPESampler", "seed": 3}

@@ -7,9 +7,9 @@ import csv
 import pytest
 
 from trackbench.errors import TrackbenchError
-from trackbench.tuning.learned import draw_learned, draw_pareto
-from trackbench.tuning.space import CategoricalParam, FloatParam
-from trackbench.tuning.study import Study, StudySpec, load_trials
+from trackbench.sweeps.tuning.learned import draw_learned, draw_pareto
+from trackbench.sweeps.tuning.space import CategoricalParam, FloatParam
+from trackbench.sweeps.tuning.study import Study, StudySpec, load_trials
 
 SPACE = {"x": FloatParam(0.0, 1.0), "noise": FloatParam(0.0, 1.0), "f": CategoricalParam(("a", "b"))}
 RANDOM = {"_target_": "optuna.samplers.RandomSampler", "seed": 5}

@@ -2,7 +2,7 @@
 
 The sweeper (``hydra_plugins.trackbench_optuna_sweeper``) opens a :class:`Study`, asks for
 trials, keeps their heartbeats while jobs run and tells the outcome; a job opens its own trial
-with :class:`TrialReporter` to report its running objective and ask the pruner whether to stop.
+with :func:`open_report` (a :class:`TrialReporter`) to report its running objective and ask the pruner whether to stop.
 Optuna does all sampling, storage and pruning. It is imported where it is first used (a
 storage opened, a sampler or pruner built: :func:`_import_optuna`), not with this module.
 """
@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import socket
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from trackbench.errors import TrackbenchError
-from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam, Param
+from trackbench.experiment.trial import PROCESS_ATTR, Trial
+from trackbench.sweeps.tuning.space import CategoricalParam, FloatParam, IntParam, Param
 
 if TYPE_CHECKING:
     import optuna
@@ -269,7 +271,7 @@ class Study:
 
     @property
     def optuna_study(self) -> optuna.Study:
-        """The Optuna study itself, for :mod:`trackbench.tuning.learned` (the door's other half)."""
+        """The Optuna study itself, for :mod:`trackbench.sweeps.tuning.learned` (the door's other half)."""
         return self._study
 
 
@@ -313,6 +315,14 @@ class TrialReporter:
         """Record the objective so far at ``step``; True if the pruner says stop."""
         self._trial.report(value, step)
         return self._trial.should_prune()
+
+
+def open_report(storage: str, study_name: str, trial: int) -> Trial:
+    """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial: the
+    :data:`~trackbench.experiment.trial.TrialOpener` the ``trackbench`` command hands a job."""
+    reporter = TrialReporter(storage, study_name, trial)
+    reporter.set_attr(PROCESS_ATTR, f"{socket.gethostname()}:{os.getpid()}")
+    return reporter.report, reporter.set_attr
 
 
 def load_trials(storage: str, study_name: str) -> list[TrialRecord]:

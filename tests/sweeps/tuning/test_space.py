@@ -9,8 +9,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from hydra_plugins.trackbench_optuna_sweeper.overrides import parse, value_text
 from trackbench.errors import TrackbenchError
-from trackbench.tuning.location import absolute_storage, default_storage
-from trackbench.tuning.space import CategoricalParam, FloatParam, IntParam, contains, on_bound
+from trackbench.sweeps.tuning.location import absolute_storage, default_storage
+from trackbench.sweeps.tuning.space import CategoricalParam, FloatParam, IntParam, contains, on_bound
 
 
 def test_sweep_syntax_becomes_a_search_space():

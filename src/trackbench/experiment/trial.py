@@ -1,34 +1,27 @@
-"""The job's side of a trial: report the objective as it goes, stop when pruned.
+"""The job's side of an Optuna trial: report the objective as it goes, stop when pruned.
 
-Light to import (the sweeper plugin reads its names on every command): Optuna is imported by
-``study.py`` only when a job opens its trial, and the pooling of a trial's cameras (the
-scoring's) is handed in by the experiment. The hook the runner calls is
-:class:`CameraReporter`. The step is the number of frames scored so far, cameras taken in
-camera order: each finished camera, and (``tuning.report_frames``, one worker) every N frames
-within a camera. The value is the objective pooled over the cameras finished and the current
-camera's frames so far (the same pooling as the final objective, so the last step, all
-frames, equals it). Steps count frames so that they mean the same in every trial of a study,
-whichever trials also reported within cameras.
+The experiment never imports Optuna nor the study: whoever runs a job as a trial (the
+``trackbench`` command, for the Optuna sweeper) opens the trial with
+:func:`trackbench.sweeps.tuning.study.open_report` and hands it in as a :data:`TrialOpener`.
+The hook the runner calls is :class:`CameraReporter`. The step is the number of frames scored
+so far, cameras taken in camera order: each finished camera, and (``tuning.report_frames``, one
+worker) every N frames within a camera. The value is the objective pooled over the cameras
+finished and the current camera's frames so far (the same pooling as the final objective, so
+the last step, all frames, equals it). Steps count frames so that they mean the same in every
+trial of a study, whichever trials also reported within cameras.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from trackbench.tuning.study import TrialReporter
 
 if TYPE_CHECKING:
     from trackbench.experiment.runner import CameraOutcome
     from trackbench.scoring import CameraScores
 
-STATE_TAG = "trackbench.trial_state"  # MLflow tag on a trial's run: complete | pruned
-TRIAL_TAG = "trackbench.trial"  # the trial's number
-STUDY_TAG = "trackbench.study"
 RUN_ATTR = "trackbench.mlflow_run_id"  # Optuna user attr of a trial: its job's MLflow run
 PROCESS_ATTR = "trackbench.process"  # ... and "<host>:<pid>" of the job process running it
 
@@ -52,14 +45,8 @@ class TrialPruned(Exception):
 
 Report = Callable[[int, float], bool]  # (step, value) -> should the trial stop?
 SetAttr = Callable[[str, Any], None]  # (key, value): a user attr of the trial
-Trial = tuple[Report, SetAttr]  # a job's trial, as open_report returns it
-
-
-def open_report(storage: str, study_name: str, trial: int) -> Trial:
-    """``report(step, value) -> stop?`` and ``set_attr(key, value)`` for one stored trial."""
-    reporter = TrialReporter(storage, study_name, trial)
-    reporter.set_attr(PROCESS_ATTR, f"{socket.gethostname()}:{os.getpid()}")
-    return reporter.report, reporter.set_attr
+Trial = tuple[Report, SetAttr]  # a job's trial, as a TrialOpener returns it
+TrialOpener = Callable[[str, str, int], Trial]  # (storage, study name, trial number) -> its Trial
 
 
 class CameraReporter:
