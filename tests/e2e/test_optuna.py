@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -61,6 +62,9 @@ def _running_trial(store: str, study: str, min_number: int):
 
 def test_a_killed_sweep_resumes_and_the_best_config_replays_its_objective(cli, tmp_path):
     args = ["hparams_search=ocsort_optuna", "hydra.sweeper.n_trials=4", "hydra/sweeper/pruner=nop", *SMALL, *FAST_BEATS]
+    # Optuna imported before the sweep starts, so the first poll is quick: a poll that took the
+    # import's second could see the victim only as it ends its run (then FINISHED, not killed).
+    importlib.import_module("optuna")
     proc = subprocess.Popen(
         [*trackbench_command(), *args, "hydra.sweep.dir=first"],
         cwd=tmp_path,
