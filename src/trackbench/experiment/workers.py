@@ -103,9 +103,9 @@ def shutdown_shared() -> None:
 
 def manager(ctx: mp.context.BaseContext) -> SyncManager:
     """A started manager whose server process dies with this one."""
-    manager = SyncManager(ctx=ctx)
-    manager.start(die_with_parent, (parent_of(ctx),))
-    return manager
+    started = SyncManager(ctx=ctx)
+    started.start(die_with_parent, (parent_of(ctx),))
+    return started
 
 
 def worker_result(future: Future[Any], job: CameraJob, processes: list[mp.process.BaseProcess]) -> Any:
