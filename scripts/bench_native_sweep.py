@@ -14,11 +14,18 @@ trial runs to the end on both. Build the C++ OC-SORT first (any cpp run).
 
 Beside the C++ study it prints its floor: the plain C++ OC-SORT loop's time for every trial's
 cameras plus their scoring time (the trials' own ``scoring_summed_s``), divided by the cores,
-plus one start-up (``trackbench --help``, then the tracker's imports); and the between-trial
-overhead: the study's wall minus its trials' runner walls (divided by the trials in flight, the
-cores rule's T) and the start-up, per trial. ``--other``: the C++ study again the other way,
-one trial at a time (``hydra.sweeper.n_jobs=1``) where the cores rule runs several, else one
-trial per core (``hydra/launcher=joblib``, ``runner.workers=1``); its own TPE trials.
+plus one start-up: ``trackbench --help``, then a fresh interpreter that imports what the plain
+loop and its scoring need before their first frame (boxmot's C++ OC-SORT, which imports torch,
+and the scoring libraries). It prints too the floor with the start-up the script counted before
+2026-12-06 (``--help`` and trackbench's own tracking module, without boxmot), which no program
+running boxmot can reach. And the between-trial overhead: the study's wall minus its trials'
+runner walls (divided by the trials in flight, the cores rule's T) and its start-up, per trial;
+the study's start-up is measured, from the command's launch to its first trial's runner start
+(the study's end stays in the overhead). Beside it, the same with either start-up above instead.
+
+``--other``: the C++ study again the other way, one trial at a time (``hydra.sweeper.n_jobs=1``)
+where the cores rule runs several, else one trial per core (``hydra/launcher=joblib``,
+``runner.workers=1``); its own TPE trials.
 ``--long N``: per-trial cost of the first and last 20 trials of an N-trial study and the growth
 of the driving process's RSS (sampled every 0.2 s) from the 20th trial's end to the last's; what
 the sweep's end adds (its results, learned and best-trial plots) is printed apart.
@@ -38,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +59,10 @@ def _command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "trackbench"]
 
 
-def run_study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[float, list[tuple[dict, float]]]:
-    wall, _, cpu = _study(backend, trials, workdir, *extra)
-    cpu_report(backend, cpu)
-    return wall, [(t["params"], t["objective"]) for t in jobs(workdir / "sweep")]
+def run_study(backend: str, trials: int, workdir: Path, *extra: str) -> tuple[Study, list[tuple[dict, float]]]:
+    study = _study(backend, trials, workdir, *extra)
+    cpu_report(backend, study.cpu)
+    return study, [(t["params"], t["objective"]) for t in jobs(workdir / "sweep")]
 
 
 ROLES = ("driver", "forkserver", "learned", "workers", "other")
@@ -97,12 +105,19 @@ def cpu_report(backend: str, samples: list[tuple[float, dict[str, float]]]) -> N
               + f"; cores {100 * busy:.0f}% busy")  # fmt: skip
 
 
-def _study(
-    backend: str, trials: int, workdir: Path, *extra: str
-) -> tuple[float, list[tuple[float, int]], list[tuple[float, dict[str, float]]]]:
-    """The study's wall time, the driver's RSS samples (POSIX time, bytes) and the CPU seconds
-    of its processes by role (seconds since the start; a process that ended keeps its last
-    reading), every 0.2 s."""
+@dataclass(frozen=True)
+class Study:
+    """One study as the bench saw it: its wall time, its launch (POSIX time), the driver's RSS
+    samples (POSIX time, bytes) and the CPU seconds of its processes by role (seconds since the
+    launch; a process that ended keeps its last reading), every 0.2 s."""
+
+    wall: float
+    launched: float
+    rss: list[tuple[float, int]]
+    cpu: list[tuple[float, dict[str, float]]]
+
+
+def _study(backend: str, trials: int, workdir: Path, *extra: str) -> Study:
     import psutil
 
     workdir.mkdir(parents=True)
@@ -111,7 +126,7 @@ def _study(
         *(f"tracker.backend={backend}", "runner.progress=never", "hydra.sweep.dir=sweep", "hydra/sweeper/pruner=nop"),
         *extra,
     ]
-    start = time.perf_counter()
+    launched, start = time.time(), time.perf_counter()
     proc = subprocess.Popen(
         [*_command(), *args], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -134,7 +149,7 @@ def _study(
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"the {backend} study failed: {proc.stderr.read()[-2000:]}")
-    return wall, rss, cpu
+    return Study(wall, launched, rss, cpu)
 
 
 def jobs(sweep: Path) -> list[dict]:
@@ -183,33 +198,100 @@ def plain_cpp_camera_seconds(repeat: int = 3) -> float:
     return best
 
 
-def start_up_seconds() -> float:
-    """One start-up: ``trackbench --help`` plus a fresh interpreter importing the tracker."""
-    start = time.perf_counter()
-    subprocess.run([*_command(), "--help"], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", "import trackbench.tracking.stage"], check=True)
-    return time.perf_counter() - start
+# What the plain C++ loop and its scoring import before their first frame (boxmot's OC-SORT pulls
+# torch in with its C++ trackers), in a fresh interpreter.
+_PLAIN_IMPORTS = """
+from trackbench.scoring.clear import preload
+from trackbench.tracking.adapter import TrackerAdapter
+from trackbench.tracking.config import TrackingConfig
+TrackerAdapter(TrackingConfig(tracker_kind="ocsort", backend="cpp"))
+preload()
+"""
 
 
-def floor_report(wall: float, trials: list[dict], plain_per_trial: float, start_up: float, in_flight: int = 1) -> None:
+@dataclass(frozen=True)
+class StartUp:
+    """One start-up, best of a few: the console script's ``--help``, trackbench's tracking module
+    alone (the start-up counted before 2026-12-06) and the plain loop's and scoring's imports."""
+
+    help: float
+    stage: float
+    plain: float
+
+    @property
+    def floor(self) -> float:
+        """The floor's start-up: ``--help`` and the plain loop's and scoring's imports."""
+        return self.help + self.plain
+
+    @property
+    def before(self) -> float:
+        """The start-up counted before 2026-12-06: ``--help`` and trackbench's tracking module."""
+        return self.help + self.stage
+
+
+def start_up_seconds(repeat: int = 3) -> StartUp:
+    def best(*command: str) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(list(command), check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return StartUp(
+        help=best(*_command(), "--help"),
+        stage=best(sys.executable, "-c", "import trackbench.tracking.stage"),
+        plain=best(sys.executable, "-c", _PLAIN_IMPORTS),
+    )
+
+
+def floor_report(
+    study: Study, trials: list[dict], plain_per_trial: float, start_up: StartUp, in_flight: int = 1
+) -> None:
     cores = available_cores()
     scoring = sum(t["scoring"] for t in trials)
-    floor = (plain_per_trial * len(trials) + scoring) / cores + start_up
-    between = (wall - sum(t["runner_wall"] for t in trials) / in_flight - start_up) / len(trials)
+    work = (plain_per_trial * len(trials) + scoring) / cores
+    floor, before = work + start_up.floor, work + start_up.before
+    wall = study.wall
     print(
         f"cpp floor: plain loop {plain_per_trial:.3f} s/trial x {len(trials)} + scoring {scoring:.1f} s, / {cores} "
-        f"cores, + start-up {start_up:.1f} s = {floor:.1f} s; study / floor = {wall / floor:.2f}x (goal <= 2x)"
+        f"cores, + start-up {start_up.floor:.1f} s (--help {start_up.help:.1f} s, the plain loop's and scoring's "
+        f"imports {start_up.plain:.1f} s) = {floor:.1f} s; study / floor = {wall / floor:.2f}x (goal <= 2x)"
     )
-    print(f"between-trial overhead: {between:.2f} s per trial ({in_flight} in flight; goal <= 0.3 s)")
+    print(
+        f"  (with the start-up counted before 2026-12-06, --help and trackbench's tracking module without boxmot, "
+        f"{start_up.before:.1f} s: floor {before:.1f} s, {wall / before:.2f}x)"
+    )
+    runners = sum(t["runner_wall"] for t in trials) / in_flight
+    started = min(t["finished"] - t["runner_wall"] for t in trials) - study.launched
+    ended = study.launched + wall - max(t["finished"] for t in trials)
+    between = (wall - runners - started) / len(trials)
+    print(
+        f"between-trial overhead: {between:.2f} s per trial ({in_flight} in flight; goal <= 0.3 s): the study's "
+        f"start-up {started:.1f} s (launch to its first trial's runner), its trials' runners {runners:.1f} s, "
+        f"its end {ended:.1f} s (in the overhead)"
+    )
+    others = (("the floor's start-up", start_up.floor), ("the start-up before 2026-12-06", start_up.before))
+    for name, subtracted in others:
+        print(f"  (with {name} subtracted instead: {(wall - runners - subtracted) / len(trials):.2f} s per trial)")
+
+
+TPE_STARTUP = 10  # Optuna's TPESampler samples its first 10 trials at random (n_startup_trials)
 
 
 def long_study(trials: int, root: Path) -> None:
-    wall, rss, _ = _study("cpp", trials, root / "long", "experiment=smoke")
+    study = _study("cpp", trials, root / "long", "experiment=smoke")
+    wall, rss = study.wall, study.rss
     done = jobs(root / "long" / "sweep")
-    ends = [t["finished"] for t in done]
+    ends = sorted(t["finished"] for t in done)
     window = min(20, len(ends) // 2)
     first = (ends[window] - ends[0]) / window
     last = (ends[-1] - ends[-1 - window]) / window
+    # TPE's first trials are sampled at random (n_startup_trials), with no model to build: a
+    # window that starts after them compares TPE trials with TPE trials.
+    tpe = min(TPE_STARTUP, len(ends) - 1 - window)
+    after = (ends[tpe + window] - ends[tpe]) / window
+    windows = [(ends[i + window] - ends[i]) / window for i in range(0, len(ends) - window, window)]
 
     # The driver's RSS over the trials: its peak up to the first window's last trial against its
     # peak up to the last trial (what the sweep's end draws and imports comes after, apart).
@@ -222,6 +304,11 @@ def long_study(trials: int, root: Path) -> None:
         f"{trials}-trial cpp study (smoke): {wall:.1f} s; per trial first {window} {first:.2f} s, last {window} "
         f"{last:.2f} s ({last / first:.2f}x, goal <= 1.10x); driver RSS grew {growth:.0f} MB from trial {window} "
         f"to the last (goal < 50 MB), and {end_peak:.0f} MB more at the sweep's end (its reports and plots)"
+    )
+    print(
+        f"  per trial, trials {tpe}-{tpe + window} (after TPE's {tpe} random start-up trials) {after:.2f} s: the last "
+        f"{window} are {last / after:.2f}x that; each {window}-trial window in order: "
+        + " ".join(f"{w:.2f}" for w in windows)
     )
 
 
@@ -236,7 +323,8 @@ def main() -> int:
     start_up = start_up_seconds()
     plain = plain_cpp_camera_seconds()
     results = {b: run_study(b, args.trials, root / b) for b in ("python", "cpp")}
-    (py_wall, py_trials), (cpp_wall, cpp_trials) = results["python"], results["cpp"]
+    (py_study, py_trials), (cpp_study, cpp_trials) = results["python"], results["cpp"]
+    py_wall, cpp_wall = py_study.wall, cpp_study.wall
     same = py_trials == cpp_trials
     in_flight, workers = sweep_plan(available_cores(), args.trials)
     print(f"{args.trials}-trial OC-SORT Optuna study, default tank (4 cameras x 600 frames), eval.frames=reported")
@@ -250,15 +338,15 @@ def main() -> int:
             if a != b:
                 print(f"  trial {i}: python {a} vs cpp {b}")
     print(f"best idf1: python {max(o for _, o in py_trials):.6f}, cpp {max(o for _, o in cpp_trials):.6f}")
-    floor_report(cpp_wall, jobs(root / "cpp" / "sweep"), plain, start_up, in_flight)
+    floor_report(cpp_study, jobs(root / "cpp" / "sweep"), plain, start_up, in_flight)
     if args.other:
         cores = available_cores()
         other, way = (1, ["hydra.sweeper.n_jobs=1"]) if in_flight > 1 else (cores, [
             "hydra/launcher=joblib", f"hydra.launcher.n_jobs={cores}", "runner.workers=1"])  # fmt: skip
-        other_wall, _ = run_study("cpp", args.trials, root / "cpp_other", *way)
-        print(f"cpp with {other} trial(s) in flight: {other_wall:7.1f} s; the cores rule is "
-              f"{other_wall / cpp_wall:.2f}x faster")  # fmt: skip
-        floor_report(other_wall, jobs(root / "cpp_other" / "sweep"), plain, start_up, other)
+        other_study, _ = run_study("cpp", args.trials, root / "cpp_other", *way)
+        print(f"cpp with {other} trial(s) in flight: {other_study.wall:7.1f} s; the cores rule is "
+              f"{other_study.wall / cpp_wall:.2f}x faster")  # fmt: skip
+        floor_report(other_study, jobs(root / "cpp_other" / "sweep"), plain, start_up, other)
     if args.long:
         long_study(args.long, root)
     return 0 if same else 1
