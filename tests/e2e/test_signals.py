@@ -15,7 +15,7 @@ import pytest
 
 from trackbench.record.run_keeper import ORPHANED
 
-from .conftest import local_client
+from .conftest import local_client, local_runs, sweep_family
 from .test_killed_jobs import start_job, wait_running
 
 pytestmark = pytest.mark.slow
@@ -155,3 +155,8 @@ def test_a_stopped_sweep_leaves_no_forkserver_or_worker_behind(tmp_path, signum)
     assert proc.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 143), stderr
     if signum == signal.SIGTERM:
         assert stderr.strip().splitlines()[-1] == "trackbench: terminated", stderr
+        # The sweep's parent run and the trial it stopped end KILLED with the reason, as one job's does.
+        parent, jobs = sweep_family(local_runs(tmp_path))
+        assert (parent.info.status, parent.data.tags.get("error")) == ("KILLED", "terminated (SIGTERM)")
+        stopped = [j for j in jobs if j.info.status != "FINISHED"]
+        assert [(j.info.status, j.data.tags.get("error")) for j in stopped] == [("KILLED", "terminated (SIGTERM)")]

@@ -33,6 +33,7 @@ from trackbench.experiment.summary import format_summary
 from trackbench.experiment.trial import PrunedTrial, TrialPruned
 from trackbench.record.naming import run_name
 from trackbench.sweeps.folder import parent_run_id, swept_keys_of
+from trackbench.sweeps.stopping import note_stopped
 from trackbench.sweeps.tuning.study import open_report
 
 log = logging.getLogger("trackbench")
@@ -148,6 +149,7 @@ def main() -> None:
         _app()
     except KeyboardInterrupt as exc:  # the run (if one started) is already marked KILLED
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM now ends the process at once
+        note_stopped(exc)  # a sweep's parent run, ended at exit, ends KILLED for the same reason
         print(f"trackbench: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
         sys.exit(exit_code(exc))  # 130 (SIGINT) or 143 (SIGTERM), as shells report them
     if _finished:

@@ -43,6 +43,7 @@ from trackbench.sweeps import report as sweep_report
 from trackbench.sweeps._job_runs import JobRuns, clock_margin_ms
 from trackbench.sweeps.folder import PARENT_FILE, SWEPT_FILE, parent_run_id
 from trackbench.sweeps.frames import check_one_frame_set
+from trackbench.sweeps.stopping import stopped_by
 from trackbench.sweeps.tuning.location import LEARNED_DIR, LEARNED_NOTE
 from trackbench.sweeps.tuning.study import prunes
 from trackbench.tracking.kinds import PRECOMPUTED
@@ -351,6 +352,12 @@ class MlflowSweepCallback(Callback):
             log.warning("the best job %s not completed: %s", best["name"], exc)
 
     def _abandon(self) -> None:
+        """The parent run of a sweep that exits before its end: KILLED with the reason if the
+        command was stopped (Ctrl-C, SIGTERM), else FAILED."""
         if self._logger is not None:
-            self._logger.end("FAILED", "the sweep ended before all jobs finished")
+            reason = stopped_by()
+            if reason is not None:
+                self._logger.end("KILLED", reason)
+            else:
+                self._logger.end("FAILED", "the sweep ended before all jobs finished")
             self._logger = None
